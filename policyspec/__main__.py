@@ -1,0 +1,3 @@
+from policyspec.cli import main
+
+main()

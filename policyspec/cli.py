@@ -1,0 +1,272 @@
+"""The `policyspec` command line. Each command is a thin layer over the Python API.
+
+Exit codes, everywhere: 0 success; 1 findings at error level or failed checks;
+2 usage errors or input that cannot be read.
+"""
+
+from __future__ import annotations
+
+import difflib
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import orjson
+import typer
+from rich.console import Console
+from rich.table import Table
+
+import spec_lang
+from policyspec import atomic
+from policyspec.explain import explain_json, explain_text
+from spec_lang.diagnostics import render
+
+app = typer.Typer(
+    help="Write safety policies in a small language; check, format, test and explain them.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+
+
+class Format(StrEnum):
+    text = "text"
+    json = "json"
+
+
+SpecPath = Annotated[Path, typer.Argument(help="The spec folder, or its root .policy file.")]
+FormatOption = Annotated[
+    Format, typer.Option("--format", help="text for people, json for machines.")
+]
+
+
+def fail_input(message: str) -> NoReturn:
+    """One clear line on stderr and exit 2: the input could not be used at all."""
+    err.print(f"error: {message}", markup=False)
+    raise typer.Exit(EXIT_USAGE)
+
+
+def _load(path: Path) -> spec_lang.Spec:
+    try:
+        return spec_lang.load(path)
+    except spec_lang.InputError as error:
+        fail_input(str(error))
+
+
+def _emit_json(payload: dict) -> None:
+    sys.stdout.write(orjson.dumps(payload, option=orjson.OPT_INDENT_2).decode() + "\n")
+
+
+def _print_findings(findings, sources) -> None:
+    for finding in findings:
+        out.print(render(finding, sources), markup=False)
+        out.print()
+
+
+def _summary(findings) -> tuple[int, int]:
+    errors = sum(d.level is spec_lang.Level.ERROR for d in findings)
+    return errors, sum(d.level is spec_lang.Level.WARNING for d in findings)
+
+
+def _diagnose(path: Path) -> tuple[spec_lang.Spec | None, list, dict]:
+    """Load and check; a root file that does not parse gives its syntax error as the finding."""
+    try:
+        spec = spec_lang.load(path)
+    except spec_lang.InputError as error:
+        fail_input(str(error))
+    except spec_lang.SpecError as error:
+        root = spec_lang.loader.find_root(path)
+        return None, error.diagnostics, {str(root): spec_lang.loader.read_text(root)}
+    return spec, spec_lang.check(spec), spec.sources
+
+
+@app.command()
+def check(path: SpecPath, output_format: FormatOption = Format.text) -> None:
+    """Check a spec: syntax, references, overrides, patterns, examples, overlaps.
+
+    Example: policyspec check policies/
+    """
+    spec, findings, sources = _diagnose(path)
+    errors, warnings = _summary(findings)
+    if output_format is Format.json:
+        _emit_json(
+            {
+                "spec": spec.name if spec else None,
+                "diagnostics": [d.to_json() for d in findings],
+                "errors": errors,
+                "warnings": warnings,
+            }
+        )
+    else:
+        _print_findings(findings, sources)
+        if spec is not None:
+            scope = f"{len(spec.rules)} rules in {len(spec.files)} files"
+            out.print(f"{spec.name}: {errors} errors, {warnings} warnings ({scope})")
+    raise typer.Exit(EXIT_FINDINGS if errors else EXIT_OK)
+
+
+def _policy_files(path: Path) -> list[Path]:
+    if path.is_file():
+        return [path]
+    if not path.exists():
+        fail_input(f"{path}: no such file or folder")
+    files = sorted(path.rglob("*.policy"))
+    if not files:
+        fail_input(f"{path}: no .policy files in this folder")
+    return files
+
+
+@app.command()
+def fmt(
+    path: Annotated[Path, typer.Argument(help="A .policy file, or a folder of them.")],
+    check: Annotated[
+        bool, typer.Option("--check", help="Change nothing; exit 1 if a file would change.")
+    ] = False,
+    diff: Annotated[
+        bool, typer.Option("--diff", help="Change nothing; print what would change.")
+    ] = False,
+) -> None:
+    """Format .policy files in the one canonical layout, keeping comments.
+
+    The result is parsed again and must give the same tree before a file is
+    replaced (atomically). Example: policyspec fmt --check policies/
+    """
+    changed, broken = [], []
+    for file in _policy_files(path):
+        try:
+            source = spec_lang.loader.read_text(file)
+        except spec_lang.InputError as error:
+            fail_input(str(error))
+        try:
+            formatted = spec_lang.formatter.format_source(source, str(file))
+        except spec_lang.SpecError as error:
+            _print_findings(error.diagnostics, {str(file): source})
+            broken.append(file)
+            continue
+        if formatted == source:
+            continue
+        changed.append(file)
+        if diff:
+            lines = difflib.unified_diff(
+                source.splitlines(keepends=True),
+                formatted.splitlines(keepends=True),
+                f"{file} (before)",
+                f"{file} (formatted)",
+            )
+            out.print("".join(lines), markup=False, end="")
+        elif not check:
+            atomic.write_text(file, formatted)
+    verb = "would reformat" if (check or diff) else "reformatted"
+    for file in changed:
+        err.print(f"{verb} {file}", markup=False)
+    if broken or ((check or diff) and changed):
+        raise typer.Exit(EXIT_FINDINGS)
+
+
+@app.command()
+def explain(
+    identifier: Annotated[str, typer.Argument(metavar="ID", help="A rule, category or style ID.")],
+    spec_path: Annotated[
+        Path | None, typer.Option("--spec", help="The spec (default: the embedded one).")
+    ] = None,
+    output_format: FormatOption = Format.text,
+) -> None:
+    """Show a rule, category or style: where it is, what it overrides and what overrides it.
+
+    Example: policyspec explain SH-2 --spec policies/
+    """
+    from policies import DEFAULT_SPEC
+
+    spec = _load(spec_path or DEFAULT_SPEC)
+    try:
+        if output_format is Format.json:
+            _emit_json(explain_json(spec, identifier))
+        else:
+            out.print(explain_text(spec, identifier), markup=False)
+    except LookupError as error:
+        fail_input(str(error.args[0]))
+
+
+@app.command()
+def test(path: SpecPath, output_format: FormatOption = Format.text) -> None:
+    """Run every example through the matchers and the decision semantics.
+
+    Reports, per example, the expected decision, the rules that fired and what
+    they decide, then per-rule coverage. Exit 1 on any mismatch.
+    Example: policyspec test policies/
+    """
+    spec, findings, sources = _diagnose(path)
+    errors = [d for d in findings if d.level is spec_lang.Level.ERROR]
+    if spec is None or errors:
+        _print_findings(errors, sources)
+        err.print("the spec has errors; fix them first (policyspec check)")
+        raise typer.Exit(EXIT_FINDINGS)
+    results = spec_lang.evaluate_examples(spec, spec_lang.Matchers.for_spec(spec))
+    coverage = [d for d in findings if d.code in ("PS401", "PS402")]
+    failed = [r for r in results if not r.passed]
+    if output_format is Format.json:
+        _emit_json(
+            {
+                "spec": spec.name,
+                "examples": [_result_json(r) for r in results],
+                "coverage": [d.to_json() for d in coverage],
+                "passed": len(results) - len(failed),
+                "failed": len(failed),
+            }
+        )
+    else:
+        _print_results(results)
+        for finding in coverage:
+            out.print(f"{finding.span}: {finding.message}", markup=False)
+        near = sum(r.near_miss for r in results)
+        flagged = sum(
+            r.near_miss and bool(set(r.fired) - set(r.decided.overridden)) for r in results
+        )
+        out.print(
+            f"{len(results) - len(failed)} passed, {len(failed)} failed "
+            f"({len(results)} examples, {near} near misses, matchers fired on {flagged} of them)"
+        )
+    raise typer.Exit(EXIT_FINDINGS if failed else EXIT_OK)
+
+
+def _result_json(result: spec_lang.ExampleResult) -> dict:
+    span = result.example.span
+    return {
+        "rule": result.rule.id,
+        "location": str(span),
+        "text": result.example.text,
+        "expected": result.expected,
+        "near_miss": result.near_miss,
+        "fired": list(result.fired),
+        "applied": list(result.decided.applied),
+        "decision": result.decided.decision,
+        "winner": result.decided.winner,
+        "passed": result.passed,
+    }
+
+
+def _print_results(results) -> None:
+    table = Table(show_edge=False, pad_edge=False, box=None)
+    for column in ("", "rule", "expected", "fired", "decided", "example"):
+        table.add_column(column, no_wrap=True, overflow="ellipsis")
+    for r in results:
+        mark = "ok" if r.passed else "FAIL"
+        text = r.example.text.replace("\n", " / ")
+        table.add_row(
+            mark,
+            r.rule.id + (" (near miss)" if r.near_miss else ""),
+            r.expected,
+            ", ".join(r.fired) or "-",
+            r.decided.decision + (f" by {r.decided.winner}" if r.decided.winner else " (default)"),
+            text,
+        )
+    out.print(table)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,411 @@
+"""The syntax tree of a .policy file: frozen pydantic models that keep source spans.
+
+The tree is faithful to the source: statements stay in the order they were
+written, comments are attached to the statement they sit by, and nothing is
+resolved across files. Equality ignores spans, so `parse(format(tree)) == tree`
+states exactly what the formatter promises. Resolution (includes, IDs, the
+decision order) is the loader's job; judgement is the checker's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import cached_property
+from typing import Annotated, Literal
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, SkipValidation
+
+
+@dataclass(frozen=True, slots=True)
+class SourceSpan:
+    """A region of one source file; lines and columns count from 1, end exclusive."""
+
+    file: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+# The parser builds spans itself, so validating them would only cost time.
+Span = Annotated[SourceSpan, SkipValidation]
+
+
+class Authority(StrEnum):
+    """Who a category speaks for; a rule may only override rules of its own level or lower."""
+
+    USER = "user"
+    DEVELOPER = "developer"
+    PLATFORM = "platform"
+
+    @property
+    def rank(self) -> int:
+        return list(Authority).index(self)
+
+
+class Severity(StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        return list(Severity).index(self)
+
+
+DEFAULT_DECISIONS = ("comply", "safe_complete", "refuse")
+DEFAULT_SEVERITY = Severity.MEDIUM
+DEFAULT_AUTHORITY = Authority.PLATFORM
+
+
+class Node(BaseModel):
+    """Base of every tree node. `span` is where it was written; it takes no part in equality."""
+
+    model_config = ConfigDict(frozen=True)
+
+    span: Span = Field(exclude=True, repr=False)
+
+    def __eq__(self, other: object) -> bool:
+        return type(self) is type(other) and self.model_dump() == other.model_dump()  # type: ignore[union-attr]
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, orjson.dumps(self.model_dump())))
+
+
+class Name(Node):
+    """An identifier where it is used (a reference), so diagnostics can point at it."""
+
+    value: str
+
+
+class Statement(Node):
+    """Anything written on its own line(s): it may carry comments before it and one after it."""
+
+    comments: tuple[str, ...] = ()
+    trailing_comment: str | None = None
+
+
+class Block(Statement):
+    """A statement with a `{ ... }` body. `end_comments` stand just before the closing brace."""
+
+    end_comments: tuple[str, ...] = ()
+
+
+class Pattern(Node):
+    """A `/source/flags` literal. Compiled with RE2 semantics by the checker and matchers."""
+
+    source: str
+    flags: str = ""
+
+    def __str__(self) -> str:
+        return f"/{self.source}/{self.flags}"
+
+
+# Statements of a spec header.
+
+
+class Version(Statement):
+    kind: Literal["version"] = "version"
+    value: str
+
+
+class Decisions(Statement):
+    kind: Literal["decisions"] = "decisions"
+    labels: tuple[Name, ...]
+
+
+class Default(Statement):
+    kind: Literal["default"] = "default"
+    decision: Name
+
+
+class Include(Statement):
+    kind: Literal["include"] = "include"
+    path: str
+
+
+# Statements that several blocks share.
+
+
+class Text(Statement):
+    kind: Literal["text"] = "text"
+    value: str
+
+
+class Deprecated(Statement):
+    kind: Literal["deprecated"] = "deprecated"
+    reason: str
+
+
+# Statements of a category.
+
+
+class AuthorityStatement(Statement):
+    kind: Literal["authority"] = "authority"
+    level: Name
+
+
+class Summary(Statement):
+    kind: Literal["summary"] = "summary"
+    value: str
+
+
+class Define(Statement):
+    kind: Literal["define"] = "define"
+    term: str
+    value: str
+
+
+# Statements of a rule.
+
+
+class StyleRef(Statement):
+    kind: Literal["style"] = "style"
+    style: Name
+
+
+class SeverityStatement(Statement):
+    kind: Literal["severity"] = "severity"
+    level: Name
+
+
+class Overrides(Statement):
+    kind: Literal["overrides"] = "overrides"
+    rules: tuple[Name, ...]
+
+
+class MatchKeyword(Statement):
+    kind: Literal["match_keyword"] = "match_keyword"
+    keyword: str
+
+
+class MatchPattern(Statement):
+    kind: Literal["match_pattern"] = "match_pattern"
+    pattern: Pattern
+
+
+class RenamedFrom(Statement):
+    kind: Literal["renamed_from"] = "renamed_from"
+    old_id: Name
+
+
+class Message(Statement):
+    kind: Literal["message"] = "message"
+    role: Name
+    content: str
+
+
+class Cites(Statement):
+    kind: Literal["cites"] = "cites"
+    rules: tuple[Name, ...]
+
+
+class Example(Block):
+    """`example DECISION "prompt"` (short form) or `example DECISION { user "..." ... }`."""
+
+    kind: Literal["example"] = "example"
+    decision: Name
+    block: bool
+    statements: tuple[Annotated[Message | Cites, Field(discriminator="kind")], ...]
+
+    @cached_property
+    def messages(self) -> tuple[Message, ...]:
+        return tuple(s for s in self.statements if isinstance(s, Message))
+
+    @cached_property
+    def cites(self) -> tuple[Name, ...]:
+        return tuple(name for s in self.statements if isinstance(s, Cites) for name in s.rules)
+
+    @cached_property
+    def text(self) -> str:
+        """Every message's content, one per line: what matchers run on."""
+        return "\n".join(m.content for m in self.messages)
+
+
+RuleStatement = Annotated[
+    Text
+    | StyleRef
+    | SeverityStatement
+    | Overrides
+    | MatchKeyword
+    | MatchPattern
+    | Example
+    | Deprecated
+    | RenamedFrom,
+    Field(discriminator="kind"),
+]
+
+
+class Rule(Block):
+    kind: Literal["rule"] = "rule"
+    id: str
+    id_span: Span = Field(exclude=True, repr=False)
+    decision: Name
+    title: str
+    statements: tuple[RuleStatement, ...]
+
+    @cached_property
+    def text(self) -> str:
+        return "\n\n".join(s.value for s in self.statements if isinstance(s, Text))
+
+    @cached_property
+    def style(self) -> Name | None:
+        return next((s.style for s in self.statements if isinstance(s, StyleRef)), None)
+
+    @cached_property
+    def severity(self) -> Name | None:
+        return next((s.level for s in self.statements if isinstance(s, SeverityStatement)), None)
+
+    @cached_property
+    def overrides(self) -> tuple[Name, ...]:
+        return tuple(n for s in self.statements if isinstance(s, Overrides) for n in s.rules)
+
+    @cached_property
+    def matches(self) -> tuple[MatchKeyword | MatchPattern, ...]:
+        return tuple(s for s in self.statements if isinstance(s, MatchKeyword | MatchPattern))
+
+    @cached_property
+    def examples(self) -> tuple[Example, ...]:
+        return tuple(s for s in self.statements if isinstance(s, Example))
+
+    @cached_property
+    def deprecated(self) -> str | None:
+        return next((s.reason for s in self.statements if isinstance(s, Deprecated)), None)
+
+    @cached_property
+    def renamed_from(self) -> tuple[Name, ...]:
+        return tuple(s.old_id for s in self.statements if isinstance(s, RenamedFrom))
+
+
+CategoryStatement = Annotated[
+    AuthorityStatement | Summary | Define | Rule | Deprecated, Field(discriminator="kind")
+]
+
+
+class Category(Block):
+    kind: Literal["category"] = "category"
+    id: str
+    id_span: Span = Field(exclude=True, repr=False)
+    title: str
+    statements: tuple[CategoryStatement, ...]
+
+    @cached_property
+    def authority(self) -> Name | None:
+        return next((s.level for s in self.statements if isinstance(s, AuthorityStatement)), None)
+
+    @cached_property
+    def summary(self) -> str:
+        return next((s.value for s in self.statements if isinstance(s, Summary)), "")
+
+    @cached_property
+    def definitions(self) -> tuple[Define, ...]:
+        return tuple(s for s in self.statements if isinstance(s, Define))
+
+    @cached_property
+    def rules(self) -> tuple[Rule, ...]:
+        return tuple(s for s in self.statements if isinstance(s, Rule))
+
+    @cached_property
+    def deprecated(self) -> str | None:
+        return next((s.reason for s in self.statements if isinstance(s, Deprecated)), None)
+
+
+class MaxSentences(Statement):
+    kind: Literal["max_sentences"] = "max_sentences"
+    value: int
+
+
+class MaxWords(Statement):
+    kind: Literal["max_words"] = "max_words"
+    value: int
+
+
+class Require(Statement):
+    kind: Literal["require"] = "require"
+    pattern: Pattern
+
+
+class Forbid(Statement):
+    kind: Literal["forbid"] = "forbid"
+    pattern: Pattern
+
+
+StyleStatement = Annotated[
+    Text | MaxSentences | MaxWords | Require | Forbid | Deprecated, Field(discriminator="kind")
+]
+
+
+class Style(Block):
+    kind: Literal["style"] = "style"
+    id: str
+    id_span: Span = Field(exclude=True, repr=False)
+    title: str
+    statements: tuple[StyleStatement, ...]
+
+    @cached_property
+    def text(self) -> str:
+        return "\n\n".join(s.value for s in self.statements if isinstance(s, Text))
+
+    @cached_property
+    def max_sentences(self) -> int | None:
+        return next((s.value for s in self.statements if isinstance(s, MaxSentences)), None)
+
+    @cached_property
+    def max_words(self) -> int | None:
+        return next((s.value for s in self.statements if isinstance(s, MaxWords)), None)
+
+    @cached_property
+    def required(self) -> tuple[Pattern, ...]:
+        return tuple(s.pattern for s in self.statements if isinstance(s, Require))
+
+    @cached_property
+    def forbidden(self) -> tuple[Pattern, ...]:
+        return tuple(s.pattern for s in self.statements if isinstance(s, Forbid))
+
+    @cached_property
+    def deprecated(self) -> str | None:
+        return next((s.reason for s in self.statements if isinstance(s, Deprecated)), None)
+
+
+SpecStatement = Annotated[Version | Decisions | Default | Include, Field(discriminator="kind")]
+
+
+class SpecHeader(Block):
+    kind: Literal["spec"] = "spec"
+    id: str
+    id_span: Span = Field(exclude=True, repr=False)
+    title: str
+    statements: tuple[SpecStatement, ...]
+
+    @cached_property
+    def version(self) -> str | None:
+        return next((s.value for s in self.statements if isinstance(s, Version)), None)
+
+    @cached_property
+    def decisions(self) -> Decisions | None:
+        return next((s for s in self.statements if isinstance(s, Decisions)), None)
+
+    @cached_property
+    def default(self) -> Name | None:
+        return next((s.decision for s in self.statements if isinstance(s, Default)), None)
+
+    @cached_property
+    def includes(self) -> tuple[Include, ...]:
+        return tuple(s for s in self.statements if isinstance(s, Include))
+
+
+Declaration = Annotated[SpecHeader | Category | Style, Field(discriminator="kind")]
+
+
+class PolicyFile(Node):
+    """One parsed .policy file. `end_comments` follow its last declaration."""
+
+    path: str
+    declarations: tuple[Declaration, ...]
+    end_comments: tuple[str, ...] = ()

@@ -1,0 +1,448 @@
+"""Every check of a loaded spec, each with a stable code, a span and a hint.
+
+Codes (the README lists them with examples):
+  PS001 syntax error                      PS201 override cycle
+  PS011 include cycle or repeated include PS202 override of a higher authority
+  PS012 included file missing             PS301 pattern RE2 cannot run
+  PS013 file in the folder not included   PS401 rule without an example of its decision
+  PS014 spec header outside the root      PS402 rule without a near miss
+  PS101 duplicate ID                      PS403 example its matches contradict
+  PS102 undefined reference               PS501 matches overlap, no override between them
+  PS103 unknown decision                  PS601 unused style
+  PS104 unknown authority/severity/role   PS602 unused definition
+  PS105 statement given twice             PS603 reference to a deprecated rule or style
+  PS106 malformed decision order          PS701 missing summary or rule text
+  PS107 bad renamed_from
+
+Every pass is linear in the size of the spec: lookups go through dicts, and
+matching goes through one RE2 set.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+
+import re2
+
+from spec_lang import ast
+from spec_lang.diagnostics import Diagnostic, Level, did_you_mean
+from spec_lang.examples import ExampleResult, evaluate_examples
+from spec_lang.loader import Spec
+from spec_lang.matchers import Matchers, keyword_regex, pattern_error
+
+ERROR, WARNING = Level.ERROR, Level.WARNING
+
+
+def check(spec: Spec) -> list[Diagnostic]:
+    """All findings for a spec, sorted by file and position."""
+    findings = list(spec.load_diagnostics)
+    if any(d.code == "PS001" for d in findings):
+        return findings  # later checks would only echo the syntax errors
+    for check_pass in (
+        _headers,
+        _duplicates,
+        _references,
+        _values,
+        _repeated,
+        _overrides,
+        _patterns,
+        _renames,
+        _unused,
+        _missing_text,
+    ):
+        findings.extend(check_pass(spec))
+    if not any(d.level is ERROR for d in findings):
+        matchers = Matchers.for_spec(spec)
+        results = evaluate_examples(spec, matchers)
+        findings.extend(_example_coverage(spec, results))
+        findings.extend(_contradicted_examples(results))
+        findings.extend(_overlaps(spec, matchers))
+    return sorted(findings, key=_position)
+
+
+def _position(d: Diagnostic):
+    span = d.span
+    return (span.file, span.line, span.column, d.code) if span else ("", 0, 0, d.code)
+
+
+def _headers(spec: Spec) -> Iterator[Diagnostic]:
+    headers = [d for f in spec.files for d in f.declarations if isinstance(d, ast.SpecHeader)]
+    for extra in headers[1:]:
+        yield Diagnostic(
+            "PS014",
+            ERROR,
+            f"a second spec header ('{extra.id}')",
+            extra.id_span,
+            "a spec has one header, in its root file; remove this one",
+        )
+
+
+def _duplicates(spec: Spec) -> Iterator[Diagnostic]:
+    for kind, items, first in (
+        ("category", spec.categories, spec.category_by_id),
+        ("rule", spec.rules, spec.rule_by_id),
+        ("style", spec.styles, spec.style_by_id),
+    ):
+        for item in items:
+            original = first[item.id]
+            if original is not item:
+                yield Diagnostic(
+                    "PS101",
+                    ERROR,
+                    f"duplicate {kind} ID '{item.id}'",
+                    item.id_span,
+                    f"first defined at {original.id_span}; give one of them a new ID",
+                )
+
+
+def _undefined(kind: str, name: ast.Name, known) -> Diagnostic:
+    return Diagnostic(
+        "PS102",
+        ERROR,
+        f"undefined {kind} '{name.value}'",
+        name.span,
+        did_you_mean(name.value, known) or f"define the {kind} or correct the name",
+    )
+
+
+def _references(spec: Spec) -> Iterator[Diagnostic]:
+    for rule in spec.rules:
+        if rule.style and rule.style.value not in spec.style_by_id:
+            yield _undefined("style", rule.style, spec.style_by_id)
+        names = [*rule.overrides, *(n for e in rule.examples for n in e.cites)]
+        for name in names:
+            if spec.resolve(name.value) is None:
+                yield _undefined("rule", name, spec.rule_by_id)
+
+
+def _unknown_decision(name: ast.Name, spec: Spec) -> Diagnostic:
+    order = " < ".join(spec.decisions)
+    return Diagnostic(
+        "PS103",
+        ERROR,
+        f"unknown decision '{name.value}'",
+        name.span,
+        did_you_mean(name.value, spec.decisions) or f"the spec's decisions are {order}",
+    )
+
+
+def _unknown_value(what: str, name: ast.Name, allowed: list[str]) -> Diagnostic:
+    listed = ", ".join(allowed[:-1]) + " or " + allowed[-1]
+    return Diagnostic(
+        "PS104",
+        ERROR,
+        f"unknown {what} '{name.value}'",
+        name.span,
+        did_you_mean(name.value, allowed) or f"use {listed}",
+    )
+
+
+def _values(spec: Spec) -> Iterator[Diagnostic]:
+    declared = spec.header.decisions
+    if declared:
+        labels = [n.value for n in declared.labels]
+        for label, count in Counter(labels).items():
+            if count > 1:
+                yield Diagnostic(
+                    "PS106",
+                    ERROR,
+                    f"decision '{label}' appears twice in the order",
+                    declared.span,
+                    "list each decision once, from least to most strict",
+                )
+        if len(labels) < 2:
+            yield Diagnostic(
+                "PS106",
+                ERROR,
+                "a decision order needs at least two decisions",
+                declared.span,
+                "for example: decisions comply < refuse",
+            )
+    if spec.header.default and spec.header.default.value not in spec.strictness:
+        yield _unknown_decision(spec.header.default, spec)
+    authorities = [a.value for a in reversed(ast.Authority)]
+    for category in spec.categories:
+        level = category.authority
+        if level and level.value not in authorities:
+            yield _unknown_value("authority", level, authorities)
+    severities = [s.value for s in ast.Severity]
+    for rule in spec.rules:
+        for name in (rule.decision, *(e.decision for e in rule.examples)):
+            if name.value not in spec.strictness:
+                yield _unknown_decision(name, spec)
+        if rule.severity and rule.severity.value not in severities:
+            yield _unknown_value("severity", rule.severity, severities)
+        for example in rule.examples:
+            for message in example.messages:
+                if message.role.value not in ("user", "assistant", "system"):
+                    yield _unknown_value("role", message.role, ["user", "assistant", "system"])
+
+
+# Statements a block may hold at most once.
+_SINGLE = {
+    ast.SpecHeader: (ast.Version, ast.Decisions, ast.Default),
+    ast.Category: (ast.AuthorityStatement, ast.Summary, ast.Deprecated),
+    ast.Rule: (ast.StyleRef, ast.SeverityStatement, ast.Deprecated),
+    ast.Style: (ast.MaxSentences, ast.MaxWords, ast.Deprecated),
+}
+
+
+def _repeated(spec: Spec) -> Iterator[Diagnostic]:
+    blocks = [spec.header, *spec.categories, *spec.rules, *spec.styles]
+    for block in blocks:
+        seen: set[type] = set()
+        for statement in block.statements:
+            kind = type(statement)
+            if kind in _SINGLE[type(block)]:
+                if kind in seen:
+                    yield Diagnostic(
+                        "PS105",
+                        ERROR,
+                        f"'{statement.kind}' is given twice in '{block.id}'",
+                        statement.span,
+                        "keep one of them",
+                    )
+                seen.add(kind)
+
+
+def _overrides(spec: Spec) -> Iterator[Diagnostic]:
+    reported: set[frozenset[str]] = set()
+    for rule in spec.rule_by_id.values():
+        for name in rule.overrides:
+            target = spec.resolve(name.value)
+            if target is None:
+                continue
+            if target == rule.id or rule.id in spec.overridden_by(target):
+                cycle = frozenset({rule.id, target})
+                if cycle not in reported:
+                    reported.add(cycle)
+                    yield Diagnostic(
+                        "PS201",
+                        ERROR,
+                        f"override cycle: '{rule.id}' and '{target}' override each other",
+                        name.span,
+                        "an exception overrides the rule it carves out of, never the reverse",
+                    )
+            mine, theirs = spec.authority(rule.id), spec.authority(target)
+            if theirs.rank > mine.rank:
+                yield Diagnostic(
+                    "PS202",
+                    ERROR,
+                    f"'{rule.id}' ({mine.value}) overrides '{target}', which "
+                    f"has higher authority ({theirs.value})",
+                    name.span,
+                    "a rule may only override rules of the same or a lower authority",
+                )
+
+
+def _patterns(spec: Spec) -> Iterator[Diagnostic]:
+    patterns = [s.pattern for r in spec.rules for s in r.matches if isinstance(s, ast.MatchPattern)]
+    patterns += [p for style in spec.styles for p in (*style.required, *style.forbidden)]
+    for pattern in patterns:
+        problem = pattern_error(pattern)
+        if problem:
+            yield Diagnostic(
+                "PS301",
+                ERROR,
+                f"pattern {pattern} cannot be used: {problem}",
+                pattern.span,
+                "patterns use RE2 syntax (no backreferences or lookaround) so they run in "
+                "linear time on untrusted text",
+            )
+    for rule in spec.rules:
+        for statement in rule.matches:
+            if isinstance(statement, ast.MatchKeyword) and not statement.keyword.strip():
+                yield Diagnostic(
+                    "PS301",
+                    ERROR,
+                    "empty keyword",
+                    statement.span,
+                    "give the keyword text",
+                )
+
+
+def _renames(spec: Spec) -> Iterator[Diagnostic]:
+    claimed: dict[str, str] = {}
+    for rule in spec.rules:
+        for old in rule.renamed_from:
+            if old.value in spec.rule_by_id:
+                yield Diagnostic(
+                    "PS107",
+                    ERROR,
+                    f"'{rule.id}' is renamed from '{old.value}', which is still a rule ID",
+                    old.span,
+                    "an old ID may not be in use; rename the other rule or drop this line",
+                )
+            elif old.value in claimed and claimed[old.value] != rule.id:
+                yield Diagnostic(
+                    "PS107",
+                    ERROR,
+                    f"'{old.value}' is claimed as an old ID by both "
+                    f"'{claimed[old.value]}' and '{rule.id}'",
+                    old.span,
+                    "an old ID can lead to one rule only",
+                )
+            claimed.setdefault(old.value, rule.id)
+
+
+def _unused(spec: Spec) -> Iterator[Diagnostic]:
+    used_styles = {rule.style.value for rule in spec.rules if rule.style}
+    for style in spec.styles:
+        if style.id not in used_styles and style.deprecated is None:
+            yield Diagnostic(
+                "PS601",
+                WARNING,
+                f"style '{style.id}' is not used by any rule",
+                style.id_span,
+                "name it in a rule (`style ID`) or remove it",
+            )
+    yield from _deprecated_references(spec)
+    definitions = [d for category in spec.categories for d in category.definitions]
+    if not definitions:
+        return
+    terms = re2.Set.SearchSet(re2.Options())
+    for definition in definitions:
+        terms.Add(keyword_regex(definition.term))
+    terms.Compile()
+    used: set[int] = set()
+    texts = [c.summary for c in spec.categories] + [s.text for s in spec.styles]
+    texts += [f"{r.title}\n{r.text}" for r in spec.rules]
+    for index, definition in enumerate(definitions):
+        used.update(i for i in (terms.Match(definition.value) or ()) if i != index)
+    for text in texts:
+        used.update(terms.Match(text) or ())
+    for index, definition in enumerate(definitions):
+        if index not in used:
+            yield Diagnostic(
+                "PS602",
+                WARNING,
+                f"definition of '{definition.term}' is never used",
+                definition.span,
+                "use the term in a rule, summary or style, or remove it",
+            )
+
+
+def _deprecated_references(spec: Spec) -> Iterator[Diagnostic]:
+    for rule in spec.rules:
+        if rule.deprecated is not None:
+            continue
+        style = spec.style_by_id.get(rule.style.value) if rule.style else None
+        if style is not None and style.deprecated is not None:
+            yield Diagnostic(
+                "PS603",
+                WARNING,
+                f"'{rule.id}' uses deprecated style '{style.id}'",
+                rule.style.span,
+                style.deprecated,
+            )
+        for name in rule.overrides:
+            target = spec.rule_by_id.get(spec.resolve(name.value) or "")
+            if target is not None and target.deprecated is not None:
+                yield Diagnostic(
+                    "PS603",
+                    WARNING,
+                    f"'{rule.id}' overrides deprecated rule '{target.id}'",
+                    name.span,
+                    target.deprecated,
+                )
+
+
+def _missing_text(spec: Spec) -> Iterator[Diagnostic]:
+    for category in spec.categories:
+        if not category.summary.strip():
+            yield Diagnostic(
+                "PS701",
+                WARNING,
+                f"category '{category.id}' has no summary",
+                category.id_span,
+                'add `summary """..."""`: training prompts show every category by its summary',
+            )
+    for rule in spec.rules:
+        if not rule.text.strip():
+            yield Diagnostic(
+                "PS701",
+                WARNING,
+                f"rule '{rule.id}' has no text",
+                rule.id_span,
+                'add """...""" saying what the rule requires and why',
+            )
+
+
+def _example_coverage(spec: Spec, results: list[ExampleResult]) -> Iterator[Diagnostic]:
+    own: set[str] = set()
+    near: set[str] = set()
+    for result in results:
+        (near if result.near_miss else own).add(result.rule.id)
+    for rule in spec.rule_by_id.values():
+        if rule.deprecated is not None:
+            continue
+        decision = rule.decision.value
+        if rule.id not in own:
+            yield Diagnostic(
+                "PS401",
+                WARNING,
+                f"rule '{rule.id}' has no example of its own decision ({decision})",
+                rule.id_span,
+                f'add `example {decision} "..."` with a request this rule decides',
+            )
+        if spec.strictness.get(decision, 0) > 0 and rule.id not in near:
+            weaker = spec.decisions[0]
+            yield Diagnostic(
+                "PS402",
+                WARNING,
+                f"rule '{rule.id}' has no near miss",
+                rule.id_span,
+                f'add `example {weaker} "..."`: a request that looks like this rule\'s but '
+                "must get a weaker decision",
+            )
+
+
+def _contradicted_examples(results: list[ExampleResult]) -> Iterator[Diagnostic]:
+    for result in results:
+        if result.fired and not result.passed:
+            fired = ", ".join(result.fired)
+            yield Diagnostic(
+                "PS403",
+                ERROR,
+                f"example expects {result.expected}, but the matches of "
+                f"{fired} decide {result.decided.decision}",
+                result.example.span,
+                "narrow the pattern, add an `overrides`, or cite the rule that decides this "
+                "example",
+            )
+
+
+def _overlaps(spec: Spec, matchers: Matchers) -> Iterator[Diagnostic]:
+    """Two rules with different decisions whose matches fire on one text, with no override.
+
+    The texts tried are the spec's own examples and keywords: overlap is shown
+    by a witness, never guessed.
+    """
+    witnesses = [(e.text, e.span) for r in spec.rule_by_id.values() for e in r.examples]
+    witnesses += [
+        (s.keyword, s.span)
+        for r in spec.rule_by_id.values()
+        for s in r.matches
+        if isinstance(s, ast.MatchKeyword)
+    ]
+    reported: set[tuple[str, str]] = set()
+    for text, span in witnesses:
+        fired = matchers.fired(text)
+        for i, first in enumerate(fired):
+            for second in fired[i + 1 :]:
+                pair = (first, second)
+                a, b = spec.rule_by_id[first], spec.rule_by_id[second]
+                if pair in reported or a.decision.value == b.decision.value:
+                    continue
+                if second in spec.overridden_by(first) or first in spec.overridden_by(second):
+                    continue
+                reported.add(pair)
+                yield Diagnostic(
+                    "PS501",
+                    WARNING,
+                    f"matches of '{first}' ({a.decision.value}) and "
+                    f"'{second}' ({b.decision.value}) both fire on {text[:60]!r}",
+                    span,
+                    "add `overrides` to say which one wins, or narrow one of the matches",
+                )

@@ -1,0 +1,48 @@
+"""Running a spec's own examples through its matchers and the decision semantics.
+
+An example written inside rule R asserts a decision for its conversation. When
+it expects R's own decision, R applies by the author's word; when it expects a
+weaker one it is a near miss, and R must not apply. The rules that apply are
+then R (for its own examples), the rules the example cites, and every rule whose
+`match` fires on the text. The example passes when they decide what it expects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from spec_lang import ast
+from spec_lang.loader import Spec
+from spec_lang.matchers import Matchers
+from spec_lang.semantics import Decision, decide
+
+
+@dataclass(frozen=True, slots=True)
+class ExampleResult:
+    rule: ast.Rule
+    example: ast.Example
+    expected: str
+    fired: tuple[str, ...]
+    decided: Decision
+
+    @property
+    def near_miss(self) -> bool:
+        return self.expected != self.rule.decision.value
+
+    @property
+    def passed(self) -> bool:
+        return self.decided.decision == self.expected
+
+
+def evaluate_examples(spec: Spec, matchers: Matchers) -> list[ExampleResult]:
+    """One result per example of every rule, in declaration order."""
+    results = []
+    for rule in spec.rule_by_id.values():
+        for example in rule.examples:
+            expected = example.decision.value
+            fired = matchers.fired(example.text)
+            cited = (spec.resolve(name.value) for name in example.cites)
+            owner = (rule.id,) if expected == rule.decision.value else ()
+            applying = [*owner, *(c for c in cited if c), *fired]
+            results.append(ExampleResult(rule, example, expected, fired, decide(spec, applying)))
+    return results

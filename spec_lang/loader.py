@@ -1,0 +1,311 @@
+"""A spec on disk to a `Spec`: find the root file, parse it, follow its includes.
+
+Problems with the input itself (a missing path, a folder with no spec, a file
+that is not UTF-8, an include that leaves the spec folder) raise InputError:
+nothing sensible can be said about such a spec. Problems *in* the spec (syntax
+errors, a missing or repeated include) become diagnostics, and the rest of the
+spec is still loaded so that every problem is reported in one run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import orjson
+
+from spec_lang import ast
+from spec_lang.diagnostics import Diagnostic, InputError, Level, SpecError, did_you_mean
+from spec_lang.parser import parse
+
+POLICY_SUFFIX = ".policy"
+_SPEC_HEADER = re.compile(r"^\s*spec\s+[A-Za-z_]", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A loaded spec: its files in include order, plus lookups every layer shares."""
+
+    folder: Path
+    files: tuple[ast.PolicyFile, ...]
+    sources: dict[str, str] = field(repr=False)
+    load_diagnostics: tuple[Diagnostic, ...] = ()
+
+    @property
+    def header(self) -> ast.SpecHeader:
+        return next(d for d in self.files[0].declarations if isinstance(d, ast.SpecHeader))
+
+    @property
+    def name(self) -> str:
+        return self.header.id
+
+    @property
+    def title(self) -> str:
+        return self.header.title
+
+    @property
+    def version(self) -> str:
+        return self.header.version or "0.0.0"
+
+    @cached_property
+    def decisions(self) -> tuple[str, ...]:
+        """Decision labels from least to most strict."""
+        declared = self.header.decisions
+        return tuple(n.value for n in declared.labels) if declared else ast.DEFAULT_DECISIONS
+
+    @cached_property
+    def strictness(self) -> dict[str, int]:
+        return {label: rank for rank, label in enumerate(self.decisions)}
+
+    @property
+    def default_decision(self) -> str:
+        default = self.header.default
+        return default.value if default else self.decisions[0]
+
+    @cached_property
+    def categories(self) -> tuple[ast.Category, ...]:
+        return self._declarations(ast.Category)
+
+    @cached_property
+    def styles(self) -> tuple[ast.Style, ...]:
+        return self._declarations(ast.Style)
+
+    @cached_property
+    def rules(self) -> tuple[ast.Rule, ...]:
+        """Every rule, in declaration order (root file first, then includes in order)."""
+        return tuple(rule for category in self.categories for rule in category.rules)
+
+    @cached_property
+    def rule_by_id(self) -> dict[str, ast.Rule]:
+        """The first rule declared under each ID (the checker reports any later ones)."""
+        found: dict[str, ast.Rule] = {}
+        for rule in self.rules:
+            found.setdefault(rule.id, rule)
+        return found
+
+    @cached_property
+    def rule_order(self) -> dict[str, int]:
+        return {rule_id: index for index, rule_id in enumerate(self.rule_by_id)}
+
+    @cached_property
+    def category_of(self) -> dict[str, ast.Category]:
+        found: dict[str, ast.Category] = {}
+        for category in self.categories:
+            for rule in category.rules:
+                found.setdefault(rule.id, category)
+        return found
+
+    @cached_property
+    def category_by_id(self) -> dict[str, ast.Category]:
+        found: dict[str, ast.Category] = {}
+        for category in self.categories:
+            found.setdefault(category.id, category)
+        return found
+
+    @cached_property
+    def style_by_id(self) -> dict[str, ast.Style]:
+        found: dict[str, ast.Style] = {}
+        for style in self.styles:
+            found.setdefault(style.id, style)
+        return found
+
+    @cached_property
+    def renamed(self) -> dict[str, str]:
+        """Old rule ID to the rule that now carries it (`renamed_from`)."""
+        return {old.value: rule.id for rule in self.rules for old in rule.renamed_from}
+
+    def resolve(self, rule_id: str) -> str | None:
+        """The current ID for a rule ID, following renames; None if unknown."""
+        if rule_id in self.rule_by_id:
+            return rule_id
+        return self.renamed.get(rule_id)
+
+    def overridden_by(self, rule_id: str) -> frozenset[str]:
+        """Every rule `rule_id` overrides, directly or through a chain of overrides."""
+        cache = self._override_closures
+        if rule_id not in cache:
+            found: set[str] = set()
+            stack = [rule_id]
+            while stack:
+                rule = self.rule_by_id.get(stack.pop())
+                for name in rule.overrides if rule else ():
+                    target = self.resolve(name.value)
+                    if target and target not in found:
+                        found.add(target)
+                        stack.append(target)
+            found.discard(rule_id)
+            cache[rule_id] = frozenset(found)
+        return cache[rule_id]
+
+    @cached_property
+    def _override_closures(self) -> dict[str, frozenset[str]]:
+        return {}
+
+    def authority(self, rule_id: str) -> ast.Authority:
+        level = self.category_of[rule_id].authority
+        try:
+            return ast.Authority(level.value) if level else ast.DEFAULT_AUTHORITY
+        except ValueError:
+            return ast.DEFAULT_AUTHORITY
+
+    def severity(self, rule_id: str) -> ast.Severity:
+        level = self.rule_by_id[rule_id].severity
+        try:
+            return ast.Severity(level.value) if level else ast.DEFAULT_SEVERITY
+        except ValueError:
+            return ast.DEFAULT_SEVERITY
+
+    @cached_property
+    def content_hash(self) -> str:
+        """sha256 of the spec's meaning: the trees without spans or comments.
+
+        Reformatting or re-commenting a spec keeps its hash, so stored transcripts
+        stay linked to it; any change to what the spec says changes it.
+        """
+        digest = hashlib.sha256()
+        for tree in self.files:
+            digest.update(orjson.dumps(_without_comments(tree.model_dump())))
+        return "sha256:" + digest.hexdigest()
+
+    def _declarations(self, kind: type) -> tuple:
+        return tuple(d for tree in self.files for d in tree.declarations if isinstance(d, kind))
+
+
+def _without_comments(value):
+    if isinstance(value, dict):
+        return {
+            key: _without_comments(item)
+            for key, item in value.items()
+            if key not in ("comments", "trailing_comment", "end_comments", "path")
+        }
+    if isinstance(value, list | tuple):
+        return [_without_comments(item) for item in value]
+    return value
+
+
+def load(path: str | Path) -> Spec:
+    """Load the spec at `path` (its folder or its root file).
+
+    Raises InputError for unreadable input, SpecError when the root file does
+    not parse. Syntax errors in included files are kept in `load_diagnostics`.
+    """
+    root_file = find_root(Path(path))
+    folder = root_file.parent
+    sources: dict[str, str] = {}
+    root_name = str(root_file)
+    sources[root_name] = read_text(root_file)
+    root_tree = parse(sources[root_name], root_name)
+    headers = [d for d in root_tree.declarations if isinstance(d, ast.SpecHeader)]
+    if not headers:
+        raise InputError(
+            f'{root_file}: no spec header; start the file with `spec NAME "Title" {{ }}`'
+        )
+    files = [root_tree]
+    diagnostics: list[Diagnostic] = []
+    seen = {root_file.resolve(): headers[0].span}
+    for include in headers[0].includes:
+        target = _include_target(folder, include)
+        if target in seen:
+            what = (
+                "includes the root file" if target == root_file.resolve() else "repeats an include"
+            )
+            diagnostics.append(
+                Diagnostic(
+                    "PS011",
+                    Level.ERROR,
+                    f"include cycle: {include.path!r} {what}",
+                    include.span,
+                    "include each file once, and never the root file",
+                )
+            )
+            continue
+        seen[target] = include.span
+        if not target.is_file():
+            candidates = [p.name for p in folder.glob(f"*{POLICY_SUFFIX}")]
+            diagnostics.append(
+                Diagnostic(
+                    "PS012",
+                    Level.ERROR,
+                    f"included file {include.path!r} does not exist",
+                    include.span,
+                    did_you_mean(include.path, candidates)
+                    or f"create it, or remove the include (paths are relative to {folder})",
+                )
+            )
+            continue
+        name = str(folder / include.path)
+        sources[name] = read_text(target)
+        try:
+            files.append(parse(sources[name], name))
+        except SpecError as error:
+            diagnostics.extend(error.diagnostics)
+    return Spec(folder, tuple(files), sources, tuple(diagnostics) + _unincluded(folder, seen))
+
+
+def find_root(path: Path) -> Path:
+    """The root file for a path that names a spec folder or the root file itself."""
+    if path.is_file():
+        return path
+    if not path.exists():
+        raise InputError(
+            f"{path}: no such file or folder; give a spec folder or its root .policy file"
+        )
+    if not path.is_dir():
+        raise InputError(f"{path}: not a file or folder")
+    candidates = sorted(path.glob(f"*{POLICY_SUFFIX}"))
+    if not candidates:
+        raise InputError(f"{path}: no {POLICY_SUFFIX} files in this folder; is it the spec folder?")
+    roots = [p for p in candidates if _SPEC_HEADER.search(read_text(p))]
+    if not roots:
+        raise InputError(
+            f"{path}: no {POLICY_SUFFIX} file has a spec header; "
+            'add `spec NAME "Title" { ... }` to the root file'
+        )
+    if len(roots) > 1:
+        names = ", ".join(p.name for p in roots)
+        raise InputError(f"{path}: several files have a spec header ({names}); keep it in one")
+    return roots[0]
+
+
+def read_text(path: Path) -> str:
+    """A file's text, or an InputError that says which byte is not UTF-8."""
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise InputError(f"{path}: cannot read ({error.strerror})") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise InputError(
+            f"{path}: not UTF-8 text (byte {data[error.start]:#04x} at offset {error.start}); "
+            "save it as UTF-8"
+        ) from None
+    return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _include_target(folder: Path, include: ast.Include) -> Path:
+    target = (folder / include.path).resolve()
+    if Path(include.path).is_absolute() or not target.is_relative_to(folder.resolve()):
+        raise InputError(
+            f"{include.span}: include {include.path!r} leaves the spec folder {folder}; "
+            "includes must stay inside it"
+        )
+    return target
+
+
+def _unincluded(folder: Path, included: dict[Path, ast.SourceSpan]) -> tuple[Diagnostic, ...]:
+    """A warning for each .policy file in the spec folder that the spec never includes."""
+    return tuple(
+        Diagnostic(
+            "PS013",
+            Level.WARNING,
+            f"{path} is in the spec folder but not included",
+            None,
+            "include it from the root file, or move it out of the spec folder",
+        )
+        for path in sorted(folder.rglob(f"*{POLICY_SUFFIX}"))
+        if path.resolve() not in included
+    )

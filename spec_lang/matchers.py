@@ -1,0 +1,89 @@
+"""Every rule's `match` statements compiled into one RE2 set.
+
+Matching text against the whole spec is one linear-time scan, however many
+rules it has, and safe on untrusted text (RE2 has no backtracking).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import re2
+
+from spec_lang import ast
+from spec_lang.loader import Spec
+
+PATTERN_FLAGS = frozenset("ims")
+_OPTIONS = re2.Options()
+_OPTIONS.log_errors = False
+_OPTIONS.max_mem = 1 << 30  # a set of ten thousand patterns needs more than the 8 MB default
+
+
+def keyword_regex(keyword: str) -> str:
+    """A keyword matches as a whole word or phrase, ignoring case."""
+    escaped = re2.escape(keyword)
+    start = r"\b" if keyword[:1].isalnum() or keyword[:1] == "_" else ""
+    end = r"\b" if keyword[-1:].isalnum() or keyword[-1:] == "_" else ""
+    return f"(?i){start}{escaped}{end}"
+
+
+def pattern_regex(pattern: ast.Pattern) -> str:
+    return f"(?{pattern.flags}){pattern.source}" if pattern.flags else pattern.source
+
+
+def pattern_error(pattern: ast.Pattern) -> str | None:
+    """Why RE2 cannot run a pattern, or None when it can."""
+    unknown = set(pattern.flags) - PATTERN_FLAGS
+    if unknown:
+        return f"unknown flag {''.join(sorted(unknown))!r} (flags are i, m and s)"
+    try:
+        re2.compile(pattern_regex(pattern), _OPTIONS)
+    except re2.error as error:
+        message = error.args[0] if error.args else str(error)
+        return message.decode() if isinstance(message, bytes) else str(message)
+    return None
+
+
+def compile_regex(source: str):
+    """An RE2 regex with errors kept off stderr."""
+    return re2.compile(source, _OPTIONS)
+
+
+def statement_regex(statement: ast.MatchKeyword | ast.MatchPattern) -> str | None:
+    if isinstance(statement, ast.MatchKeyword):
+        return keyword_regex(statement.keyword) if statement.keyword else None
+    return None if pattern_error(statement.pattern) else pattern_regex(statement.pattern)
+
+
+@dataclass(frozen=True)
+class Matchers:
+    """Which rules' matches fire on a text."""
+
+    regex_set: object | None
+    rule_of_entry: tuple[str, ...]
+    order: dict[str, int]
+
+    @classmethod
+    def for_spec(cls, spec: Spec) -> Matchers:
+        regex_set = re2.Set.SearchSet(_OPTIONS)
+        owners: list[str] = []
+        for rule in spec.rule_by_id.values():
+            if rule.deprecated is not None:
+                continue
+            for statement in rule.matches:
+                source = statement_regex(statement)
+                if source is None:
+                    continue
+                regex_set.Add(source)
+                owners.append(rule.id)
+        if not owners:
+            return cls(None, (), spec.rule_order)
+        regex_set.Compile()
+        return cls(regex_set, tuple(owners), spec.rule_order)
+
+    def fired(self, text: str) -> tuple[str, ...]:
+        """IDs of the rules with a match in `text`, in declaration order."""
+        if self.regex_set is None:
+            return ()
+        hits = {self.rule_of_entry[i] for i in self.regex_set.Match(text) or ()}
+        return tuple(sorted(hits, key=self.order.__getitem__))

@@ -1,0 +1,60 @@
+"""The decision semantics: which decision and style a set of applying rules requires.
+
+Given the rules R that apply to a conversation (cited by a model, or matched):
+drop every rule another rule in R overrides, directly or through a chain; the
+required decision is the strictest among the rest, and the required style is
+the winning rule's (strictest decision, then highest severity, then first
+declared). No rule applies: the spec's default. This is the only place it is
+implemented; policy tests, the checker, the compiler and the verifier call it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from spec_lang.loader import Spec
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    decision: str
+    style: str | None
+    winner: str | None
+    applied: tuple[str, ...]
+    overridden: tuple[str, ...]
+
+
+def decide(spec: Spec, rule_ids: Iterable[str]) -> Decision:
+    """The decision and style the given rules require. Unknown IDs raise KeyError."""
+    applying = []
+    for rule_id in dict.fromkeys(rule_ids):
+        current = spec.resolve(rule_id)
+        if current is None:
+            raise KeyError(rule_id)
+        applying.append(current)
+    applying = list(dict.fromkeys(applying))
+    if not applying:
+        return Decision(spec.default_decision, None, None, (), ())
+    dropped = set().union(*(spec.overridden_by(r) for r in applying)) & set(applying)
+    remaining = [r for r in applying if r not in dropped]
+    if not remaining:  # only an override cycle can do this: fail closed, keep them all
+        remaining, dropped = applying, set()
+    winner = max(remaining, key=lambda r: _precedence(spec, r))
+    rule = spec.rule_by_id[winner]
+    return Decision(
+        decision=rule.decision.value,
+        style=rule.style.value if rule.style else None,
+        winner=winner,
+        applied=tuple(sorted(remaining, key=spec.rule_order.__getitem__)),
+        overridden=tuple(sorted(dropped, key=spec.rule_order.__getitem__)),
+    )
+
+
+def _precedence(spec: Spec, rule_id: str) -> tuple[int, int, int]:
+    rule = spec.rule_by_id[rule_id]
+    return (
+        spec.strictness.get(rule.decision.value, len(spec.decisions)),  # unknown: strictest
+        spec.severity(rule_id).rank,
+        -spec.rule_order[rule_id],
+    )
