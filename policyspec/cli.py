@@ -7,20 +7,30 @@ Exit codes, everywhere: 0 success; 1 findings at error level or failed checks;
 from __future__ import annotations
 
 import difflib
-import sys
-from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
-import orjson
 import typer
-from rich.console import Console
 from rich.table import Table
 
 import spec_lang
 from policyspec import atomic
+from policyspec.console import (
+    EXIT_FINDINGS,
+    EXIT_OK,
+    Format,
+    FormatOption,
+    SpecPath,
+    count_levels,
+    diagnose,
+    emit_json,
+    err,
+    fail_input,
+    load_spec,
+    out,
+    print_findings,
+)
 from policyspec.explain import explain_json, explain_text
-from spec_lang.diagnostics import render
 
 app = typer.Typer(
     help="Write safety policies in a small language; check, format, test and explain them.",
@@ -28,61 +38,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
-
-
-class Format(StrEnum):
-    text = "text"
-    json = "json"
-
-
-SpecPath = Annotated[Path, typer.Argument(help="The spec folder, or its root .policy file.")]
-FormatOption = Annotated[
-    Format, typer.Option("--format", help="text for people, json for machines.")
-]
-
-
-def fail_input(message: str) -> NoReturn:
-    """One clear line on stderr and exit 2: the input could not be used at all."""
-    err.print(f"error: {message}", markup=False)
-    raise typer.Exit(EXIT_USAGE)
-
-
-def _load(path: Path) -> spec_lang.Spec:
-    try:
-        return spec_lang.load(path)
-    except spec_lang.InputError as error:
-        fail_input(str(error))
-
-
-def _emit_json(payload: dict) -> None:
-    sys.stdout.write(orjson.dumps(payload, option=orjson.OPT_INDENT_2).decode() + "\n")
-
-
-def _print_findings(findings, sources) -> None:
-    for finding in findings:
-        out.print(render(finding, sources), markup=False)
-        out.print()
-
-
-def _summary(findings) -> tuple[int, int]:
-    errors = sum(d.level is spec_lang.Level.ERROR for d in findings)
-    return errors, sum(d.level is spec_lang.Level.WARNING for d in findings)
-
-
-def _diagnose(path: Path) -> tuple[spec_lang.Spec | None, list, dict]:
-    """Load and check; a root file that does not parse gives its syntax error as the finding."""
-    try:
-        spec = spec_lang.load(path)
-    except spec_lang.InputError as error:
-        fail_input(str(error))
-    except spec_lang.SpecError as error:
-        root = spec_lang.loader.find_root(path)
-        return None, error.diagnostics, {str(root): spec_lang.loader.read_text(root)}
-    return spec, spec_lang.check(spec), spec.sources
 
 
 @app.command()
@@ -91,10 +46,10 @@ def check(path: SpecPath, output_format: FormatOption = Format.text) -> None:
 
     Example: policyspec check policies/
     """
-    spec, findings, sources = _diagnose(path)
-    errors, warnings = _summary(findings)
+    spec, findings, sources = diagnose(path)
+    errors, warnings = count_levels(findings)
     if output_format is Format.json:
-        _emit_json(
+        emit_json(
             {
                 "spec": spec.name if spec else None,
                 "diagnostics": [d.to_json() for d in findings],
@@ -103,7 +58,7 @@ def check(path: SpecPath, output_format: FormatOption = Format.text) -> None:
             }
         )
     else:
-        _print_findings(findings, sources)
+        print_findings(findings, sources)
         if spec is not None:
             scope = f"{len(spec.rules)} rules in {len(spec.files)} files"
             out.print(f"{spec.name}: {errors} errors, {warnings} warnings ({scope})")
@@ -145,7 +100,7 @@ def fmt(
         try:
             formatted = spec_lang.formatter.format_source(source, str(file))
         except spec_lang.SpecError as error:
-            _print_findings(error.diagnostics, {str(file): source})
+            print_findings(error.diagnostics, {str(file): source})
             broken.append(file)
             continue
         if formatted == source:
@@ -182,10 +137,10 @@ def explain(
     """
     from policies import DEFAULT_SPEC
 
-    spec = _load(spec_path or DEFAULT_SPEC)
+    spec = load_spec(spec_path or DEFAULT_SPEC)
     try:
         if output_format is Format.json:
-            _emit_json(explain_json(spec, identifier))
+            emit_json(explain_json(spec, identifier))
         else:
             out.print(explain_text(spec, identifier), markup=False)
     except LookupError as error:
@@ -200,17 +155,17 @@ def test(path: SpecPath, output_format: FormatOption = Format.text) -> None:
     they decide, then per-rule coverage. Exit 1 on any mismatch.
     Example: policyspec test policies/
     """
-    spec, findings, sources = _diagnose(path)
+    spec, findings, sources = diagnose(path)
     errors = [d for d in findings if d.level is spec_lang.Level.ERROR]
     if spec is None or errors:
-        _print_findings(errors, sources)
+        print_findings(errors, sources)
         err.print("the spec has errors; fix them first (policyspec check)")
         raise typer.Exit(EXIT_FINDINGS)
     results = spec_lang.evaluate_examples(spec, spec_lang.Matchers.for_spec(spec))
     coverage = [d for d in findings if d.code in ("PS401", "PS402")]
     failed = [r for r in results if not r.passed]
     if output_format is Format.json:
-        _emit_json(
+        emit_json(
             {
                 "spec": spec.name,
                 "examples": [_result_json(r) for r in results],
