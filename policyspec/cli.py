@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 import spec_lang
 from policyspec import atomic
@@ -206,21 +205,18 @@ def _result_json(result: spec_lang.ExampleResult) -> dict:
 
 
 def _print_results(results) -> None:
-    table = Table(show_edge=False, pad_edge=False, box=None)
-    for column in ("", "rule", "expected", "fired", "decided", "example"):
-        table.add_column(column, no_wrap=True, overflow="ellipsis")
     for r in results:
-        mark = "ok" if r.passed else "FAIL"
-        text = r.example.text.replace("\n", " / ")
-        table.add_row(
-            mark,
-            r.rule.id + (" (near miss)" if r.near_miss else ""),
-            r.expected,
-            ", ".join(r.fired) or "-",
-            r.decided.decision + (f" by {r.decided.winner}" if r.decided.winner else " (default)"),
-            text,
+        rule = r.rule.id + (" near miss" if r.near_miss else "")
+        decided = r.decided.decision + (
+            f" by {r.decided.winner}" if r.decided.winner else " (default)"
         )
-    out.print(table)
+        fired = ", ".join(r.fired) or "-"
+        line = (
+            f"{'ok' if r.passed else 'FAIL':<5}{rule:<22}expected {r.expected:<14}fired {fired:<12}"
+        )
+        out.print(f"{line}decided {decided}", markup=False)
+        if not r.passed:
+            out.print(f"     {r.example.span}: {r.example.text!r}", markup=False)
 
 
 def main() -> None:

@@ -92,9 +92,14 @@ class Statement(Node):
 
 
 class Block(Statement):
-    """A statement with a `{ ... }` body. `end_comments` stand just before the closing brace."""
+    """A statement with a `{ ... }` body.
+
+    `trailing_comment` follows the opening brace, `end_comments` stand on their
+    own lines before the closing brace, and `closing_comment` follows it.
+    """
 
     end_comments: tuple[str, ...] = ()
+    closing_comment: str | None = None
 
 
 class Pattern(Node):

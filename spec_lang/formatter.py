@@ -12,8 +12,7 @@ import json
 from functools import singledispatch
 
 from spec_lang import ast
-from spec_lang.lexer import TRIPLE_QUOTED_LITERAL
-from spec_lang.parser import parse, string_value
+from spec_lang.parser import parse, reads_as_one_string, string_value
 
 INDENT = "  "
 
@@ -43,7 +42,7 @@ def prose(value: str, depth: int) -> str:
         literal = f'"""\n{body}\n{pad}"""'
     else:
         literal = f'"""{value}"""'
-    if TRIPLE_QUOTED_LITERAL.fullmatch(literal) and string_value(literal) == value:
+    if reads_as_one_string(literal) and string_value(literal) == value:
         return literal
     return quote(value)
 
@@ -56,10 +55,16 @@ def _statement(node: ast.Statement, depth: int) -> str:
     pad = INDENT * depth
     lines = [pad + comment for comment in node.comments]
     text = _render(node, depth)
-    first, newline, rest = text.partition("\n")
-    if node.trailing_comment:
-        first += "  " + node.trailing_comment
-    lines.append(pad + first + newline + rest)
+    if isinstance(node, ast.Block):
+        header, newline, rest = text.partition("\n")
+        if node.trailing_comment:
+            header += "  " + node.trailing_comment
+        text = header + newline + rest
+        if node.closing_comment:
+            text += "  " + node.closing_comment
+    elif node.trailing_comment:
+        text += "  " + node.trailing_comment
+    lines.append(pad + text)
     return "\n".join(lines)
 
 
@@ -73,7 +78,6 @@ def _block(header: str, node: ast.Block, statements, depth: int, gap_before=()) 
             inner.append("")
         inner.append(_statement(statement, depth + 1))
     inner.extend(INDENT * (depth + 1) + comment for comment in node.end_comments)
-    # The header's trailing comment is added by _statement to the first line.
     return "\n".join([header + " {", *inner, INDENT * depth + "}"])
 
 

@@ -30,28 +30,37 @@ IDENTIFIER_TERMINALS = (
     "ROLE",
 )
 
-TRIPLE_QUOTED = r'"""(?:[^"]+|"(?!""))*"""'
-SHORT_QUOTED = r'"(?!"")(?:[^"\\\n]+|\\.)*"|""(?!")'
-_MASTER = re.compile(
-    rf"""
-    (?P<SPACE>[ \t\f\r\n]+)
-  | (?P<COMMENT>\#[^\n]*)
-  | (?P<STRING>{TRIPLE_QUOTED}|{SHORT_QUOTED})
-  | (?P<REGEX>/(?![/*])(?:[^/\\\n]+|\\.)+/[A-Za-z]*)
-  | (?P<INT>[0-9]+(?![A-Za-z_]))
-  | (?P<IDENTIFIER>[A-Za-z_][A-Za-z0-9_]*(?:-[A-Za-z0-9_]+)*)
-  | (?P<PUNCTUATION>[{{}}<,])
-  | (?P<OTHER>.)
-    """,
-    re.VERBOSE | re.DOTALL,
-)
-TRIPLE_QUOTED_LITERAL = re.compile(TRIPLE_QUOTED)
+
+def master_pattern(lexer_conf) -> re.Pattern:
+    """One alternation of the grammar's own terminals, so the grammar stays their only source.
+
+    Keywords and punctuation are left out: they come back as IDENTIFIER or
+    PUNCTUATION and are told apart by value. OTHER catches any stray character.
+    """
+    by_name = {t.name: t.pattern.to_regexp() for t in lexer_conf.terminals}
+    punctuation = sorted(
+        t.pattern.value
+        for t in lexer_conf.terminals
+        if t.pattern.type == "str" and not t.pattern.value.isidentifier()
+    )
+    alternatives = {
+        "SPACE": "|".join(by_name[name] for name in lexer_conf.ignore),
+        "COMMENT": by_name["COMMENT"],
+        "STRING": by_name["STRING"],
+        "REGEX": by_name["REGEX"],
+        "INT": by_name["INT"] + "(?![A-Za-z_])",
+        "IDENTIFIER": by_name[IDENTIFIER_TERMINALS[0]],
+        "PUNCTUATION": "|".join(re.escape(p) for p in punctuation),
+        "OTHER": ".",
+    }
+    return re.compile("|".join(f"(?P<{k}>{v})" for k, v in alternatives.items()), re.DOTALL)
 
 
 class PolicyLexer(Lexer):
     __future_interface__ = 2  # lark passes the parser state to lex()
 
     def __init__(self, lexer_conf) -> None:
+        self.master = master_pattern(lexer_conf)
         self.literals = {
             t.pattern.value: t.name for t in lexer_conf.terminals if t.pattern.type == "str"
         }
@@ -65,7 +74,7 @@ class PolicyLexer(Lexer):
         states = parser_state.parse_conf.parse_table.states
         literals = self.literals
         line, line_start = 1, 0
-        for match in _MASTER.finditer(text):
+        for match in self.master.finditer(text):
             kind = match.lastgroup
             value = match.group()
             start = match.start()

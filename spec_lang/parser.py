@@ -310,8 +310,9 @@ class _ToTree(Transformer):
 def _attach_comments(children: list, open_line: int):
     """Give each comment to the statement it belongs to.
 
-    A comment on the line where the previous statement (or the block's header)
-    ends is that statement's trailing comment; any other comment leads the next
+    A comment on the line where the previous statement ends is that statement's
+    trailing comment (a block's closing comment); one on the line of the block's
+    own header follows its opening brace; any other comment leads the next
     statement; comments after the last statement are the block's end comments.
     Returns (statements, header_trailing_comment, end_comments).
     """
@@ -324,7 +325,11 @@ def _attach_comments(children: list, open_line: int):
             comment = child.value.rstrip()
             if child.line == last_line and not pending:
                 if statements:
-                    statements[-1] = statements[-1].model_copy(update={"trailing_comment": comment})
+                    previous = statements[-1]
+                    slot = (
+                        "closing_comment" if isinstance(previous, ast.Block) else "trailing_comment"
+                    )
+                    statements[-1] = previous.model_copy(update={slot: comment})
                 else:
                     header_trailing = comment
             else:
@@ -348,6 +353,15 @@ _parser = Lark(
     transformer=_transformer,
 )
 _lock = threading.Lock()
+_lexer_conf = _parser.parser.lexer_conf
+_string_pattern = re.compile(
+    next(t.pattern.to_regexp() for t in _lexer_conf.terminals if t.name == "STRING"), re.DOTALL
+)
+
+
+def reads_as_one_string(literal: str) -> bool:
+    """Whether the lexer would read `literal` back as exactly one string token."""
+    return _string_pattern.fullmatch(literal) is not None
 
 
 @contextmanager

@@ -1,0 +1,216 @@
+"""`policyspec verify` and `policyspec eval`: transcripts against a spec and their own confessions."""
+
+from __future__ import annotations
+
+import sys
+import time
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+import spec_lang
+from policyspec.console import (
+    EXIT_FINDINGS,
+    EXIT_OK,
+    Format,
+    FormatOption,
+    SpecPath,
+    emit_json,
+    err,
+    fail_input,
+    load_spec,
+    out,
+)
+from verifier.batch import MAX_LINE_BYTES, STDIN, run
+from verifier.checks import Verifier
+from verifier.evaluate import Evaluation, load_labels
+from verifier.findings import Result
+from verifier.report import JsonSummary, JUnitWriter, failure_text, summary_line, totals_tables
+
+
+class ReportFormat(StrEnum):
+    text = "text"
+    json = "json"
+    junit = "junit"
+
+
+TranscriptPaths = Annotated[
+    list[Path],
+    typer.Argument(
+        metavar="TRANSCRIPTS...",
+        help="JSONL files (one transcript a line), .json files (one or an array), or - for stdin.",
+    ),
+]
+MaxLineBytes = Annotated[
+    int, typer.Option("--max-line-bytes", help="A longer line gets an error result, unread.")
+]
+
+
+class _ProgressBar:
+    """A progress bar over the bytes read, shown only once a batch has run for a second."""
+
+    def __init__(self, paths: list[Path]):
+        self.total = None if STDIN in paths else sum(p.stat().st_size for p in paths)
+        self.started = time.monotonic()
+        self.done = 0
+        self.bar: Progress | None = None
+        self.console = out if out.is_terminal else err
+
+    def advance(self, count: int) -> None:
+        self.done += count
+        if self.bar is not None:
+            self.bar.update(self.task, completed=self.done)
+        elif self.console.is_terminal and time.monotonic() - self.started > 1.0:
+            self.bar = Progress(
+                TextColumn("verifying"),
+                BarColumn(),
+                TaskProgressColumn(),
+                TimeRemainingColumn(),
+                console=self.console,
+                transient=True,
+                redirect_stdout=self.console is out,
+                redirect_stderr=False,
+            )
+            self.task = self.bar.add_task("verify", total=self.total, completed=self.done)
+            self.bar.start()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def _prepare(spec_path: Path, transcripts: list[Path]) -> Verifier:
+    try:
+        spec = load_spec(spec_path)
+    except spec_lang.SpecError as error:
+        fail_input(f"the spec does not load ({error}); see policyspec check {spec_path}")
+    for path in transcripts:
+        if path != STDIN and not path.is_file():
+            fail_input(f"{path}: no such file; give JSONL or .json files of transcripts, or -")
+    return Verifier(spec)
+
+
+def _run(verifier, transcripts, max_line_bytes, on_result, report=None, on_file=None):
+    progress = _ProgressBar(transcripts)
+    try:
+        return run(
+            verifier,
+            transcripts,
+            report,
+            max_line_bytes=max_line_bytes,
+            on_file=on_file,
+            on_result=on_result,
+            on_progress=progress.advance,
+        )
+    except spec_lang.InputError as error:
+        fail_input(str(error))
+    finally:
+        progress.close()
+
+
+def verify(
+    spec_path: SpecPath,
+    transcripts: TranscriptPaths,
+    report: Annotated[
+        Path | None,
+        typer.Option("-o", "--output", help="Write one JSON result per input line here (JSONL)."),
+    ] = None,
+    output_format: Annotated[
+        ReportFormat,
+        typer.Option("--format", help="text for people, json for machines, junit for CI."),
+    ] = ReportFormat.text,
+    max_line_bytes: MaxLineBytes = MAX_LINE_BYTES,
+) -> None:
+    """Verify transcripts against a spec and against their own confessions.
+
+    Every input line gets one result line in the report, in order (a bad line
+    gets its error); the report is written atomically. Exit 1 if any transcript
+    has an error-level finding.
+    Example: policyspec verify policies/ runs.jsonl -o report.jsonl --format junit > junit.xml
+    """
+    verifier = _prepare(spec_path, transcripts)
+    spec = verifier.spec
+    if report is not None and not report.parent.is_dir():
+        fail_input(f"{report}: its folder does not exist")
+    against = f"{spec.name} {spec.version}"
+    if output_format is ReportFormat.json:
+        identity = {"name": spec.name, "version": spec.version, "hash": spec.content_hash}
+        summary = JsonSummary(sys.stdout, identity)
+        totals = _run(verifier, transcripts, max_line_bytes, summary.add, report)
+        summary.close(totals)
+    elif output_format is ReportFormat.junit:
+        junit = JUnitWriter(sys.stdout, against)
+        totals = _run(
+            verifier,
+            transcripts,
+            max_line_bytes,
+            lambda _source, line, result: junit.add(line, result),
+            report,
+            on_file=junit.start_suite,
+        )
+        junit.close()
+    else:
+
+        def print_failure(source: str, line: int, result: Result) -> None:
+            if not result.passed:
+                out.print(failure_text(result, against, f"{source}:{line}"), markup=False)
+                out.print()
+
+        totals = _run(verifier, transcripts, max_line_bytes, print_failure, report)
+        if totals.by_code:
+            for table in totals_tables(totals):
+                out.print(table)
+        out.print(summary_line(totals), markup=False)
+    raise typer.Exit(EXIT_FINDINGS if totals.failed else EXIT_OK)
+
+
+def evaluate(
+    spec_path: SpecPath,
+    transcripts: TranscriptPaths,
+    labels: Annotated[
+        Path,
+        typer.Option(
+            "--labels", help='JSONL: {"id": ..., "label": "safe" | "unsafe", "rules": [...]}.'
+        ),
+    ],
+    output_format: FormatOption = Format.text,
+    max_line_bytes: MaxLineBytes = MAX_LINE_BYTES,
+) -> None:
+    """Rates over labelled prompts: not_unsafe, not_overrefuse, style adherence, citation
+    accuracy, P(confessed | violated) and the false-negative rate of confessions.
+
+    Example: policyspec eval policies/ runs.jsonl --labels prompts.jsonl
+    """
+    verifier = _prepare(spec_path, transcripts)
+    try:
+        evaluation = Evaluation(verifier, load_labels(labels))
+    except spec_lang.InputError as error:
+        fail_input(str(error))
+    _run(verifier, transcripts, max_line_bytes, lambda _s, _l, result: evaluation.add(result))
+    summary = evaluation.to_json()
+    if output_format is Format.json:
+        spec = verifier.spec
+        emit_json({"spec": {"name": spec.name, "version": spec.version}, **summary})
+    else:
+        _print_rates(verifier.spec, summary)
+
+
+def _print_rates(spec: spec_lang.Spec, summary: dict) -> None:
+    table = Table(title=f"{spec.name} {spec.version}", title_justify="left")
+    for name, justify in (("rate", "left"), ("value", "right"), ("of", "right"), ("what", "left")):
+        table.add_column(name, justify=justify)
+    for name, rate in summary["rates"].items():
+        value = "n/a" if rate["value"] is None else f"{rate['value']:.3f}"
+        share = f"{rate['numerator']}/{rate['denominator']}"
+        table.add_row(name, value, share, rate["description"])
+    out.print(table)
+    out.print(
+        f"{summary['transcripts']} transcripts ({summary['unreadable']} unreadable, "
+        f"{summary['unlabelled']} unlabelled); "
+        f"{summary['labels_without_transcript']} labels without a transcript",
+        markup=False,
+    )
