@@ -4,7 +4,7 @@ import pytest
 
 from spec_lang import check, load
 from spec_lang.diagnostics import render
-from tests.spec_lang.conftest import CATS, ROOT
+from tests.pets import CATS, ROOT
 
 
 def codes(folder) -> list[str]:

@@ -1,6 +1,6 @@
-from pathlib import Path
+"""A small clean spec, and a way to write variants of it, for the language tests."""
 
-import pytest
+from pathlib import Path
 
 ROOT = """spec pets "Pet policy" {
   version "1.0.0"
@@ -34,9 +34,9 @@ style hard "Hard refusal" {
 '''
 
 
-@pytest.fixture
-def write_spec(tmp_path: Path):
-    """Write a spec folder: the clean pets spec, with files replaced or added by name."""
+def spec_writer(tmp_path: Path):
+    """Write a spec folder: the clean pets spec, with files replaced or added by name
+    (`cats__policy=...` stands for cats.policy)."""
 
     def write(**files: str) -> Path:
         folder = tmp_path / "spec"
