@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import cached_property
 from typing import Annotated, Literal
 
 import orjson
@@ -64,10 +63,28 @@ DEFAULT_SEVERITY = Severity.MEDIUM
 DEFAULT_AUTHORITY = Authority.PLATFORM
 
 
+class cached:
+    """`functools.cached_property` without its per-access lock (Python 3.11 takes one on
+    every first access, and a 10,000-rule tree has ~100,000 of them)."""
+
+    def __init__(self, compute):
+        self.compute = compute
+        self.__doc__ = compute.__doc__
+
+    def __set_name__(self, owner, name: str) -> None:
+        self.name = name
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self
+        value = instance.__dict__[self.name] = self.compute(instance)
+        return value
+
+
 class Node(BaseModel):
     """Base of every tree node. `span` is where it was written; it takes no part in equality."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, ignored_types=(cached,))
 
     span: Span = Field(exclude=True, repr=False)
 
@@ -219,15 +236,15 @@ class Example(Block):
     block: bool
     statements: tuple[Annotated[Message | Cites, Field(discriminator="kind")], ...]
 
-    @cached_property
+    @cached
     def messages(self) -> tuple[Message, ...]:
         return tuple(s for s in self.statements if isinstance(s, Message))
 
-    @cached_property
+    @cached
     def cites(self) -> tuple[Name, ...]:
         return tuple(name for s in self.statements if isinstance(s, Cites) for name in s.rules)
 
-    @cached_property
+    @cached
     def text(self) -> str:
         """Every message's content, one per line: what matchers run on."""
         return "\n".join(m.content for m in self.messages)
@@ -255,35 +272,35 @@ class Rule(Block):
     title: str
     statements: tuple[RuleStatement, ...]
 
-    @cached_property
+    @cached
     def text(self) -> str:
         return "\n\n".join(s.value for s in self.statements if isinstance(s, Text))
 
-    @cached_property
+    @cached
     def style(self) -> Name | None:
         return next((s.style for s in self.statements if isinstance(s, StyleRef)), None)
 
-    @cached_property
+    @cached
     def severity(self) -> Name | None:
         return next((s.level for s in self.statements if isinstance(s, SeverityStatement)), None)
 
-    @cached_property
+    @cached
     def overrides(self) -> tuple[Name, ...]:
         return tuple(n for s in self.statements if isinstance(s, Overrides) for n in s.rules)
 
-    @cached_property
+    @cached
     def matches(self) -> tuple[MatchKeyword | MatchPattern, ...]:
         return tuple(s for s in self.statements if isinstance(s, MatchKeyword | MatchPattern))
 
-    @cached_property
+    @cached
     def examples(self) -> tuple[Example, ...]:
         return tuple(s for s in self.statements if isinstance(s, Example))
 
-    @cached_property
+    @cached
     def deprecated(self) -> str | None:
         return next((s.reason for s in self.statements if isinstance(s, Deprecated)), None)
 
-    @cached_property
+    @cached
     def renamed_from(self) -> tuple[Name, ...]:
         return tuple(s.old_id for s in self.statements if isinstance(s, RenamedFrom))
 
@@ -300,23 +317,23 @@ class Category(Block):
     title: str
     statements: tuple[CategoryStatement, ...]
 
-    @cached_property
+    @cached
     def authority(self) -> Name | None:
         return next((s.level for s in self.statements if isinstance(s, AuthorityStatement)), None)
 
-    @cached_property
+    @cached
     def summary(self) -> str:
         return next((s.value for s in self.statements if isinstance(s, Summary)), "")
 
-    @cached_property
+    @cached
     def definitions(self) -> tuple[Define, ...]:
         return tuple(s for s in self.statements if isinstance(s, Define))
 
-    @cached_property
+    @cached
     def rules(self) -> tuple[Rule, ...]:
         return tuple(s for s in self.statements if isinstance(s, Rule))
 
-    @cached_property
+    @cached
     def deprecated(self) -> str | None:
         return next((s.reason for s in self.statements if isinstance(s, Deprecated)), None)
 
@@ -353,27 +370,27 @@ class Style(Block):
     title: str
     statements: tuple[StyleStatement, ...]
 
-    @cached_property
+    @cached
     def text(self) -> str:
         return "\n\n".join(s.value for s in self.statements if isinstance(s, Text))
 
-    @cached_property
+    @cached
     def max_sentences(self) -> int | None:
         return next((s.value for s in self.statements if isinstance(s, MaxSentences)), None)
 
-    @cached_property
+    @cached
     def max_words(self) -> int | None:
         return next((s.value for s in self.statements if isinstance(s, MaxWords)), None)
 
-    @cached_property
+    @cached
     def required(self) -> tuple[Pattern, ...]:
         return tuple(s.pattern for s in self.statements if isinstance(s, Require))
 
-    @cached_property
+    @cached
     def forbidden(self) -> tuple[Pattern, ...]:
         return tuple(s.pattern for s in self.statements if isinstance(s, Forbid))
 
-    @cached_property
+    @cached
     def deprecated(self) -> str | None:
         return next((s.reason for s in self.statements if isinstance(s, Deprecated)), None)
 
@@ -388,19 +405,19 @@ class SpecHeader(Block):
     title: str
     statements: tuple[SpecStatement, ...]
 
-    @cached_property
+    @cached
     def version(self) -> str | None:
         return next((s.value for s in self.statements if isinstance(s, Version)), None)
 
-    @cached_property
+    @cached
     def decisions(self) -> Decisions | None:
         return next((s for s in self.statements if isinstance(s, Decisions)), None)
 
-    @cached_property
+    @cached
     def default(self) -> Name | None:
         return next((s.decision for s in self.statements if isinstance(s, Default)), None)
 
-    @cached_property
+    @cached
     def includes(self) -> tuple[Include, ...]:
         return tuple(s for s in self.statements if isinstance(s, Include))
 

@@ -30,30 +30,27 @@ from spec_lang.diagnostics import Diagnostic, Level, did_you_mean
 from spec_lang.examples import ExampleResult, evaluate_examples
 from spec_lang.loader import Spec
 from spec_lang.matchers import Matchers, keyword_regex, pattern_error
+from spec_lang.parser import gc_paused
 
 ERROR, WARNING = Level.ERROR, Level.WARNING
 
 
 def check(spec: Spec) -> list[Diagnostic]:
     """All findings for a spec, sorted by file and position."""
+    with gc_paused():  # only temporaries are allocated; GC passes would rescan the whole tree
+        return _check(spec)
+
+
+def _check(spec: Spec) -> list[Diagnostic]:
     findings = list(spec.load_diagnostics)
     if any(d.code == "PS001" for d in findings):
         return findings  # later checks would only echo the syntax errors
-    for check_pass in (
-        _headers,
-        _duplicates,
-        _references,
-        _values,
-        _repeated,
-        _overrides,
-        _patterns,
-        _renames,
-        _unused,
-        _missing_text,
-    ):
+    matchers = Matchers.for_spec(spec)
+    passes = (_headers, _duplicates, _references, _values, _repeated, _overrides, _renames)
+    for check_pass in (*passes, _unused, _missing_text):
         findings.extend(check_pass(spec))
+    findings.extend(_patterns(spec, matchers))
     if not any(d.level is ERROR for d in findings):
-        matchers = Matchers.for_spec(spec)
         results = evaluate_examples(spec, matchers)
         findings.extend(_example_coverage(spec, results))
         findings.extend(_contradicted_examples(results))
@@ -236,11 +233,10 @@ def _overrides(spec: Spec) -> Iterator[Diagnostic]:
                 )
 
 
-def _patterns(spec: Spec) -> Iterator[Diagnostic]:
-    patterns = [s.pattern for r in spec.rules for s in r.matches if isinstance(s, ast.MatchPattern)]
-    patterns += [p for style in spec.styles for p in (*style.required, *style.forbidden)]
-    for pattern in patterns:
-        problem = pattern_error(pattern)
+def _patterns(spec: Spec, matchers: Matchers) -> Iterator[Diagnostic]:
+    styles = [p for style in spec.styles for p in (*style.required, *style.forbidden)]
+    problems = [*matchers.errors.values(), *((p, pattern_error(p)) for p in styles)]
+    for pattern, problem in problems:
         if problem:
             yield Diagnostic(
                 "PS301",
@@ -254,11 +250,7 @@ def _patterns(spec: Spec) -> Iterator[Diagnostic]:
         for statement in rule.matches:
             if isinstance(statement, ast.MatchKeyword) and not statement.keyword.strip():
                 yield Diagnostic(
-                    "PS301",
-                    ERROR,
-                    "empty keyword",
-                    statement.span,
-                    "give the keyword text",
+                    "PS301", ERROR, "empty keyword", statement.span, "give the keyword text"
                 )
 
 

@@ -12,14 +12,14 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 
 import orjson
 
 from spec_lang import ast
+from spec_lang.ast import cached
 from spec_lang.diagnostics import Diagnostic, InputError, Level, SpecError, did_you_mean
-from spec_lang.parser import parse
+from spec_lang.parser import gc_paused, parse
 
 POLICY_SUFFIX = ".policy"
 _SPEC_HEADER = re.compile(r"^\s*spec\s+[A-Za-z_]", re.MULTILINE)
@@ -50,13 +50,13 @@ class Spec:
     def version(self) -> str:
         return self.header.version or "0.0.0"
 
-    @cached_property
+    @cached
     def decisions(self) -> tuple[str, ...]:
         """Decision labels from least to most strict."""
         declared = self.header.decisions
         return tuple(n.value for n in declared.labels) if declared else ast.DEFAULT_DECISIONS
 
-    @cached_property
+    @cached
     def strictness(self) -> dict[str, int]:
         return {label: rank for rank, label in enumerate(self.decisions)}
 
@@ -65,20 +65,20 @@ class Spec:
         default = self.header.default
         return default.value if default else self.decisions[0]
 
-    @cached_property
+    @cached
     def categories(self) -> tuple[ast.Category, ...]:
         return self._declarations(ast.Category)
 
-    @cached_property
+    @cached
     def styles(self) -> tuple[ast.Style, ...]:
         return self._declarations(ast.Style)
 
-    @cached_property
+    @cached
     def rules(self) -> tuple[ast.Rule, ...]:
         """Every rule, in declaration order (root file first, then includes in order)."""
         return tuple(rule for category in self.categories for rule in category.rules)
 
-    @cached_property
+    @cached
     def rule_by_id(self) -> dict[str, ast.Rule]:
         """The first rule declared under each ID (the checker reports any later ones)."""
         found: dict[str, ast.Rule] = {}
@@ -86,11 +86,11 @@ class Spec:
             found.setdefault(rule.id, rule)
         return found
 
-    @cached_property
+    @cached
     def rule_order(self) -> dict[str, int]:
         return {rule_id: index for index, rule_id in enumerate(self.rule_by_id)}
 
-    @cached_property
+    @cached
     def category_of(self) -> dict[str, ast.Category]:
         found: dict[str, ast.Category] = {}
         for category in self.categories:
@@ -98,21 +98,21 @@ class Spec:
                 found.setdefault(rule.id, category)
         return found
 
-    @cached_property
+    @cached
     def category_by_id(self) -> dict[str, ast.Category]:
         found: dict[str, ast.Category] = {}
         for category in self.categories:
             found.setdefault(category.id, category)
         return found
 
-    @cached_property
+    @cached
     def style_by_id(self) -> dict[str, ast.Style]:
         found: dict[str, ast.Style] = {}
         for style in self.styles:
             found.setdefault(style.id, style)
         return found
 
-    @cached_property
+    @cached
     def renamed(self) -> dict[str, str]:
         """Old rule ID to the rule that now carries it (`renamed_from`)."""
         return {old.value: rule.id for rule in self.rules for old in rule.renamed_from}
@@ -140,7 +140,7 @@ class Spec:
             cache[rule_id] = frozenset(found)
         return cache[rule_id]
 
-    @cached_property
+    @cached
     def _override_closures(self) -> dict[str, frozenset[str]]:
         return {}
 
@@ -158,7 +158,7 @@ class Spec:
         except ValueError:
             return ast.DEFAULT_SEVERITY
 
-    @cached_property
+    @cached
     def content_hash(self) -> str:
         """sha256 of the spec's meaning: the trees without spans or comments.
 
@@ -192,7 +192,11 @@ def load(path: str | Path) -> Spec:
     Raises InputError for unreadable input, SpecError when the root file does
     not parse. Syntax errors in included files are kept in `load_diagnostics`.
     """
-    root_file = find_root(Path(path))
+    with gc_paused():  # one pause for all files: re-enabling between them rescans the trees
+        return _load(find_root(Path(path)))
+
+
+def _load(root_file: Path) -> Spec:
     folder = root_file.parent
     sources: dict[str, str] = {}
     root_name = str(root_file)

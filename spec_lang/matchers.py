@@ -49,12 +49,6 @@ def compile_regex(source: str):
     return re2.compile(source, _OPTIONS)
 
 
-def statement_regex(statement: ast.MatchKeyword | ast.MatchPattern) -> str | None:
-    if isinstance(statement, ast.MatchKeyword):
-        return keyword_regex(statement.keyword) if statement.keyword else None
-    return None if pattern_error(statement.pattern) else pattern_regex(statement.pattern)
-
-
 @dataclass(frozen=True)
 class Matchers:
     """Which rules' matches fire on a text."""
@@ -62,24 +56,40 @@ class Matchers:
     regex_set: object | None
     rule_of_entry: tuple[str, ...]
     order: dict[str, int]
+    errors: dict[int, tuple[ast.Pattern, str]]
 
     @classmethod
     def for_spec(cls, spec: Spec) -> Matchers:
+        """Compile every live rule's matches into one set.
+
+        A pattern RE2 cannot run is left out and recorded in `errors` (the checker
+        reports them), so each pattern is parsed once, not once to check and once to use.
+        """
         regex_set = re2.Set.SearchSet(_OPTIONS)
         owners: list[str] = []
+        errors: dict[int, tuple[ast.Pattern, str]] = {}
         for rule in spec.rule_by_id.values():
             if rule.deprecated is not None:
                 continue
             for statement in rule.matches:
-                source = statement_regex(statement)
-                if source is None:
+                if isinstance(statement, ast.MatchKeyword):
+                    if not statement.keyword:
+                        continue
+                    source = keyword_regex(statement.keyword)
+                elif set(statement.pattern.flags) <= PATTERN_FLAGS:
+                    source = pattern_regex(statement.pattern)
+                else:
+                    errors[id(statement)] = (statement.pattern, pattern_error(statement.pattern))
                     continue
-                regex_set.Add(source)
+                try:
+                    regex_set.Add(source)
+                except re2.error:
+                    errors[id(statement)] = (statement.pattern, pattern_error(statement.pattern))
+                    continue
                 owners.append(rule.id)
-        if not owners:
-            return cls(None, (), spec.rule_order)
-        regex_set.Compile()
-        return cls(regex_set, tuple(owners), spec.rule_order)
+        if owners:
+            regex_set.Compile()
+        return cls(regex_set if owners else None, tuple(owners), spec.rule_order, errors)
 
     def fired(self, text: str) -> tuple[str, ...]:
         """IDs of the rules with a match in `text`, in declaration order."""

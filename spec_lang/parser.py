@@ -365,7 +365,7 @@ def reads_as_one_string(literal: str) -> bool:
 
 
 @contextmanager
-def _gc_paused():
+def gc_paused():
     """Parsing allocates many small objects that all live on; cyclic GC passes over them
     would only make parsing time grow faster than the input."""
     enabled = gc.isenabled()
@@ -379,7 +379,7 @@ def _gc_paused():
 
 def parse(text: str, path: str = "<string>") -> ast.PolicyFile:
     """Parse one .policy file. Raises SpecSyntaxError (and nothing else) on bad text."""
-    with _lock, _gc_paused():
+    with _lock, gc_paused():
         _transformer.path = path
         try:
             return _parser.parse(text)
