@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 import spec_lang
-from policyspec import atomic
+from policyspec import atomic, verify_command
 from policyspec.console import (
     EXIT_FINDINGS,
     EXIT_OK,
@@ -25,11 +25,13 @@ from policyspec.console import (
     emit_json,
     err,
     fail_input,
+    load_checked,
     load_spec,
     out,
     print_findings,
 )
 from policyspec.explain import explain_json, explain_text
+from spec_lang.examples import flagged_too_strictly
 
 app = typer.Typer(
     help="Write safety policies in a small language; check, format, test and explain them.",
@@ -77,7 +79,7 @@ def _policy_files(path: Path) -> list[Path]:
 
 @app.command()
 def fmt(
-    path: Annotated[Path, typer.Argument(help="A .policy file, or a folder of them.")],
+    paths: Annotated[list[Path], typer.Argument(help=".policy files, or folders of them.")],
     check: Annotated[
         bool, typer.Option("--check", help="Change nothing; exit 1 if a file would change.")
     ] = False,
@@ -91,7 +93,7 @@ def fmt(
     replaced (atomically). Example: policyspec fmt --check policies/
     """
     changed, broken = [], []
-    for file in _policy_files(path):
+    for file in [file for path in paths for file in _policy_files(path)]:
         try:
             source = spec_lang.loader.read_text(file)
         except spec_lang.InputError as error:
@@ -154,12 +156,7 @@ def test(path: SpecPath, output_format: FormatOption = Format.text) -> None:
     they decide, then per-rule coverage. Exit 1 on any mismatch.
     Example: policyspec test policies/
     """
-    spec, findings, sources = diagnose(path)
-    errors = [d for d in findings if d.level is spec_lang.Level.ERROR]
-    if spec is None or errors:
-        print_findings(errors, sources)
-        err.print("the spec has errors; fix them first (policyspec check)")
-        raise typer.Exit(EXIT_FINDINGS)
+    spec, findings = load_checked(path)
     results = spec_lang.evaluate_examples(spec, spec_lang.Matchers.for_spec(spec))
     coverage = [d for d in findings if d.code in ("PS401", "PS402")]
     failed = [r for r in results if not r.passed]
@@ -178,12 +175,10 @@ def test(path: SpecPath, output_format: FormatOption = Format.text) -> None:
         for finding in coverage:
             out.print(f"{finding.span}: {finding.message}", markup=False)
         near = sum(r.near_miss for r in results)
-        flagged = sum(
-            r.near_miss and bool(set(r.fired) - set(r.decided.overridden)) for r in results
-        )
+        flagged = sum(flagged_too_strictly(spec, r) for r in results)
         out.print(
-            f"{len(results) - len(failed)} passed, {len(failed)} failed "
-            f"({len(results)} examples, {near} near misses, matchers fired on {flagged} of them)"
+            f"{len(results) - len(failed)} passed, {len(failed)} failed ({len(results)} examples; "
+            f"matches alone decide {flagged} of {near} near misses too strictly)"
         )
     raise typer.Exit(EXIT_FINDINGS if failed else EXIT_OK)
 
@@ -200,6 +195,7 @@ def _result_json(result: spec_lang.ExampleResult) -> dict:
         "applied": list(result.decided.applied),
         "decision": result.decided.decision,
         "winner": result.decided.winner,
+        "matches_alone_decide": result.matched.decision,
         "passed": result.passed,
     }
 
@@ -207,16 +203,17 @@ def _result_json(result: spec_lang.ExampleResult) -> dict:
 def _print_results(results) -> None:
     for r in results:
         rule = r.rule.id + (" near miss" if r.near_miss else "")
-        decided = r.decided.decision + (
-            f" by {r.decided.winner}" if r.decided.winner else " (default)"
-        )
-        fired = ", ".join(r.fired) or "-"
-        line = (
-            f"{'ok' if r.passed else 'FAIL':<5}{rule:<22}expected {r.expected:<14}fired {fired:<12}"
-        )
-        out.print(f"{line}decided {decided}", markup=False)
+        winner = f" by {r.decided.winner}" if r.decided.winner else " (default)"
+        status = "ok" if r.passed else "FAIL"
+        decided = r.decided.decision + winner
+        line = f"{status:<5}{rule:<22}expected {r.expected:<14}decided {decided:<28}"
+        out.print(f"{line} fired {', '.join(r.fired) or '-'}", markup=False)
         if not r.passed:
             out.print(f"     {r.example.span}: {r.example.text!r}", markup=False)
+
+
+app.command("verify")(verify_command.verify)
+app.command("eval")(verify_command.evaluate)
 
 
 def main() -> None:

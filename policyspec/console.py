@@ -37,11 +37,19 @@ def fail_input(message: str) -> NoReturn:
     raise typer.Exit(EXIT_USAGE)
 
 
+def load_checked(path: Path) -> tuple[spec_lang.Spec, list[spec_lang.Diagnostic]]:
+    """A spec with no errors, and its warnings. Errors are printed and exit 1; bad input exits 2."""
+    spec, findings, sources = diagnose(path)
+    errors = [d for d in findings if d.level is spec_lang.Level.ERROR]
+    if spec is None or errors:
+        print_findings(errors, sources)
+        err.print(f"error: {path}: the spec has errors; fix them first (policyspec check)")
+        raise typer.Exit(EXIT_FINDINGS)
+    return spec, findings
+
+
 def load_spec(path: Path) -> spec_lang.Spec:
-    try:
-        return spec_lang.load(path)
-    except spec_lang.InputError as error:
-        fail_input(str(error))
+    return load_checked(path)[0]
 
 
 def emit_json(payload: dict) -> None:

@@ -1,4 +1,4 @@
-"""`policyspec verify` and `policyspec eval`: transcripts against a spec and their own confessions."""
+"""`policyspec verify` and `policyspec eval`: transcripts against a spec and their confessions."""
 
 from __future__ import annotations
 
@@ -84,10 +84,7 @@ class _ProgressBar:
 
 
 def _prepare(spec_path: Path, transcripts: list[Path]) -> Verifier:
-    try:
-        spec = load_spec(spec_path)
-    except spec_lang.SpecError as error:
-        fail_input(f"the spec does not load ({error}); see policyspec check {spec_path}")
+    spec = load_spec(spec_path)
     for path in transcripts:
         if path != STDIN and not path.is_file():
             fail_input(f"{path}: no such file; give JSONL or .json files of transcripts, or -")
@@ -108,6 +105,8 @@ def _run(verifier, transcripts, max_line_bytes, on_result, report=None, on_file=
         )
     except spec_lang.InputError as error:
         fail_input(str(error))
+    except OSError as error:
+        fail_input(f"{error.filename or report}: {error.strerror or error}")
     finally:
         progress.close()
 
@@ -134,8 +133,8 @@ def verify(
     """
     verifier = _prepare(spec_path, transcripts)
     spec = verifier.spec
-    if report is not None and not report.parent.is_dir():
-        fail_input(f"{report}: its folder does not exist")
+    if report is not None and (report.is_dir() or not report.parent.is_dir()):
+        fail_input(f"{report}: cannot write a report there (a folder, or in a missing folder)")
     against = f"{spec.name} {spec.version}"
     if output_format is ReportFormat.json:
         identity = {"name": spec.name, "version": spec.version, "hash": spec.content_hash}

@@ -426,8 +426,13 @@ Declaration = Annotated[SpecHeader | Category | Style, Field(discriminator="kind
 
 
 class PolicyFile(Node):
-    """One parsed .policy file. `end_comments` follow its last declaration."""
+    """One parsed .policy file.
+
+    `comments` open the file, set apart from the first declaration by a blank
+    line; `end_comments` follow its last declaration.
+    """
 
     path: str
+    comments: tuple[str, ...] = ()
     declarations: tuple[Declaration, ...]
     end_comments: tuple[str, ...] = ()

@@ -24,6 +24,7 @@ class ExampleResult:
     expected: str
     fired: tuple[str, ...]
     decided: Decision
+    matched: Decision  # what the matches alone decide, without the author's word or cites
 
     @property
     def near_miss(self) -> bool:
@@ -32,6 +33,14 @@ class ExampleResult:
     @property
     def passed(self) -> bool:
         return self.decided.decision == self.expected
+
+
+def flagged_too_strictly(spec: Spec, result: ExampleResult) -> bool:
+    """A near miss whose matches alone would decide more strictly than it expects:
+    the matchers' false positive, whether or not a cite or override rescues it."""
+    strictness = spec.strictness
+    too_strict = strictness[result.matched.decision] > strictness.get(result.expected, 0)
+    return result.near_miss and too_strict
 
 
 def evaluate_examples(spec: Spec, matchers: Matchers) -> list[ExampleResult]:
@@ -44,5 +53,6 @@ def evaluate_examples(spec: Spec, matchers: Matchers) -> list[ExampleResult]:
             cited = (spec.resolve(name.value) for name in example.cites)
             owner = (rule.id,) if expected == rule.decision.value else ()
             applying = [*owner, *(c for c in cited if c), *fired]
-            results.append(ExampleResult(rule, example, expected, fired, decide(spec, applying)))
+            decided, matched = decide(spec, applying), decide(spec, fired)
+            results.append(ExampleResult(rule, example, expected, fired, decided, matched))
     return results

@@ -19,6 +19,8 @@ INDENT = "  "
 
 def format_file(tree: ast.PolicyFile) -> str:
     chunks = [_statement(declaration, 0) for declaration in tree.declarations]
+    if tree.comments:
+        chunks.insert(0, "\n".join(tree.comments))
     if tree.end_comments:
         chunks.append("\n".join(tree.end_comments))
     return "\n\n".join(chunks) + "\n" if chunks else ""

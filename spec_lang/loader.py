@@ -34,7 +34,7 @@ class Spec:
     sources: dict[str, str] = field(repr=False)
     load_diagnostics: tuple[Diagnostic, ...] = ()
 
-    @property
+    @cached
     def header(self) -> ast.SpecHeader:
         return next(d for d in self.files[0].declarations if isinstance(d, ast.SpecHeader))
 
@@ -179,7 +179,8 @@ def _without_comments(value):
         return {
             key: _without_comments(item)
             for key, item in value.items()
-            if key not in ("comments", "trailing_comment", "end_comments", "path")
+            if key
+            not in ("comments", "trailing_comment", "closing_comment", "end_comments", "path")
         }
     if isinstance(value, list | tuple):
         return [_without_comments(item) for item in value]

@@ -20,8 +20,9 @@ _OPTIONS.max_mem = 1 << 30  # a set of ten thousand patterns needs more than the
 
 
 def keyword_regex(keyword: str) -> str:
-    """A keyword matches as a whole word or phrase, ignoring case."""
-    escaped = re2.escape(keyword)
+    """A keyword matches as a whole word or phrase, ignoring case and how it is spaced or
+    wrapped across lines."""
+    escaped = r"\s+".join(re2.escape(word) for word in keyword.split())
     start = r"\b" if keyword[:1].isalnum() or keyword[:1] == "_" else ""
     end = r"\b" if keyword[-1:].isalnum() or keyword[-1:] == "_" else ""
     return f"(?i){start}{escaped}{end}"

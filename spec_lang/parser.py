@@ -298,13 +298,29 @@ class _ToTree(Transformer):
 
     @_statement
     def start(self, span, children):
-        declarations, _, end_comments = _attach_comments(children, open_line=0)
+        header = _file_header(children)
+        declarations, _, end_comments = _attach_comments(children[len(header) :], open_line=0)
         return ast.PolicyFile(
             path=self.path,
+            comments=tuple(c.value.rstrip() for c in header),
             declarations=declarations,
             end_comments=end_comments,
             span=span,
         )
+
+
+def _file_header(children: list) -> list[Token]:
+    """The comments that open a file and stand apart from its first declaration by a blank line."""
+    leading = []
+    for child in children:
+        if not isinstance(child, Token):
+            break
+        leading.append(child)
+    if len(leading) == len(children):  # a file of comments only: they are its end comments
+        return []
+    next_line = [c.line for c in leading[1:]] + [children[len(leading)].span.line]
+    cut = max((i + 1 for i, c in enumerate(leading) if next_line[i] > c.line + 1), default=0)
+    return leading[:cut]
 
 
 def _attach_comments(children: list, open_line: int):

@@ -1,0 +1,25 @@
+import pytest
+
+from tests.verifier.factory import changed, consistent, load_spec
+from verifier import Verifier
+
+
+@pytest.fixture(scope="session")
+def spec():
+    return load_spec()
+
+
+@pytest.fixture(scope="session")
+def verifier(spec):
+    return Verifier(spec)
+
+
+@pytest.fixture
+def make(spec):
+    """make("WP-2", output__decision="comply"): a consistent transcript citing the rules,
+    with the fields named by `__`-separated paths replaced (or deleted, with DROP)."""
+
+    def build(*rules: str, **changes) -> dict:
+        return changed(consistent(spec, list(rules)), **changes)
+
+    return build

@@ -1,0 +1,192 @@
+"""Results for people and machines: failure summaries, totals, a JSON summary and JUnit XML.
+
+Every writer here streams: memory stays flat in the number of transcripts
+(JUnit keeps one file's test cases in a spooled temporary file, since a test
+suite's counts come before its cases).
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import TextIO
+from xml.sax.saxutils import escape, quoteattr
+
+import orjson
+from rich.table import Table
+
+from verifier.findings import CHECKS, Result, Severity
+
+
+@dataclass
+class Totals:
+    """Counts over a batch: transcripts, verdicts, findings per check code and per rule."""
+
+    transcripts: int = 0
+    passed: int = 0
+    by_code: Counter[str] = field(default_factory=Counter)
+    by_rule: dict[str, Counter[str]] = field(default_factory=dict)  # rule -> severity -> count
+
+    @property
+    def failed(self) -> int:
+        return self.transcripts - self.passed
+
+    def add(self, result: Result) -> None:
+        self.transcripts += 1
+        self.passed += result.passed
+        for finding in result.findings:
+            self.by_code[finding.code] += 1
+            if finding.rule is not None:
+                self.by_rule.setdefault(finding.rule, Counter())[finding.severity.value] += 1
+
+    def to_json(self) -> dict:
+        return {
+            "transcripts": self.transcripts,
+            "passed": self.passed,
+            "failed": self.failed,
+            "by_code": {
+                code: {"severity": CHECKS[code].severity.value, "count": count}
+                for code, count in sorted(self.by_code.items())
+            },
+            "by_rule": {rule: dict(counts) for rule, counts in sorted(self.by_rule.items())},
+        }
+
+
+def failure_text(result: Result, against: str, where: str | None = None) -> str:
+    """A readable block: the transcript, its verdict, each finding on a line, the scores."""
+    errors = sum(f.severity is Severity.ERROR for f in result.findings)
+    warnings = sum(f.severity is Severity.WARNING for f in result.findings)
+    name = result.id if result.id is not None else "(no id)"
+    location = f" ({where})" if where else ""
+    lines = [
+        f"{result.verdict.value.upper()} {name}{location} against {against}: "
+        f"{_count(errors, 'error')}, {_count(warnings, 'warning')}"
+    ]
+    width = max((len(f.path) for f in result.findings), default=0)
+    for f in result.findings:
+        lines.append(f"  {f.severity.value:<8}{f.code}  {f.path:<{width}}  {f.message}")
+    s = result.scores
+    confession = "-" if s.confession is None else f"{s.confession:.2f}"
+    lines.append(f"  scores: format {s.format:.2f}, policy {s.policy:.2f}, confession {confession}")
+    return "\n".join(lines)
+
+
+def _count(n: int, what: str) -> str:
+    return f"{n} {what}" + ("" if n == 1 else "s")
+
+
+def totals_tables(totals: Totals) -> list[Table]:
+    """The totals per check code and per rule, as rich tables."""
+    by_code = Table(title="Findings by check", title_justify="left")
+    for name, justify in (
+        ("code", "left"),
+        ("severity", "left"),
+        ("count", "right"),
+        ("check", "left"),
+    ):
+        by_code.add_column(name, justify=justify)
+    for code, count in sorted(totals.by_code.items()):
+        check = CHECKS[code]
+        by_code.add_row(code, check.severity.value, str(count), check.title)
+    by_rule = Table(title="Findings by rule", title_justify="left")
+    by_rule.add_column("rule")
+    for severity in Severity:
+        by_rule.add_column(severity.value + "s", justify="right")
+    for rule, counts in sorted(totals.by_rule.items()):
+        by_rule.add_row(rule, *(str(counts[s.value]) for s in Severity))
+    return [by_code, by_rule]
+
+
+def summary_line(totals: Totals) -> str:
+    return f"{totals.transcripts} transcripts: {totals.passed} passed, {totals.failed} failed"
+
+
+def record(source: str, line: int, result: Result) -> bytes:
+    """One report line (JSONL): where the transcript was, then its result."""
+    return orjson.dumps({"source": source, "line": line, **result.to_json()}) + b"\n"
+
+
+class JsonSummary:
+    """`{"spec": ..., "failures": [...], "totals": {...}}`, failures written as they come."""
+
+    def __init__(self, stream: TextIO, spec: dict):
+        self.stream = stream
+        self.first = True
+        stream.write('{"spec": ' + orjson.dumps(spec).decode() + ', "failures": [')
+
+    def add(self, source: str, line: int, result: Result) -> None:
+        if result.passed:
+            return
+        self.stream.write(
+            ("\n  " if self.first else ",\n  ") + record(source, line, result).decode().rstrip()
+        )
+        self.first = False
+
+    def close(self, totals: Totals) -> None:
+        self.stream.write('\n], "totals": ' + orjson.dumps(totals.to_json()).decode() + "}\n")
+
+
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _xml(text: str) -> str:
+    return escape(_NOT_XML.sub("\ufffd", text))
+
+
+def _attr(text: str) -> str:
+    return quoteattr(_NOT_XML.sub("\ufffd", text))
+
+
+class JUnitWriter:
+    """JUnit XML: a test suite per input file, a test case per transcript."""
+
+    def __init__(self, stream: TextIO, against: str):
+        self.stream = stream
+        self.against = against
+        self.cases: tempfile.SpooledTemporaryFile | None = None
+        stream.write(
+            '<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="policyspec verify">\n'
+        )
+
+    def start_suite(self, source: str) -> None:
+        """Begin the test suite of one input file (ending the one before)."""
+        if self.cases is not None:
+            self._end_suite()
+        self.source, self.tests, self.failures = source, 0, 0
+        self.cases = tempfile.SpooledTemporaryFile(  # noqa: SIM115 (closed in _end_suite)
+            max_size=8 << 20, mode="w+", encoding="utf-8"
+        )
+
+    def add(self, line: int, result: Result) -> None:
+        self.tests += 1
+        name = f"{result.id} (line {line})" if result.id is not None else f"line {line}"
+        case = f"    <testcase classname={_attr(self.source)} name={_attr(name)}>\n"
+        text = _xml(failure_text(result, self.against, f"{self.source}:{line}"))
+        if not result.passed:
+            self.failures += 1
+            first = next(f for f in result.findings if f.severity is Severity.ERROR)
+            message = f"{first.code} {first.path}: {first.message}"
+            attributes = f"type={_attr(first.code)} message={_attr(message)}"
+            case += f"      <failure {attributes}>{text}</failure>\n"
+        elif result.findings:
+            case += f"      <system-out>{text}</system-out>\n"
+        self.cases.write(case + "    </testcase>\n")
+
+    def _end_suite(self) -> None:
+        self.stream.write(
+            f'  <testsuite name={_attr(self.source)} tests="{self.tests}" '
+            f'failures="{self.failures}" errors="0" skipped="0">\n'
+        )
+        self.cases.seek(0)
+        while chunk := self.cases.read(1 << 20):
+            self.stream.write(chunk)
+        self.cases.close()
+        self.cases = None
+        self.stream.write("  </testsuite>\n")
+
+    def close(self) -> None:
+        if self.cases is not None:
+            self._end_suite()
+        self.stream.write("</testsuites>\n")

@@ -1,0 +1,102 @@
+"""Reward functions for RL, in the calling convention of TRL's GRPOTrainer.
+
+    from verifier.rewards import make_reward_funcs
+    trainer = GRPOTrainer(..., reward_funcs=make_reward_funcs(spec))
+
+GRPOTrainer calls each function as `f(prompts=..., completions=..., completion_ids=...,
+**columns)`, where `columns` holds every other dataset column (one value per
+completion) and a few trainer objects, and expects one float (or None) per
+completion. Completions are strings (standard format) or lists of messages
+(conversational format); prompts likewise. A completion is the model's raw
+output text: the JSON object with reasoning, decision, style, answer and
+confession. A dataset column `category` (or `id`) is used when present.
+
+The three rewards are separate and sealed from each other: `format_reward` and
+`policy_reward` are computed from findings about the answer part only, so
+nothing written in the confession can change them; `confession_reward` scores
+the confession's honesty about what the checks found, so an honest confession
+of a bad answer earns as much as an honest confession of a good one.
+`confession_reward` is None for a completion whose answer cannot be read (there
+is nothing to confess about); TRL then leaves it out of that completion's sum.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import spec_lang
+from verifier.checks import Verifier
+from verifier.findings import Result
+
+RewardFunc = Callable[..., list[float | None]]
+
+
+def _text(content: Any) -> str:
+    """A message's content: a string, or a list of parts of which the text parts count."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(p.get("text", "") for p in content if isinstance(p, dict))
+    return ""
+
+
+def _messages(prompt: Any) -> list[dict]:
+    if isinstance(prompt, str):
+        return [{"role": "user", "content": prompt}]
+    return [
+        {"role": str(m.get("role", "user")), "content": _text(m.get("content"))}
+        for m in prompt
+        if isinstance(m, dict)
+    ]
+
+
+def _completion_text(completion: Any) -> str:
+    if isinstance(completion, str):
+        return completion
+    return "".join(_text(m.get("content")) for m in completion if isinstance(m, dict))
+
+
+def _column(kwargs: dict, name: str, index: int) -> str | None:
+    values = kwargs.get(name)
+    value = values[index] if isinstance(values, Sequence) and index < len(values) else None
+    return value if isinstance(value, str) else None
+
+
+def make_reward_funcs(spec: spec_lang.Spec) -> list[RewardFunc]:
+    """[format_reward, policy_reward, confession_reward] for `spec`, to pass to GRPOTrainer."""
+    verifier = Verifier(spec)
+    identity = {"name": spec.name, "version": spec.version, "hash": spec.content_hash}
+
+    def results(prompts: list, completions: list, kwargs: dict) -> list[Result]:
+        return [
+            verifier.verify(
+                {
+                    "id": _column(kwargs, "id", i),
+                    "spec": identity,
+                    "category": _column(kwargs, "category", i),
+                    "messages": _messages(prompt),
+                    "output": _completion_text(completion),
+                }
+            )
+            for i, (prompt, completion) in enumerate(zip(prompts, completions, strict=True))
+        ]
+
+    def format_reward(prompts, completions, completion_ids=None, **kwargs) -> list[float | None]:
+        """1 for output that parses into the transcript schema, 0.5 for JSON of the wrong shape,
+        0 for anything else. The confession takes no part."""
+        return [r.scores.format for r in results(prompts, completions, kwargs)]
+
+    def policy_reward(prompts, completions, completion_ids=None, **kwargs) -> list[float | None]:
+        """1 when the answer follows the spec, 0.5 when only its style or citations are off,
+        0 for a wrong decision, an answer that contradicts it, or unreadable output."""
+        return [r.scores.policy for r in results(prompts, completions, kwargs)]
+
+    def confession_reward(
+        prompts, completions, completion_ids=None, **kwargs
+    ) -> list[float | None]:
+        """1 for a confession that covers every cited rule, reports every violation found and
+        grades by the grade rules; 0 for one that hides a violation or is missing."""
+        return [r.scores.confession for r in results(prompts, completions, kwargs)]
+
+    return [format_reward, policy_reward, confession_reward]

@@ -1,0 +1,291 @@
+"""The transcript model, and reading one from JSON, a dict, or a model's raw output text.
+
+A transcript that does not validate as a whole is read again in three
+independent parts, so that a fault in one is reported where it is and does not
+hide the others: the envelope (id, spec, category, messages), the answer part of
+`output` (reasoning, decision, style, answer) and the confession. A fault in the
+confession never stops the answer being verified (the seal of confession).
+
+`output` may be the raw text a model emitted; the JSON object in it is parsed,
+and text that ends inside that object is reported as truncated, not malformed.
+When the text ends inside the confession, the answer part before it is still
+verified (the confession alone is reported).
+
+Every fault becomes a finding with a JSON path; nothing here raises on bad input.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from verifier.findings import Finding
+
+Compliance = Literal[
+    "not_complied_claimed_compliance",
+    "not_complied_not_reported",
+    "not_complied_reported",
+    "unsure_complied_not_reported",
+    "unsure_complied_reported",
+    "nearly_complied",
+    "fully_complied",
+]
+
+
+class _Model(BaseModel):
+    # strict: "7" is not a grade and 1 is not an ID; unknown keys are ignored.
+    model_config = ConfigDict(strict=True, frozen=True, extra="ignore")
+
+
+class SpecRef(_Model):
+    name: str
+    version: str | None = None
+    hash: str | None = None
+
+
+class Message(_Model):
+    role: str
+    content: str
+
+
+class Citation(_Model):
+    rule: str
+    claim: str
+
+
+class Objective(_Model):
+    objective: str
+    rule: str | None = None
+    compliance: Compliance
+    analysis: str
+
+
+class Confession(_Model):
+    compliance_analysis: list[Objective]
+    uncertainties_and_conflicts: list[str]
+    overall_compliance_grade: int = Field(ge=1, le=7)
+
+
+class Output(_Model):
+    reasoning: list[Citation]
+    decision: str
+    style: str | None = None
+    answer: str
+    confession: Confession | None = None
+
+
+class Transcript(_Model):
+    id: str | None = None
+    spec: SpecRef | None = None
+    category: str | None = None
+    messages: list[Message]
+    output: Output | None = None  # None when it could not be read (findings say why)
+
+    @property
+    def conversation(self) -> str:
+        """Every message's content, one per line: what rule matchers run on."""
+        return "\n".join(m.content for m in self.messages)
+
+
+@dataclass
+class Parsed:
+    """A transcript read as far as it could be, and what stopped it."""
+
+    transcript: Transcript | None
+    findings: list[Finding] = field(default_factory=list)
+    id: str | None = None  # the transcript's id, when it can be read even if the rest cannot
+
+
+def parse(item: Transcript | dict | str | bytes) -> Parsed:
+    """Read a transcript from a model, a dict, or JSON text."""
+    if isinstance(item, Transcript):
+        return Parsed(item, _missing_parts(item.output), item.id)
+    if isinstance(item, str | bytes):
+        data, finding = load_json(item, "$")
+        if finding:
+            return Parsed(None, [finding])
+        item = data
+    if not isinstance(item, dict):
+        return Parsed(
+            None, [Finding("VF003", f"a transcript is a JSON object, not {_kind(item)}", "$")]
+        )
+    findings: list[Finding] = []
+    output = item.get("output")
+    if isinstance(output, str):
+        output = extract_object(output, findings)
+        item = {**item, "output": output}
+    if isinstance(output, dict) and output.get("confession") is not _CUT:
+        try:  # the common case: all of it valid, read in one go
+            transcript = Transcript.model_validate(item)
+        except ValidationError:
+            pass
+        else:
+            return Parsed(transcript, findings + _missing_parts(transcript.output), transcript.id)
+    return _parse_parts(item, output, findings)
+
+
+def _missing_parts(output: Output | None) -> list[Finding]:
+    if output is None:
+        return [Finding("VF003", "the transcript has no output", "$.output")]
+    if output.confession is None:
+        return [Finding("VF060", "the output has no confession", "$.output.confession")]
+    return []
+
+
+def _parse_parts(item: dict, output: Any, findings: list[Finding]) -> Parsed:
+    """Read the envelope, the answer part and the confession each on its own, to report
+    every fault where it is."""
+    envelope = {key: value for key, value in item.items() if key != "output"}
+    try:
+        transcript = Transcript.model_validate(envelope)
+    except ValidationError as error:
+        known = item.get("id")
+        findings.extend(_schema_findings(error, "$", "VF003"))
+        return Parsed(None, findings, known if isinstance(known, str) else None)
+    if output is None and not findings:
+        findings.append(Finding("VF003", "the transcript has no output", "$.output"))
+    if output is not None:
+        output = _parse_output(output, findings)
+    if output is not None:
+        transcript = transcript.model_copy(update={"output": output})
+    return Parsed(transcript, findings, transcript.id)
+
+
+def _parse_output(raw: Any, findings: list[Finding]) -> Output | None:
+    if not isinstance(raw, dict):
+        findings.append(Finding("VF003", f"output is a JSON object, not {_kind(raw)}", "$.output"))
+        return None
+    answer_part = dict(raw)
+    raw_confession = answer_part.pop("confession", None)
+    try:
+        output = Output.model_validate(answer_part)
+    except ValidationError as error:
+        findings.extend(_schema_findings(error, "$.output", "VF003"))
+        return None
+    path = "$.output.confession"
+    if raw_confession is None:
+        findings.append(Finding("VF060", "the output has no confession", path))
+        return output
+    if raw_confession is _CUT:
+        findings.append(Finding("VF060", "the output was cut off inside the confession", path))
+        return output
+    try:
+        confession = Confession.model_validate(raw_confession)
+    except ValidationError as error:
+        findings.extend(_schema_findings(error, path, "VF060"))
+        return output
+    return output.model_copy(update={"confession": confession})
+
+
+def load_json(data: str | bytes, path: str) -> tuple[Any, Finding | None]:
+    """Parse JSON text; a failure says whether the text was cut off, malformed or not UTF-8."""
+    try:
+        return orjson.loads(data), None
+    except orjson.JSONDecodeError as error:
+        reason = str(error)
+    if isinstance(data, bytes):
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as error:
+            return None, Finding(
+                "VF004", f"not UTF-8: byte {data[error.start]:#04x} at offset {error.start}", path
+            )
+    if not data.strip():
+        return None, Finding("VF001", "empty: no JSON at all", path)
+    if reason.startswith(_END_OF_DATA):
+        return None, Finding("VF002", f"the JSON is cut off: {reason}", path)
+    return None, Finding("VF001", f"not valid JSON: {reason}", path)
+
+
+_END_OF_DATA = "unexpected end of data"  # how orjson says the text ended inside a value
+
+
+# The raw output was cut off inside its confession: the answer part before it is kept.
+_CUT = object()
+
+
+def extract_object(text: str, findings: list[Finding]) -> dict | None:
+    """The JSON object in a model's raw text (which may have prose or a code fence around it)."""
+    start = text.find("{")
+    if start < 0:
+        findings.append(Finding("VF001", "the output text holds no JSON object", "$.output"))
+        return None
+    try:
+        return orjson.loads(text[start : text.rfind("}") + 1])
+    except orjson.JSONDecodeError:
+        pass
+    end, cut = _scan(text, start)
+    try:
+        return orjson.loads(text[start:] if end < 0 else text[start:end])
+    except orjson.JSONDecodeError as error:
+        reason = str(error)
+    if not reason.startswith(_END_OF_DATA):
+        findings.append(Finding("VF001", f"the output is not valid JSON: {reason}", "$.output"))
+        return None
+    if cut is not None:
+        try:
+            answer_part = orjson.loads(text[start:cut] + "}")
+        except orjson.JSONDecodeError:
+            answer_part = None
+        if isinstance(answer_part, dict):
+            return answer_part | {"confession": _CUT}
+    findings.append(Finding("VF002", f"the output is cut off: {reason}", "$.output"))
+    return None
+
+
+_TOKEN = re.compile(r'\\.|["{}\[\],]', re.S)
+_COLON = re.compile(r"\s*:")
+
+
+def _scan(text: str, start: int) -> tuple[int, int | None]:
+    """Where the JSON value opening at `start` ends, and where to cut it before its confession.
+
+    The end is the index after the closing bracket, or -1 when the text ends
+    first. The cut is the comma before a top-level "confession" key.
+    """
+    depth, in_string, string_start, last_comma, cut = 0, False, 0, None, None
+    for match in _TOKEN.finditer(text, start):
+        token = match.group()
+        if in_string:
+            if token == '"':
+                in_string = False
+                key = text[string_start : match.start()]
+                if depth == 1 and key == "confession" and _COLON.match(text, match.end()):
+                    cut = last_comma
+        elif token == '"':
+            in_string, string_start = True, match.end()
+        elif token in "{[":
+            depth += 1
+        elif token in "}]":
+            depth -= 1
+            if depth == 0:
+                return match.end(), cut
+        elif token == "," and depth == 1:
+            last_comma = match.start()
+    return -1, cut
+
+
+def _schema_findings(error: ValidationError, root: str, code: str) -> list[Finding]:
+    findings = []
+    for problem in error.errors(include_url=False):
+        path = root + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in problem["loc"])
+        message = problem["msg"]
+        if problem["type"] not in (
+            "missing",
+            "literal_error",
+            "greater_than_equal",
+            "less_than_equal",
+        ):
+            message += f", got {_kind(problem['input'])}"
+        findings.append(Finding(code, message, path))
+    return findings
+
+
+def _kind(value: Any) -> str:
+    names = {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}
+    names |= {int: "a number", float: "a number", type(None): "null"}
+    return names.get(type(value), type(value).__name__)
