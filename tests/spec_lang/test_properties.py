@@ -131,9 +131,14 @@ declarations = st.one_of(
     block(ast.Style, style_statements, id=identifiers, id_span=st.just(SPAN), title=texts),
 )
 files = st.builds(
-    lambda decls, end: ast.PolicyFile(
-        path="g.policy", declarations=tuple(decls), end_comments=tuple(end), span=SPAN
+    lambda header, decls, end: ast.PolicyFile(
+        path="g.policy",
+        comments=tuple(header) if decls else (),  # a header needs a declaration to stand apart from
+        declarations=tuple(decls),
+        end_comments=tuple(end),
+        span=SPAN,
     ),
+    comments,
     st.lists(declarations, max_size=3),
     comments,
 )
