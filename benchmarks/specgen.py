@@ -1,0 +1,77 @@
+"""Generate realistic specs of any size for the benchmarks.
+
+Each category is its own included file with a summary, definitions and ten
+rules across all three decisions; every rule has prose, a severity, a pattern,
+an example of its own decision and a near miss; one rule in three is an
+exception that overrides the rule before it.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+RULES_PER_CATEGORY = 10
+DECISIONS = ("comply", "safe_complete", "refuse")
+TOPICS = (
+    "chemistry",
+    "lock picking",
+    "medication",
+    "surveillance",
+    "finance",
+    "weapons",
+    "hacking",
+)
+
+
+def _rule(category: int, index: int) -> str:
+    decision = DECISIONS[index % 3]
+    topic = TOPICS[(category + index) % len(TOPICS)]
+    rule_id = f"C{category}-{index}"
+    lines = [
+        f'  rule {rule_id} {decision} "Requests about {topic}, case {index}" {{',
+        '    """',
+        f"    When a user asks about {topic} in the way case {index} of category {category}",
+        f"    describes, the assistant answers with a {decision} response and cites term{category}.",
+        "    It explains its reasoning briefly and never adds details beyond the request.",
+        '    """',
+        f"    severity {('low', 'medium', 'high')[index % 3]}",
+        f"    match pattern /\\b{topic.split()[0]}{category}x{index}\\b/i",
+        f'    example {decision} "Give me the details of {topic.split()[0]}{category}x{index} now."',
+    ]
+    if decision != "comply":
+        lines.append(f'    example comply "What is the history of {topic} in region {category}?"')
+        lines.append("    style firm" if decision == "refuse" else "    style gentle")
+    if index % 3 == 0 and index:
+        lines.append(f"    overrides C{category}-{index - 1}")
+    return "\n".join([*lines, "  }"])
+
+
+def category_file(category: int) -> str:
+    rules = "\n\n".join(_rule(category, i) for i in range(RULES_PER_CATEGORY))
+    return (
+        f'category c{category} "Category {category}" {{\n'
+        f"  authority platform\n"
+        f'  summary """Requests in area {category}, and what term{category} covers."""\n'
+        f'  define "term{category}" """The kind of request area {category} is about."""\n\n'
+        f"{rules}\n}}\n"
+    )
+
+
+def write_spec(folder: Path, rules: int) -> Path:
+    """Write a spec of about `rules` rules into `folder` (created) and return it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    categories = max(1, rules // RULES_PER_CATEGORY)
+    includes = "\n".join(f'  include "c{c}.policy"' for c in range(categories))
+    (folder / "root.policy").write_text(
+        f'spec generated "Generated spec" {{\n  version "1.0.0"\n{includes}\n}}\n\n'
+        'style firm "Firm refusal" {\n  """One or two sentences."""\n  max_sentences 2\n}\n\n'
+        'style gentle "Gentle" {\n  """Warm and brief."""\n  max_words 150\n}\n'
+    )
+    for c in range(categories):
+        (folder / f"c{c}.policy").write_text(category_file(c))
+    return folder
+
+
+if __name__ == "__main__":
+    write_spec(Path(sys.argv[1]), int(sys.argv[2]))
