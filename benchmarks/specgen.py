@@ -32,12 +32,12 @@ def _rule(category: int, index: int) -> str:
         f'  rule {rule_id} {decision} "Requests about {topic}, case {index}" {{',
         '    """',
         f"    When a user asks about {topic} in the way case {index} of category {category}",
-        f"    describes, the assistant answers with a {decision} response and cites term{category}.",
+        f"    describes, the assistant gives a {decision} response citing term{category}.",
         "    It explains its reasoning briefly and never adds details beyond the request.",
         '    """',
         f"    severity {('low', 'medium', 'high')[index % 3]}",
         f"    match pattern /\\b{topic.split()[0]}{category}x{index}\\b/i",
-        f'    example {decision} "Give me the details of {topic.split()[0]}{category}x{index} now."',
+        f'    example {decision} "Tell me about {topic.split()[0]}{category}x{index} now."',
     ]
     if decision != "comply":
         lines.append(f'    example comply "What is the history of {topic} in region {category}?"')
