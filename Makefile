@@ -22,9 +22,17 @@ $(STAMP): pyproject.toml
 .PHONY: setup demo test lint bench
 setup: $(STAMP)
 
+# The whole loop on the default spec and the embedded model: check, test, compile,
+# generate a handful of transcripts, verify them. Model violations are reported, not fatal.
+DEMO := build/demo
 demo: $(STAMP)
 	$(VENV)/bin/policyspec check policies/
-	$(VENV)/bin/policyspec fmt --check policies/
+	$(VENV)/bin/policyspec fmt --check policies/ examples/moderation/
+	$(VENV)/bin/policyspec test policies/ | tail -n 1
+	$(VENV)/bin/policyspec compile policies/ --target all -o $(DEMO)/compiled
+	rm -f $(DEMO)/transcripts.jsonl
+	$(VENV)/bin/policyspec generate policies/ --prompts examples/demo_prompts.jsonl -o $(DEMO)/transcripts.jsonl
+	$(VENV)/bin/policyspec verify policies/ $(DEMO)/transcripts.jsonl -o $(DEMO)/report.jsonl || test $$? -eq 1
 
 test: $(STAMP)
 	$(PY) -m pytest -q
@@ -33,5 +41,6 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+BENCHMARKS := spec_scale refusal_eval
 bench: $(STAMP)
-	for script in benchmarks/*.py; do $(PY) "$$script"; done
+	for name in $(BENCHMARKS); do $(PY) benchmarks/$$name.py; done

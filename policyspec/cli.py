@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 import spec_lang
-from policyspec import atomic, verify_command
+from policyspec import atomic, compile_command, generate_command, verify_command
 from policyspec.console import (
     EXIT_FINDINGS,
     EXIT_OK,
@@ -34,7 +34,8 @@ from policyspec.explain import explain_json, explain_text
 from spec_lang.examples import flagged_too_strictly
 
 app = typer.Typer(
-    help="Write safety policies in a small language; check, format, test and explain them.",
+    help="Safety policies as code: check, format, test and explain them; compile them for "
+    "training; generate under them; verify transcripts against them.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -212,6 +213,8 @@ def _print_results(results) -> None:
             out.print(f"     {r.example.span}: {r.example.text!r}", markup=False)
 
 
+app.command("compile")(compile_command.compile_spec)
+app.command("generate")(generate_command.generate)
 app.command("verify")(verify_command.verify)
 app.command("eval")(verify_command.evaluate)
 

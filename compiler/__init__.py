@@ -1,0 +1,33 @@
+"""Compile a spec into what training and evaluation pipelines need.
+
+Each target is a small generator over the one loaded spec: schema, sft-gen,
+sft, rubric, safeguard, llamaguard. `compile_spec` writes them all; the other
+functions are what pipelines call at run time.
+"""
+
+from compiler.build import CompileError, CompileResult, Target, compile_spec
+from compiler.inputs import Problem
+from compiler.render import spec_for_category
+from compiler.rubric import Grade, confession_judge_prompt, judge_prompt, parse_grade
+from compiler.schema import Limits, output_model, output_schema, token_budget
+from compiler.sft_gen import teacher_messages
+from compiler.tokens import count_tokens
+
+__all__ = [
+    "CompileError",
+    "CompileResult",
+    "Grade",
+    "Limits",
+    "Problem",
+    "Target",
+    "compile_spec",
+    "confession_judge_prompt",
+    "count_tokens",
+    "judge_prompt",
+    "output_model",
+    "output_schema",
+    "parse_grade",
+    "spec_for_category",
+    "teacher_messages",
+    "token_budget",
+]

@@ -1,0 +1,313 @@
+"""compile: every target as files in one output folder, written atomically and deterministically.
+
+Layout (one folder per target):
+  schema/output.schema.json, schema/<category>.schema.json
+  sft-gen/requests.jsonl
+  sft/messages.jsonl, sft/prompt_completion.jsonl
+  rubric/judge/<category>.prompt, rubric/confession/<category>.prompt, rubric/rubric.json
+  safeguard/<category>.prompt
+  llamaguard/user.prompt, llamaguard/agent.prompt
+  manifest.json: the spec, each target's files with their sha256, skipped rows, token counts
+
+`.prompt` files start with a front matter block of `key: JSON value` lines (spec
+name, version, hash, category, the placeholders the text holds); placeholders
+are written `{{name}}`. JSON keys are sorted wherever their order means
+nothing; schema properties keep generation order. Nothing depends on time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+import orjson
+
+import spec_lang
+from compiler import llamaguard, rubric, safeguard, scope, sft, sft_gen, tokens
+from compiler.inputs import Problem
+from compiler.render import front_matter, spec_for_category
+from compiler.schema import DEFAULT_LIMITS, Limits, output_schema
+from policyspec import atomic
+from spec_lang import Diagnostic, InputError, Spec
+
+DEFAULT_TOKEN_WARNING = 2048
+PROMPT_TARGETS = ("sft-gen", "rubric", "safeguard")
+
+
+class Target(StrEnum):
+    schema = "schema"
+    sft_gen = "sft-gen"
+    sft = "sft"
+    rubric = "rubric"
+    safeguard = "safeguard"
+    llamaguard = "llamaguard"
+    all = "all"
+
+
+class CompileError(Exception):
+    """The spec has errors at error level; it is not compiled."""
+
+    def __init__(self, diagnostics: list[Diagnostic]):
+        super().__init__(f"the spec has {len(diagnostics)} errors; fix them first")
+        self.diagnostics = diagnostics
+
+
+@dataclass
+class CompileResult:
+    spec: dict[str, str]
+    out_dir: Path
+    files: dict[str, str] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    skipped: dict[str, int] = field(default_factory=dict)
+    spec_tokens: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return {
+            "spec": self.spec,
+            "out_dir": str(self.out_dir),
+            "files": self.files,
+            "problems": [p.to_json() for p in self.problems],
+            "skipped": self.skipped,
+            "spec_tokens": self.spec_tokens,
+            "warnings": self.warnings,
+        }
+
+
+def compile_spec(
+    spec: Spec | str | Path,
+    target: Target | str,
+    out_dir: str | Path,
+    templates: str | Path | None = None,
+    *,
+    prompts: str | Path | None = None,
+    transcripts: str | Path | None = None,
+    verdicts: str | Path | None = None,
+    include_failed: bool = False,
+    reasoning: sft.Reasoning = "inline",
+    judge_reasoning: bool = False,
+    tokenizer: str | None = None,
+    token_warning: int = DEFAULT_TOKEN_WARNING,
+    limits: Limits = DEFAULT_LIMITS,
+) -> CompileResult:
+    """Compile `spec` (a Spec, or its folder or root file) for `target` into `out_dir`.
+
+    Raises CompileError when the spec has errors, InputError for unusable input.
+    The sft target needs `transcripts`; `all` leaves sft out without them.
+    """
+    if not isinstance(spec, Spec):
+        spec = spec_lang.load(spec)
+    errors = [d for d in spec_lang.check(spec) if d.level is spec_lang.Level.ERROR]
+    if errors:
+        raise CompileError(errors)
+    target = Target(target)
+    chosen = [t for t in GENERATORS if target in (t, Target.all)]
+    if Target.sft in chosen and transcripts is None:
+        if target is Target.sft:
+            raise InputError("the sft target needs a transcripts file (--transcripts)")
+        chosen.remove(Target.sft)
+    options = Options(
+        templates=_path(templates),
+        prompts=_path(prompts),
+        transcripts=_path(transcripts),
+        verdicts=_path(verdicts),
+        include_failed=include_failed,
+        reasoning=reasoning,
+        judge_reasoning=judge_reasoning,
+        limits=limits,
+    )
+    result = CompileResult(scope.spec_meta(spec), Path(out_dir))
+    made = {each: GENERATORS[each](spec, options) for each in chosen}
+    for each in made.values():
+        result.problems += each.problems
+        result.skipped.update(each.skipped)
+    if any(t.value in PROMPT_TARGETS for t in chosen):
+        _count_tokens(spec, options.templates, tokenizer, token_warning, result)
+    _write(result, made)
+    return result
+
+
+@dataclass(frozen=True)
+class Options:
+    """What targets read besides the spec."""
+
+    templates: Path | None
+    prompts: Path | None
+    transcripts: Path | None
+    verdicts: Path | None
+    include_failed: bool
+    reasoning: sft.Reasoning
+    judge_reasoning: bool
+    limits: Limits
+
+
+@dataclass
+class Made:
+    """One target's files (relative path -> bytes), and the input rows it skipped."""
+
+    files: dict[str, bytes]
+    problems: list[Problem] = field(default_factory=list)
+    skipped: dict[str, int] = field(default_factory=dict)
+
+    def entry(self, digests: dict[str, str]) -> dict:
+        found = {"files": {name: digests[name] for name in self.files}}
+        found["problems"] = [p.to_json() for p in self.problems]
+        return found | ({"skipped": self.skipped} if self.skipped else {})
+
+
+def _schema(spec: Spec, options: Options) -> Made:
+    def dump(category: str | None) -> bytes:
+        schema = output_schema(spec, category, options.limits)
+        return orjson.dumps(schema, option=orjson.OPT_INDENT_2) + b"\n"
+
+    files = {"schema/output.schema.json": dump(None)}
+    files |= {f"schema/{c.id}.schema.json": dump(c.id) for c in scope.categories(spec)}
+    return Made(files)
+
+
+def _sft_gen(spec: Spec, options: Options) -> Made:
+    found, problems = sft_gen.requests(spec, options.prompts, options.templates, options.limits)
+    return Made({"sft-gen/requests.jsonl": _jsonl(found)}, problems)
+
+
+def _sft(spec: Spec, options: Options) -> Made:
+    made = sft.records(
+        spec, options.transcripts, options.verdicts, options.include_failed, options.reasoning
+    )
+    files = {
+        "sft/messages.jsonl": _jsonl(made.messages),
+        "sft/prompt_completion.jsonl": _jsonl(made.prompt_completion),
+    }
+    return Made(files, made.problems, dict(sorted(made.skipped.items())))
+
+
+def _rubric(spec: Spec, options: Options) -> Made:
+    files: dict[str, bytes] = {}
+    shown = options.judge_reasoning
+    judge_inputs = ["conversation", "answer"] + (["reasoning"] if shown else [])
+    for category in scope.categories(spec):
+        judge = rubric.judge_prompt(
+            spec,
+            category.id,
+            "{{conversation}}",
+            "{{answer}}",
+            "{{reasoning}}" if shown else None,
+            options.templates,
+        )
+        confession = rubric.confession_judge_prompt(
+            spec, category.id, "{{conversation}}", "{{answer}}", "{{confession}}", options.templates
+        )
+        fields = {"category": category.id, "placeholders": judge_inputs}
+        files[f"rubric/judge/{category.id}.prompt"] = _prompt(spec, fields, judge)
+        fields = {"category": category.id, "placeholders": ["conversation", "answer", "confession"]}
+        files[f"rubric/confession/{category.id}.prompt"] = _prompt(spec, fields, confession)
+    prompts = {
+        kind: {c.id: f"rubric/{kind}/{c.id}.prompt" for c in scope.categories(spec)}
+        for kind in ("judge", "confession")
+    }
+    files["rubric/rubric.json"] = _json(rubric.rubric(spec, prompts))
+    return Made(files)
+
+
+def _safeguard(spec: Spec, options: Options) -> Made:
+    return Made(
+        {
+            f"safeguard/{c.id}.prompt": _prompt(
+                spec, {"category": c.id}, safeguard.policy_prompt(spec, c.id, options.templates)
+            )
+            for c in scope.categories(spec)
+        }
+    )
+
+
+def _llamaguard(spec: Spec, options: Options) -> Made:
+    mapping = {code: category.id for code, category, _ in llamaguard.codes(spec)}
+    return Made(
+        {
+            f"llamaguard/{role.lower()}.prompt": _prompt(
+                spec,
+                {"role": role, "categories": mapping, "placeholders": ["conversation"]},
+                llamaguard.prompt(spec, role, "{{conversation}}", options.templates),
+            )
+            for role in ("User", "Agent")
+        }
+    )
+
+
+GENERATORS: dict[Target, Callable[[Spec, Options], Made]] = {
+    Target.schema: _schema,
+    Target.sft_gen: _sft_gen,
+    Target.sft: _sft,
+    Target.rubric: _rubric,
+    Target.safeguard: _safeguard,
+    Target.llamaguard: _llamaguard,
+}
+
+
+def _count_tokens(
+    spec: Spec, templates: Path | None, tokenizer: str | None, limit: int, result: CompileResult
+) -> None:
+    """spec(category)'s size in tokens per category, and a warning for each past `limit`."""
+    try:
+        tokens.load_tokenizer(tokenizer)
+    except InputError as error:
+        if tokenizer is not None:
+            raise
+        result.warnings.append(f"spec(category) sizes not counted: {error}")
+        return
+    for category in scope.categories(spec):
+        size = tokens.count_tokens(spec_for_category(spec, category.id, templates), tokenizer)
+        result.spec_tokens[category.id] = size
+        if size > limit:
+            result.warnings.append(
+                f"spec({category.id}) is {size} tokens, past the budget of {limit}: "
+                "shorten the category's rules or examples, or split the category"
+            )
+
+
+def _write(result: CompileResult, made: dict[Target, Made]) -> None:
+    """Every file atomically, then manifest.json, which keeps other targets' entries
+    from an earlier compile of the same spec into the same folder."""
+    manifest_path = result.out_dir / "manifest.json"
+    manifest: dict = {"spec": result.spec, "targets": {}}
+    if manifest_path.is_file():
+        try:
+            previous = orjson.loads(manifest_path.read_bytes())
+        except orjson.JSONDecodeError:
+            previous = None
+        if isinstance(previous, dict) and previous.get("spec") == result.spec:
+            manifest = previous
+    try:
+        for target, each in made.items():
+            for name, data in each.files.items():
+                path = result.out_dir / name
+                path.parent.mkdir(parents=True, exist_ok=True)
+                atomic.write_bytes(path, data)
+                result.files[name] = "sha256:" + hashlib.sha256(data).hexdigest()
+            manifest["targets"][target.value] = each.entry(result.files)
+        if result.spec_tokens:
+            manifest["spec_tokens"] = result.spec_tokens
+        atomic.write_bytes(manifest_path, _json(manifest))
+    except OSError as error:
+        where = error.filename or result.out_dir
+        raise InputError(f"{where}: cannot write ({error.strerror})") from None
+
+
+def _prompt(spec: Spec, fields: dict, text: str) -> bytes:
+    head = {"spec": spec.name, "version": spec.version, "hash": spec.content_hash, **fields}
+    return (front_matter(head) + text + "\n").encode()
+
+
+def _json(value: object) -> bytes:
+    return orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
+
+
+def _jsonl(records: list[dict]) -> bytes:
+    return b"".join(orjson.dumps(r, option=orjson.OPT_SORT_KEYS) + b"\n" for r in records)
+
+
+def _path(value: str | Path | None) -> Path | None:
+    return Path(value) if value is not None else None

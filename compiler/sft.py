@@ -1,0 +1,159 @@
+"""sft: training records from verified transcripts, with the spec out of the prompt.
+
+Verified means a verdict of "pass". Verdicts come from a verify report (JSONL
+lines with "id" and "verdict", as `policyspec verify` writes) when one is
+given, and otherwise from a "verdict" field on each transcript; a transcript
+with no verdict is unverified. Only passing transcripts are used unless
+include_failed is set. Transcripts made under another version of the spec (a
+different content hash), or whose output does not validate against the
+schema, are reported with their line number and skipped.
+
+Records come in TRL's two conversational formats, `messages` and
+`prompt`/`completion`. The assistant turn is the output object as compact JSON
+in schema order. With reasoning "field" the reasoning moves out of it into
+`reasoning_content` (the field reasoning models' chat templates read), one
+`RULE-ID: claim` line per step.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import cache, partial
+from pathlib import Path
+from typing import Literal
+
+from pydantic import ValidationError
+
+from compiler import inputs, scope
+from compiler.inputs import Problem
+from compiler.render import spec_for_category
+from compiler.schema import output_model
+from spec_lang import Spec
+
+Reasoning = Literal["inline", "field"]
+ROLES = ("system", "user", "assistant")
+
+
+@dataclass
+class Records:
+    messages: list[dict] = field(default_factory=list)
+    prompt_completion: list[dict] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    skipped: Counter = field(default_factory=Counter)
+
+
+def records(
+    spec: Spec,
+    transcripts: Path,
+    verdicts: Path | None = None,
+    include_failed: bool = False,
+    reasoning: Reasoning = "inline",
+) -> Records:
+    """Training records from a transcripts file, in both formats, and what was skipped."""
+    found = Records()
+    verdict_of = _verdicts(verdicts, found.problems) if verdicts else None
+    model, spec_text = cache(partial(output_model, spec)), cache(partial(spec_for_category, spec))
+    known = {c.id for c in scope.categories(spec)}
+    for line, row in inputs.rows(transcripts):
+        if isinstance(row, Problem):
+            found.problems.append(row)
+            continue
+
+        def problem(message: str, line: int = line) -> None:
+            found.problems.append(Problem(str(transcripts), line, message))
+
+        id_ = row.get("id")
+        if not isinstance(id_, str) or not id_:
+            problem("no 'id'")
+            continue
+        verdict = verdict_of.get(id_) if verdict_of is not None else row.get("verdict")
+        if verdict != "pass" and not include_failed:
+            found.skipped["failed" if verdict == "fail" else "unverified"] += 1
+            continue
+        meta = row.get("spec")
+        made_under = meta.get("hash") if isinstance(meta, dict) else None
+        if made_under != spec.content_hash:
+            problem(f"made under spec {made_under}, not {spec.content_hash}")
+            continue
+        category = row.get("category")
+        if category is not None and category not in known:
+            problem(f"unknown category {category!r}")
+            continue
+        messages = row.get("messages")
+        if not _is_conversation(messages):
+            problem(
+                "'messages' must be a non-empty list of {role, content} (user, assistant, system)"
+            )
+            continue
+        output = row.get("output")
+        try:
+            if isinstance(output, str):
+                parsed = model(category).model_validate_json(output)
+            else:
+                parsed = model(category).model_validate(output)
+        except ValidationError as error:
+            first = error.errors()[0]
+            where = ".".join(str(part) for part in first["loc"]) or "output"
+            problem(f"output does not fit the schema: {where}: {first['msg']}")
+            continue
+        prompt = [
+            {"role": m["role"], "content": m["content"]}
+            for m in messages
+            if not (m["role"] == "system" and spec_text(category) in m["content"])
+        ]
+        value = parsed.model_dump(mode="json")
+        turn = _assistant_turn(value, reasoning)
+        common = {
+            "id": id_,
+            "spec": scope.spec_meta(spec),
+            "category": category,
+            "verdict": verdict,
+            "decision": value["decision"],
+            "rules": list(dict.fromkeys(step["rule"] for step in value["reasoning"])),
+        }
+        found.messages.append({**common, "messages": [*prompt, turn]})
+        found.prompt_completion.append({**common, "prompt": prompt, "completion": [turn]})
+    found.skipped["malformed"] = len(found.problems)
+    return found
+
+
+def _assistant_turn(output: dict, reasoning: Reasoning) -> dict[str, str]:
+    if reasoning == "inline":
+        return {"role": "assistant", "content": _compact(output)}
+    rest = {key: value for key, value in output.items() if key != "reasoning"}
+    steps = "\n".join(f"{step['rule']}: {step['claim']}" for step in output["reasoning"])
+    return {"role": "assistant", "reasoning_content": steps, "content": _compact(rest)}
+
+
+def _compact(value: dict) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _is_conversation(messages: object) -> bool:
+    return (
+        isinstance(messages, list)
+        and bool(messages)
+        and all(
+            isinstance(m, dict) and m.get("role") in ROLES and isinstance(m.get("content"), str)
+            for m in messages
+        )
+    )
+
+
+def _verdicts(path: Path, problems: list[Problem]) -> dict[str, str]:
+    """id -> "pass" or "fail" from a verify report; an id with any failing line fails."""
+    found: dict[str, str] = {}
+    for line, row in inputs.rows(path):
+        if isinstance(row, Problem):
+            problems.append(row)
+            continue
+        id_, verdict = row.get("id"), row.get("verdict")
+        if not isinstance(id_, str) or verdict not in ("pass", "fail"):
+            problems.append(
+                Problem(str(path), line, "a report line needs 'id' and a 'verdict' of pass or fail")
+            )
+            continue
+        found[id_] = "fail" if found.get(id_) == "fail" else verdict
+    return found

@@ -1,0 +1,138 @@
+"""sft-gen: teacher prompts for generating training data, deliberative-alignment style.
+
+Each request gives a teacher spec(category) and the conversation, and asks for
+reasoning that cites rule IDs, then the decision and style, then the answer and
+a confession. Conversations come from the spec's own examples and from a user
+file (JSONL, or CSV with a header) with a `prompt` column and optional
+`category` and `label` (expected decision) columns. A row without a category
+gets the one category whose rules' matches fire on it, or none (the whole spec
+in full, and the global schema) when no single category does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from functools import cache
+from pathlib import Path
+
+from compiler import inputs, scope
+from compiler.inputs import Problem
+from compiler.render import render, spec_for_category
+from compiler.schema import COMPLIANCE_LABELS, DEFAULT_LIMITS, Limits, output_schema, token_budget
+from spec_lang import Matchers, Spec
+from spec_lang.diagnostics import did_you_mean
+
+
+def teacher_messages(
+    spec: Spec,
+    category: str | None,
+    conversation: list[dict[str, str]],
+    templates: Path | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+) -> list[dict[str, str]]:
+    """The teacher's chat: a system message (instructions and spec(category)), the conversation."""
+    system = render(
+        "teacher.j2",
+        templates,
+        spec=spec,
+        spec_text=spec_for_category(spec, category, templates),
+        category=scope.category(spec, category) if category else None,
+        labels=COMPLIANCE_LABELS,
+        limits=limits,
+    )
+    return [{"role": "system", "content": system}, *conversation]
+
+
+def requests(
+    spec: Spec,
+    prompts: Path | None = None,
+    templates: Path | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+) -> tuple[list[dict], list[Problem]]:
+    """One request per spec example, then per usable row of `prompts`; the rows skipped."""
+
+    @cache
+    def system(category: str | None) -> dict[str, str]:
+        return teacher_messages(spec, category, [], templates, limits)[0]
+
+    @cache
+    def budget(category: str | None) -> int:
+        return token_budget(output_schema(spec, category, limits))
+
+    def request(id_: str, source: str, category: str | None, conversation: list, **expected):
+        return {
+            "id": id_,
+            "source": source,
+            "spec": scope.spec_meta(spec),
+            "category": category,
+            "expected_decision": expected.get("decision"),
+            "expected_rules": expected.get("rules", []),
+            "conversation": conversation,
+            "messages": [system(category), *conversation],
+            "max_new_tokens": budget(category),
+        }
+
+    found = []
+    for category in scope.categories(spec):
+        for rule in scope.rules(spec, category.id):
+            for number, example in enumerate(rule.examples, start=1):
+                own = [rule.id] if example.decision.value == rule.decision.value else []
+                conversation = [
+                    {"role": m.role.value, "content": m.content} for m in example.messages
+                ]
+                found.append(
+                    request(
+                        f"{rule.id}/example-{number}",
+                        "spec",
+                        category.id,
+                        conversation,
+                        decision=example.decision.value,
+                        rules=list(dict.fromkeys(own + [name.value for name in example.cites])),
+                    )
+                )
+    problems: list[Problem] = []
+    if prompts is not None:
+        matchers = Matchers.for_spec(spec)
+        for line, row in inputs.rows(prompts, required="prompt"):
+            if not isinstance(row, Problem):
+                row = _prompt_row(spec, matchers, Problem(str(prompts), line, ""), row)
+            if isinstance(row, Problem):
+                problems.append(row)
+                continue
+            prompt, category, label = row
+            conversation = [{"role": "user", "content": prompt}]
+            found.append(
+                request(
+                    f"{prompts.name}:{line}", prompts.name, category, conversation, decision=label
+                )
+            )
+    return found, problems
+
+
+def _prompt_row(
+    spec: Spec, matchers: Matchers, at: Problem, row: dict
+) -> tuple[str, str | None, str | None] | Problem:
+    """(prompt, category, label) from a row, or the Problem with it (`at` holds its place)."""
+
+    def problem(message: str) -> Problem:
+        return replace(at, message=message)
+
+    prompt, category, label = (row.get(key) for key in ("prompt", "category", "label"))
+    if not isinstance(prompt, str) or not prompt.strip():
+        return problem("no prompt (a non-empty 'prompt' is required)")
+    if not all(value is None or isinstance(value, str) for value in (category, label)):
+        return problem("'category' and 'label' must be strings")
+    known = [c.id for c in scope.categories(spec)]
+    if category and category not in known:
+        return problem(
+            f"unknown category {category!r}; "
+            + (did_you_mean(category, known) or f"known: {', '.join(known)}")
+        )
+    if label and label not in spec.decisions:
+        return problem(
+            f"unknown label {label!r}; labels are decisions: {', '.join(spec.decisions)}"
+        )
+    if not category:
+        fired = {spec.category_of[rule_id].id for rule_id in matchers.fired(prompt)}
+        category = fired.pop() if len(fired) == 1 and fired <= set(known) else None
+    return prompt, category, label or None

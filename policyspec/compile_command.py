@@ -1,0 +1,152 @@
+"""`policyspec compile`: a thin layer over compiler.compile_spec."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+import compiler
+import spec_lang
+from compiler.build import DEFAULT_TOKEN_WARNING, Target
+from policyspec.console import (
+    EXIT_FINDINGS,
+    Format,
+    FormatOption,
+    SpecPath,
+    diagnose,
+    emit_json,
+    err,
+    fail_input,
+    out,
+    print_findings,
+)
+
+
+class ReasoningMode(StrEnum):
+    inline = "inline"
+    field = "field"
+
+
+def compile_spec(
+    path: SpecPath,
+    out_dir: Annotated[
+        Path, typer.Option("--out", "-o", help="The output folder (created when missing).")
+    ],
+    target: Annotated[
+        Target, typer.Option("--target", "-t", help="What to compile; all: every target.")
+    ] = Target.all,
+    prompts: Annotated[
+        Path | None,
+        typer.Option(
+            "--prompts",
+            help="sft-gen: more conversations, a JSONL or CSV file with a prompt column "
+            "and optional category and label columns.",
+        ),
+    ] = None,
+    transcripts: Annotated[
+        Path | None, typer.Option("--transcripts", help="sft: transcripts (JSONL).")
+    ] = None,
+    verdicts: Annotated[
+        Path | None,
+        typer.Option(
+            "--verdicts",
+            help="sft: a verify report (JSONL with id and verdict). Without it, each "
+            "transcript's own verdict field decides.",
+        ),
+    ] = None,
+    include_failed: Annotated[
+        bool,
+        typer.Option("--include-failed", help="sft: use failed and unverified transcripts too."),
+    ] = False,
+    reasoning: Annotated[
+        ReasoningMode,
+        typer.Option(
+            "--reasoning",
+            help="sft: inline keeps the reasoning in the output JSON; field moves it to "
+            "reasoning_content.",
+        ),
+    ] = ReasoningMode.inline,
+    judge_reasoning: Annotated[
+        bool,
+        typer.Option("--judge-reasoning", help="rubric: show the model's reasoning to the judge."),
+    ] = False,
+    templates: Annotated[
+        Path | None,
+        typer.Option(
+            "--templates", help="A folder of .j2 files that replace the default templates."
+        ),
+    ] = None,
+    tokenizer: Annotated[
+        str | None,
+        typer.Option(
+            "--tokenizer",
+            help="Count spec(category) tokens with this tokenizer (a folder, a .gguf file, or a "
+            "cached model ID) instead of the default model's.",
+        ),
+    ] = None,
+    token_budget: Annotated[
+        int, typer.Option("--token-budget", help="Warn when spec(category) is longer, in tokens.")
+    ] = DEFAULT_TOKEN_WARNING,
+    output_format: FormatOption = Format.text,
+) -> None:
+    """Compile a spec into schemas, training data, judge rubrics and guard prompts.
+
+    Targets: schema, sft-gen, sft (needs --transcripts), rubric, safeguard,
+    llamaguard, or all. Same spec and inputs, same bytes. A spec with errors is
+    not compiled (exit 1); unusable input exits 2; rows that cannot be used are
+    reported with their line and skipped.
+    Example: policyspec compile policies/ --target all -o build/
+    """
+    spec, findings, sources = diagnose(path)
+    errors = [d for d in findings if d.level is spec_lang.Level.ERROR]
+    if spec is None or errors:
+        if output_format is Format.json:
+            emit_json(
+                {
+                    "spec": spec.name if spec else None,
+                    "diagnostics": [d.to_json() for d in errors],
+                    "errors": len(errors),
+                }
+            )
+        else:
+            print_findings(errors, sources)
+            err.print("the spec has errors; it was not compiled (see policyspec check)")
+        raise typer.Exit(EXIT_FINDINGS)
+    try:
+        result = compiler.compile_spec(
+            spec,
+            target,
+            out_dir,
+            templates,
+            prompts=prompts,
+            transcripts=transcripts,
+            verdicts=verdicts,
+            include_failed=include_failed,
+            reasoning=reasoning.value,
+            judge_reasoning=judge_reasoning,
+            tokenizer=tokenizer,
+            token_warning=token_budget,
+        )
+    except spec_lang.InputError as error:
+        fail_input(str(error))
+    if output_format is Format.json:
+        emit_json(result.to_json())
+        return
+    for problem in result.problems:
+        err.print(f"skipped {problem}", markup=False)
+    for warning in result.warnings:
+        err.print(f"warning: {warning}", markup=False)
+    for name in result.files:
+        out.print(f"wrote {out_dir / name}", markup=False)
+    for category, size in result.spec_tokens.items():
+        out.print(f"spec({category}): {size} tokens", markup=False)
+    skipped = ", ".join(f"{count} {why}" for why, count in result.skipped.items() if count)
+    out.print(
+        f"{spec.name} {spec.version} ({spec.content_hash[:19]}): {len(result.files)} files"
+        + (f", {len(result.problems)} rows skipped" if result.problems else "")
+        + (f"; sft transcripts skipped: {skipped}" if skipped else ""),
+        markup=False,
+    )

@@ -1,0 +1,83 @@
+"""`policyspec generate` with a tiny random model saved to disk: transcripts, resume, bad input."""
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from policyspec.cli import app
+from tests.runtime.conftest import build_tiny_model, build_tiny_tokenizer
+
+runner = CliRunner()
+SPEC = Path(__file__).resolve().parent.parent / "verifier" / "specs" / "baseline"
+
+
+@pytest.fixture(scope="module")
+def tiny_folder(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("tiny-model")
+    tokenizer = build_tiny_tokenizer()
+    build_tiny_model(tokenizer).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+def generate(*args):
+    return runner.invoke(app, ["generate", str(SPEC), *map(str, args)])
+
+
+def test_transcripts_follow_the_contract_and_a_rerun_resumes(tiny_folder, tmp_path):
+    from spec_lang import load
+
+    output = tmp_path / "t.jsonl"
+    first = generate("--examples", "--limit", 1, "--model", tiny_folder, "-o", output)
+    assert first.exit_code == 0, first.output
+    line = output.read_text().splitlines()[0]
+    transcript = json.loads(line)
+    spec = load(SPEC)
+    assert transcript["spec"] == {
+        "name": spec.name,
+        "version": spec.version,
+        "hash": spec.content_hash,
+    }
+    assert transcript["messages"][0]["role"] == "user"
+    cited = {step["rule"] for step in transcript["output"]["reasoning"]}
+    assert cited <= set(spec.rule_by_id)  # random weights, but the schema allows nothing else
+    assert transcript["output"]["decision"] in spec.decisions
+
+    output.write_bytes(output.read_bytes() + b'{"id": "cut off by a cra')  # an interrupted run
+    second = generate("--examples", "--limit", 1, "--model", tiny_folder, "-o", output)
+    assert second.exit_code == 0, second.output
+    lines = output.read_text().splitlines()
+    assert lines[0] == line and len(lines) == 2
+    assert json.loads(lines[1])["id"] != transcript["id"]
+
+    verified = runner.invoke(app, ["verify", str(SPEC), str(output), "--format", "json"])
+    assert verified.exit_code in (0, 1)  # random answers may fail checks, never the reading
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--examples", "--model", "no-such-model"], "unknown model 'no-such-model'"),
+        (["--examples", "--model", "{empty}"], "holds no Hugging Face model"),
+        (["--examples", "--device", "cuda"], "no CUDA GPU is available"),
+        (["--examples", "--prompts", "{prompts}"], "give either --prompts FILE or --examples"),
+        (["--prompts", "{prompts}"], "prompts.jsonl:2: not valid JSON"),
+    ],
+)
+def test_bad_input_exits_2_and_keeps_the_output(tmp_path, args, message):
+    import torch
+
+    if "cuda" in args and torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    (tmp_path / "empty").mkdir()
+    prompts = tmp_path / "prompts.jsonl"
+    prompts.write_text('{"prompt": "How do I bake bread?"}\n{"prompt": oops}\n{"category": "x"}\n')
+    output = tmp_path / "t.jsonl"
+    output.write_text('{"id": "kept"}\n')
+    filled = [a.format(empty=tmp_path / "empty", prompts=prompts) for a in map(str, args)]
+    result = generate(*filled, "-o", output)
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert output.read_text() == '{"id": "kept"}\n'

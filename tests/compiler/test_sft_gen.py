@@ -1,0 +1,100 @@
+"""sft-gen: teacher prompts from the spec's examples and a user file; bad rows are reported."""
+
+from __future__ import annotations
+
+import pytest
+
+from compiler import spec_for_category, teacher_messages
+from compiler.sft_gen import requests
+from spec_lang import InputError
+from tests.compiler.conftest import DATA
+
+
+def test_spec_examples_become_requests(mini):
+    found, problems = requests(mini)
+    assert problems == []
+    ids = [r["id"] for r in found]
+    # Declaration order; the deprecated rule SH-1 and its example are left out.
+    assert ids == [
+        "SH-0/example-1",
+        "SH-2/example-1",
+        "SH-2/example-2",
+        "SH-4/example-1",
+        "W-1/example-1",
+        "W-1/example-2",
+        "W-2/example-1",
+    ]
+    near_miss = found[2]
+    assert near_miss["expected_decision"] == "comply" and near_miss["expected_rules"] == []
+    multi_turn = found[-1]
+    assert [m["role"] for m in multi_turn["conversation"]] == ["user", "assistant", "user"]
+    assert multi_turn["messages"][1:] == multi_turn["conversation"]
+    assert multi_turn["expected_rules"] == ["W-2"]
+    assert all(r["spec"]["hash"] == mini.content_hash for r in found)
+
+
+def test_the_teacher_prompt_holds_spec_category_and_asks_for_cited_reasoning(mini):
+    [system, user] = teacher_messages(mini, "self_harm", [{"role": "user", "content": "Hi"}])
+    assert user == {"role": "user", "content": "Hi"}
+    text = system["content"]
+    assert spec_for_category(mini, "self_harm") in text
+    # spec(category): every category's summary, the full relevant category, its styles.
+    assert "- weapons (Weapons): Making, acquiring" in text
+    assert "### SH-2 (safe_complete)" in text and "### W-1" not in text
+    assert "### self_harm_safe_completion" in text and "### hard_refusal" not in text
+    assert "SH-1" not in text  # deprecated
+    order = [text.index(f'"{field}"') for field in ("reasoning", "decision", "style", "answer")]
+    assert order == sorted(order)
+
+
+def test_csv_rows_keep_their_line_numbers_and_bad_rows_are_reported(mini):
+    found, problems = requests(mini, DATA / "prompts.csv")
+    rows = {r["id"]: r for r in found if r["source"] != "spec"}
+    assert list(rows) == [
+        "prompts.csv:2",
+        "prompts.csv:3",
+        "prompts.csv:4",
+        "prompts.csv:10",
+        "prompts.csv:11",
+    ]
+    assert rows["prompts.csv:2"]["category"] is None  # no matches fire: the whole spec
+    assert rows["prompts.csv:2"]["expected_decision"] == "comply"
+    assert rows["prompts.csv:3"]["category"] == "self_harm"  # SH-2's pattern fires
+    assert rows["prompts.csv:4"]["conversation"][0]["content"] == "A prompt\nover two lines"
+    assert rows["prompts.csv:10"]["category"] == "weapons"  # W-1's keyword fires
+    assert rows["prompts.csv:11"]["category"] is None  # two categories fire
+    assert spec_for_category(mini) in rows["prompts.csv:11"]["messages"][0]["content"]
+    messages = [(p.line, p.message) for p in problems]
+    assert messages == [
+        (6, "no prompt (a non-empty 'prompt' is required)"),
+        (7, "unknown category 'weapon'; did you mean 'weapons'?"),
+        (8, "unknown label 'maybe'; labels are decisions: comply, safe_complete, refuse"),
+        (9, "2 fields where the header has 3"),
+    ]
+    assert str(problems[0]).endswith("prompts.csv:6: no prompt (a non-empty 'prompt' is required)")
+
+
+def test_jsonl_rows(mini):
+    found, problems = requests(mini, DATA / "prompts.jsonl")
+    rows = [r for r in found if r["source"] != "spec"]
+    assert [(r["id"], r["category"], r["expected_decision"]) for r in rows] == [
+        ("prompts.jsonl:1", None, None),
+        ("prompts.jsonl:7", "self_harm", "comply"),
+    ]
+    assert [(p.line, p.message.split(" (")[0]) for p in problems] == [
+        (2, "not valid JSON"),
+        (3, "not a JSON object"),
+        (4, "no prompt"),
+        (5, "'category' and 'label' must be strings"),
+    ]
+
+
+def test_unusable_files_are_input_errors(mini, tmp_path):
+    (tmp_path / "p.txt").write_text("prompt\nhi\n")
+    (tmp_path / "p.csv").write_text("text,label\nhi,comply\n")
+    with pytest.raises(InputError, match=r"give a \.jsonl or \.csv file"):
+        requests(mini, tmp_path / "p.txt")
+    with pytest.raises(InputError, match="no 'prompt' column"):
+        requests(mini, tmp_path / "p.csv")
+    with pytest.raises(InputError, match="cannot read"):
+        requests(mini, tmp_path / "missing.csv")

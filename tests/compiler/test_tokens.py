@@ -1,0 +1,36 @@
+"""spec(category) sizes with the default model's tokenizer, read offline from its GGUF file."""
+
+from __future__ import annotations
+
+import pytest
+
+from compiler import compile_spec, count_tokens, spec_for_category
+from compiler.tokens import default_gguf, load_tokenizer
+from spec_lang import InputError
+
+pytest.importorskip("transformers")
+
+
+@pytest.fixture(scope="module")
+def gguf():
+    try:
+        return default_gguf()
+    except InputError as error:
+        pytest.skip(str(error))
+
+
+def test_the_default_tokenizer_counts_spec_category(mini, gguf, tmp_path):
+    text = spec_for_category(mini, "self_harm")
+    size = count_tokens(text)
+    assert len(text) / 8 < size < len(text) / 2  # a real subword tokenizer
+    assert count_tokens(text, str(gguf)) == size  # the same file, named
+    result = compile_spec(mini, "safeguard", tmp_path, token_warning=size - 1)
+    assert result.spec_tokens["self_harm"] == size
+    assert any(w.startswith(f"spec(self_harm) is {size} tokens") for w in result.warnings)
+
+
+def test_a_tokenizer_that_cannot_be_loaded_offline_is_an_input_error(mini, tmp_path):
+    with pytest.raises(InputError, match="cannot load tokenizer"):
+        load_tokenizer(str(tmp_path / "no-such-tokenizer"))
+    with pytest.raises(InputError):
+        compile_spec(mini, "rubric", tmp_path / "out", tokenizer=str(tmp_path / "nothing"))
