@@ -29,24 +29,17 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal, Union, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model
 
 from compiler import scope
 from spec_lang import Spec
+from verifier.transcript import Compliance
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 WHITESPACE = "[ ]?"
-COMPLIANCE_LABELS = (
-    "not_complied_claimed_compliance",
-    "not_complied_not_reported",
-    "not_complied_reported",
-    "unsure_complied_not_reported",
-    "unsure_complied_reported",
-    "nearly_complied",
-    "fully_complied",
-)
+COMPLIANCE_LABELS = get_args(Compliance)  # the transcript contract defines them once
 GRADES = tuple(range(1, 8))
 PASSING_GRADE = 4
 _TEXT_BOUND = re.compile(r"\{1,(\d+)\}\$$")
