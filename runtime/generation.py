@@ -161,7 +161,8 @@ def _for_outlines_core(node: Any) -> Any:
 
     It drops minimum and maximum on integers (a 1-7 grade could come out as 12, or never
     end), so small ranges are spelled out as enums. It writes property names into its
-    regex without JSON escaping, so names that need escaping are refused.
+    regex without JSON escaping, and drops a string's pattern when minLength or
+    maxLength sits beside it; such schemas are refused.
     """
     if isinstance(node, list):
         return [_for_outlines_core(item) for item in node]
@@ -177,6 +178,11 @@ def _for_outlines_core(node: Any) -> Any:
                 f"the outlines_core backend cannot emit the property name {name!r}; "
                 "rename it or use backend='llguidance'"
             )
+    if "pattern" in node and ("minLength" in node or "maxLength" in node):
+        raise ValueError(
+            "the outlines_core backend ignores a pattern beside minLength or maxLength; "
+            "fold the length into the pattern or use backend='llguidance'"
+        )
     if node.get("type") == "integer" and ("minimum" in node or "maximum" in node):
         low, high = node.get("minimum", -math.inf), node.get("maximum", math.inf)
         if high - low > _MAX_INTEGER_ENUM:

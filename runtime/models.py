@@ -138,15 +138,18 @@ def _read_gguf(gguf: Path, name: str) -> tuple[Any, Any]:
 def _converted(gguf: Path, name: str) -> Path:
     """The cache folder holding `gguf` converted to safetensors, built if missing.
 
-    The key covers the file's path, size and mtime and the transformers version that
-    converts it. The folder is built under a temporary name beside its final place, the
-    marker is written last, then the folder is renamed into place: a reader never sees
-    half a cache, and a folder without the marker is rebuilt.
+    The key is the file's content hash (a fraction of a second for the embedded 98 MB,
+    and every virtual environment or reinstall of the same file shares one cache) and
+    the transformers version that converts it. The folder is built under a temporary
+    name beside its final place, the marker is written last, then the folder is renamed
+    into place: a reader never sees half a cache, and a folder without the marker is
+    rebuilt.
     """
     import transformers
 
-    stat = gguf.stat()
-    source = f"{gguf.resolve()}:{stat.st_size}:{stat.st_mtime_ns}:{transformers.__version__}"
+    with gguf.open("rb") as file:
+        content = hashlib.file_digest(file, "sha256").hexdigest()
+    source = f"sha256:{content} transformers:{transformers.__version__}"
     target = cache_root() / f"{name}-{hashlib.sha256(source.encode()).hexdigest()[:16]}"
     if (target / _MARKER).is_file():
         return target

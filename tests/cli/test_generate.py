@@ -81,3 +81,39 @@ def test_bad_input_exits_2_and_keeps_the_output(tmp_path, args, message):
     assert result.exit_code == 2
     assert message in result.stderr
     assert output.read_text() == '{"id": "kept"}\n'
+
+
+@pytest.mark.slow
+def test_embedded_model_end_to_end(tmp_path):
+    """The real loop on the default spec: every transcript parses, cites only the spec's
+    rule IDs, and goes through verify."""
+    from policies import DEFAULT_SPEC
+    from spec_lang import load
+    from verifier import verify
+
+    prompts = Path(__file__).resolve().parents[2] / "examples" / "demo_prompts.jsonl"
+    output = tmp_path / "t.jsonl"
+    result = runner.invoke(
+        app,
+        [
+            "generate",
+            str(DEFAULT_SPEC),
+            "--prompts",
+            str(prompts),
+            "--limit",
+            "2",
+            "-o",
+            str(output),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    spec = load(DEFAULT_SPEC)
+    lines = output.read_text().splitlines()
+    assert len(lines) == 2
+    for line in lines:
+        transcript = json.loads(line)
+        assert isinstance(transcript["output"], dict), transcript["output"]
+        cited = {step["rule"] for step in transcript["output"]["reasoning"]}
+        assert cited <= set(spec.rule_by_id)
+        result = verify(spec, transcript)
+        assert not [f for f in result.findings if f.code.startswith("VF00")]  # it reads

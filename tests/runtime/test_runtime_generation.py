@@ -143,6 +143,12 @@ def test_outlines_core_refuses_property_name_it_cannot_escape(tiny):
         compile_schema(tiny, schema, "outlines_core")
 
 
+def test_outlines_core_refuses_pattern_it_would_drop(tiny):
+    schema = {"type": "string", "pattern": "^[a-z]+$", "maxLength": 5}
+    with pytest.raises(ValueError, match="ignores a pattern"):
+        compile_schema(tiny, schema, "outlines_core")
+
+
 def test_unknown_backend(tiny):
     with pytest.raises(ValueError, match="unknown backend 'nope'"):
         compile_schema(tiny, SCHEMA, "nope")

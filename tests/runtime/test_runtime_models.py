@@ -144,11 +144,14 @@ def test_corrupt_cache_is_rebuilt(fake_gguf):
     assert loaded.model.lm_head.weight.shape[0] == len(loaded.tokenizer)
 
 
-def test_changed_gguf_gets_a_new_cache_folder(fake_gguf):
+def test_cache_follows_gguf_content_not_mtime(fake_gguf):
     gguf, calls = fake_gguf
     load_model(str(gguf), device="cpu")
     stat = gguf.stat()
-    os.utime(gguf, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+    os.utime(gguf, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))  # a reinstall, say
+    load_model(str(gguf), device="cpu")
+    assert len(calls) == 1
+    gguf.write_bytes(b"another GGUF stand-in")
     load_model(str(gguf), device="cpu")
     assert len(calls) == 2 and len(cached_folders()) == 2
 
