@@ -2,7 +2,8 @@
 time per backend and how it grows with maxLength, time to first token, and tokens/s
 with and without the schema.
 
-    python benchmarks/decoding.py [--model smollm2-135m] [--device auto] [--tokens 200] [--threads N]
+    python benchmarks/decoding.py [--model smollm2-135m] [--device auto] [--tokens 200]
+                                  [--threads N]
 
 The cold load converts the GGUF into a temporary cache folder, so the user's cache is
 left alone. Measure on an otherwise idle machine (the load average is printed): with
