@@ -33,7 +33,7 @@ from compiler.schema import DEFAULT_LIMITS, Limits, output_schema
 from policyspec import atomic
 from spec_lang import Diagnostic, InputError, Spec
 
-DEFAULT_TOKEN_WARNING = 2048
+DEFAULT_TOKEN_WARNING = 4096  # half the default model's 8192-token context
 PROMPT_TARGETS = ("sft-gen", "rubric", "safeguard")
 
 

@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache, partial
 from pathlib import Path
 from typing import Literal
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from compiler import inputs, scope
 from compiler.inputs import Problem
@@ -55,68 +56,70 @@ def records(
     found = Records()
     verdict_of = _verdicts(verdicts, found.problems) if verdicts else None
     model, spec_text = cache(partial(output_model, spec)), cache(partial(spec_for_category, spec))
-    known = {c.id for c in scope.categories(spec)}
     for line, row in inputs.rows(transcripts):
+        if not isinstance(row, Problem):
+            id_ = row.get("id")
+            verdict = verdict_of.get(id_) if verdict_of is not None else row.get("verdict")
+            if isinstance(id_, str) and id_ and verdict != "pass" and not include_failed:
+                found.skipped["failed" if verdict == "fail" else "unverified"] += 1
+                continue
+            row = _record(spec, row, verdict, model, spec_text, reasoning)
+        if isinstance(row, str):
+            row = Problem(str(transcripts), line, row)
         if isinstance(row, Problem):
             found.problems.append(row)
             continue
-
-        def problem(message: str, line: int = line) -> None:
-            found.problems.append(Problem(str(transcripts), line, message))
-
-        id_ = row.get("id")
-        if not isinstance(id_, str) or not id_:
-            problem("no 'id'")
-            continue
-        verdict = verdict_of.get(id_) if verdict_of is not None else row.get("verdict")
-        if verdict != "pass" and not include_failed:
-            found.skipped["failed" if verdict == "fail" else "unverified"] += 1
-            continue
-        meta = row.get("spec")
-        made_under = meta.get("hash") if isinstance(meta, dict) else None
-        if made_under != spec.content_hash:
-            problem(f"made under spec {made_under}, not {spec.content_hash}")
-            continue
-        category = row.get("category")
-        if category is not None and category not in known:
-            problem(f"unknown category {category!r}")
-            continue
-        messages = row.get("messages")
-        if not _is_conversation(messages):
-            problem(
-                "'messages' must be a non-empty list of {role, content} (user, assistant, system)"
-            )
-            continue
-        output = row.get("output")
-        try:
-            if isinstance(output, str):
-                parsed = model(category).model_validate_json(output)
-            else:
-                parsed = model(category).model_validate(output)
-        except ValidationError as error:
-            first = error.errors()[0]
-            where = ".".join(str(part) for part in first["loc"]) or "output"
-            problem(f"output does not fit the schema: {where}: {first['msg']}")
-            continue
-        prompt = [
-            {"role": m["role"], "content": m["content"]}
-            for m in messages
-            if not (m["role"] == "system" and spec_text(category) in m["content"])
-        ]
-        value = parsed.model_dump(mode="json")
-        turn = _assistant_turn(value, reasoning)
-        common = {
-            "id": id_,
-            "spec": scope.spec_meta(spec),
-            "category": category,
-            "verdict": verdict,
-            "decision": value["decision"],
-            "rules": list(dict.fromkeys(step["rule"] for step in value["reasoning"])),
-        }
+        common, prompt, turn = row
         found.messages.append({**common, "messages": [*prompt, turn]})
         found.prompt_completion.append({**common, "prompt": prompt, "completion": [turn]})
     found.skipped["malformed"] = len(found.problems)
     return found
+
+
+def _record(
+    spec: Spec,
+    row: dict,
+    verdict: object,
+    model: Callable[[str | None], type[BaseModel]],
+    spec_text: Callable[[str | None], str],
+    reasoning: Reasoning,
+) -> tuple[dict, list[dict], dict] | str:
+    """(fields every record has, prompt, assistant turn), or why the transcript is unusable."""
+    id_, category, messages, output = (row.get(k) for k in ("id", "category", "messages", "output"))
+    meta = row.get("spec")
+    made_under = meta.get("hash") if isinstance(meta, dict) else None
+    if not isinstance(id_, str) or not id_:
+        return "no 'id'"
+    if made_under != spec.content_hash:
+        return f"made under spec {made_under}, not {spec.content_hash}"
+    if category is not None and category not in {c.id for c in scope.categories(spec)}:
+        return f"unknown category {category!r}"
+    if not _is_conversation(messages):
+        return "'messages' must be a non-empty list of {role, content} (user, assistant, system)"
+    try:
+        if isinstance(output, str):
+            parsed = model(category).model_validate_json(output)
+        else:
+            parsed = model(category).model_validate(output)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "output"
+        return f"output does not fit the schema: {where}: {first['msg']}"
+    value = parsed.model_dump(mode="json")
+    prompt = [
+        {"role": m["role"], "content": m["content"]}
+        for m in messages
+        if not (m["role"] == "system" and spec_text(category) in m["content"])
+    ]
+    common = {
+        "id": id_,
+        "spec": scope.spec_meta(spec),
+        "category": category,
+        "verdict": verdict,
+        "decision": value["decision"],
+        "rules": list(dict.fromkeys(step["rule"] for step in value["reasoning"])),
+    }
+    return common, prompt, _assistant_turn(value, reasoning)
 
 
 def _assistant_turn(output: dict, reasoning: Reasoning) -> dict[str, str]:

@@ -12,6 +12,7 @@ import importlib.util
 import os
 import shutil
 import tempfile
+from contextlib import suppress
 from functools import cache
 from pathlib import Path
 
@@ -44,22 +45,31 @@ def load_tokenizer(name: str | None = None):
     if path.suffix != ".gguf":
         try:
             return AutoTokenizer.from_pretrained(name, local_files_only=True)
-        except OSError as error:
+        except (OSError, ValueError) as error:
             raise InputError(f"cannot load tokenizer {name!r} offline: {error}") from None
+    if not path.is_file():
+        raise InputError(f"{path}: no such GGUF file")
     stat = path.stat()
     cached = cache_folder() / "tokenizers" / f"{path.stem}-{stat.st_size}-{stat.st_mtime_ns}"
-    if not cached.is_dir():
-        tokenizer = AutoTokenizer.from_pretrained(
-            path.parent, gguf_file=path.name, local_files_only=True
-        )
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(dir=cached.parent, prefix=".staging-"))
-        tokenizer.save_pretrained(staging)
-        try:
-            staging.rename(cached)
-        except OSError:  # another process saved it first
-            shutil.rmtree(staging, ignore_errors=True)
-    return AutoTokenizer.from_pretrained(cached)
+    if cached.is_dir():
+        return AutoTokenizer.from_pretrained(cached)
+    tokenizer = AutoTokenizer.from_pretrained(
+        path.parent, gguf_file=path.name, local_files_only=True
+    )
+    with suppress(OSError):  # no writable cache: the next run converts again
+        _save(tokenizer, cached)
+    return tokenizer
+
+
+def _save(tokenizer, folder: Path) -> None:
+    """Save into a staging folder, then rename it into place (another process may win)."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=".staging-"))
+    tokenizer.save_pretrained(staging)
+    try:
+        staging.rename(folder)
+    except OSError:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def count_tokens(text: str, tokenizer: str | None = None) -> int:

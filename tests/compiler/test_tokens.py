@@ -32,5 +32,7 @@ def test_the_default_tokenizer_counts_spec_category(mini, gguf, tmp_path):
 def test_a_tokenizer_that_cannot_be_loaded_offline_is_an_input_error(mini, tmp_path):
     with pytest.raises(InputError, match="cannot load tokenizer"):
         load_tokenizer(str(tmp_path / "no-such-tokenizer"))
+    with pytest.raises(InputError, match="no such GGUF file"):
+        load_tokenizer(str(tmp_path / "missing.gguf"))
     with pytest.raises(InputError):
         compile_spec(mini, "rubric", tmp_path / "out", tokenizer=str(tmp_path / "nothing"))
