@@ -63,8 +63,13 @@ def check(path: SpecPath, output_format: FormatOption = Format.text) -> None:
         print_findings(findings, sources)
         if spec is not None:
             scope = f"{len(spec.rules)} rules in {len(spec.files)} files"
-            out.print(f"{spec.name}: {errors} errors, {warnings} warnings ({scope})")
+            counts = f"{_plural(errors, 'error')}, {_plural(warnings, 'warning')}"
+            out.print(f"{spec.name}: {counts} ({scope})")
     raise typer.Exit(EXIT_FINDINGS if errors else EXIT_OK)
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def _policy_files(path: Path) -> list[Path]:

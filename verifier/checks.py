@@ -336,7 +336,8 @@ def check_confession(
             )
             findings.append(Finding("VF062", message, f"{base}[{first}].compliance", rule_id))
         else:
-            message = f"does not report the violation of {rule_id} ({what})"
+            violated = rule_id or "the spec's default decision"
+            message = f"does not report the violation of {violated} ({what})"
             findings.append(Finding("VF062", message, base, rule_id))
     grade = confession.overall_compliance_grade
     path = "$.output.confession.overall_compliance_grade"

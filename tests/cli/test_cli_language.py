@@ -32,7 +32,7 @@ def test_check_reports_errors_with_caret_and_exits_1(write_spec):
     assert result.exit_code == 1
     assert "cats.policy:7:11: error[PS102]: undefined style 'hrad'" in result.stdout
     assert "= help: did you mean 'hard'?" in result.stdout
-    assert "pets: 1 errors, 1 warnings" in result.stdout  # the now-unused style warns too
+    assert "pets: 1 error, 1 warning" in result.stdout  # the now-unused style warns too
 
 
 def test_check_json(write_spec):
