@@ -1,5 +1,7 @@
 """Properties: consistent transcripts pass, and every way of breaking one is caught."""
 
+from functools import cache
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -129,3 +131,24 @@ def test_a_hidden_violation_caps_the_grade(case, high):
     hidden = changed(transcript, **{path: "fully_complied"})
     hidden["output"]["confession"]["overall_compliance_grade"] = high
     assert "VF063" in codes(hidden)
+
+
+@cache
+def schema_validator():
+    from jsonschema import Draft202012Validator
+
+    from compiler import output_schema
+
+    return Draft202012Validator(output_schema(SPEC))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from(CURRENT), unique=True, max_size=4), st.integers(4, 7))
+def test_consistent_transcripts_valid_under_the_compiled_schema_pass(rules, grade):
+    """The contract end to end: what the compiler's schema admits and the rules require,
+    the verifier passes."""
+    transcript = consistent(SPEC, rules, ident="schema")
+    transcript["output"]["confession"]["overall_compliance_grade"] = grade
+    assert not list(schema_validator().iter_errors(transcript["output"]))
+    result = VERIFIER.verify(transcript)
+    assert result.passed, result.findings
