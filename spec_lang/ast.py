@@ -9,17 +9,19 @@ decision order) is the loader's job; judgement is the checker's.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Literal, NamedTuple
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, SkipValidation
 
 
-@dataclass(frozen=True, slots=True)
-class SourceSpan:
-    """A region of one source file; lines and columns count from 1, end exclusive."""
+class SourceSpan(NamedTuple):
+    """A region of one source file; lines and columns count from 1, end exclusive.
+
+    A tuple rather than a frozen dataclass: a 10,000-rule spec has ~150,000 spans,
+    and a tuple is built in a third of the time.
+    """
 
     file: str
     line: int

@@ -1,4 +1,14 @@
-"""Text to syntax tree: one lark LALR parser, a tree-less transformer, and errors in words."""
+"""Text to syntax tree: a scanner, a recursive-descent parser, and errors in words.
+
+The grammar is in docs/language.md; each of its productions is one method below.
+A comment may stand wherever a statement may start or end. Keywords are words
+that open a statement, and only there: `category style "..."` names a category
+`style`.
+
+The parser was lark's LALR until a 10,000-rule spec (~200,000 tokens) took 1.3 s
+in lark's lexer and driver alone, before building a node; this one reads the
+same language several times faster (benchmarks/spec_scale.py).
+"""
 
 from __future__ import annotations
 
@@ -6,314 +16,429 @@ import gc
 import json
 import re
 import textwrap
-import threading
+from bisect import bisect_left
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from importlib import resources
-
-from lark import Lark, Token, Transformer
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from typing import NamedTuple
 
 from spec_lang import ast
-from spec_lang.diagnostics import Diagnostic, Level, SpecSyntaxError
-from spec_lang.lexer import PolicyLexer
+from spec_lang.diagnostics import Diagnostic, Level, SpecSyntaxError, did_you_mean
 
 SYNTAX_ERROR = "PS001"
 
-# What each named terminal is, in words, for syntax errors.
-TERMINAL_WORDS = {
-    "SPEC_ID": "a spec name",
-    "CATEGORY_ID": "a category ID",
-    "RULE_ID": "a rule ID (like SH-2)",
-    "STYLE_ID": "a style ID",
-    "DECISION": "a decision (such as comply, safe_complete or refuse)",
-    "AUTHORITY": "an authority (platform, developer or user)",
-    "SEVERITY": "a severity (low, medium, high or critical)",
-    "ROLE": "a message role (user, assistant or system)",
-    "STRING": "a quoted string",
-    "REGEX": "a /pattern/",
-    "INT": "a whole number",
-}
-
-
-# Tokens a callback receives; keywords and punctuation only give the statement its span.
-_VALUE_TOKENS = frozenset({*TERMINAL_WORDS, "COMMENT"})
-
-
-def _start(child) -> tuple[int, int]:
-    return (
-        (child.line, child.column)
-        if isinstance(child, Token)
-        else (child.span.line, child.span.column)
-    )
-
-
-def _end(child) -> tuple[int, int]:
-    if isinstance(child, Token):
-        return child.end_line, child.end_column
-    return child.span.end_line, child.span.end_column
-
-
-def _statement(method):
-    """Give a callback the span of everything it matched, and only the children that carry values.
-
-    lark's tree-less (inline) transformer cannot pass positions, so the grammar is
-    built with keep_all_tokens and the span is taken from the first and last token.
-    """
-
-    def callback(self, children):
-        if children:
-            (line, column), (end_line, end_column) = _start(children[0]), _end(children[-1])
-        else:
-            line, column, end_line, end_column = 1, 1, 1, 1
-        span = ast.SourceSpan(
-            file=self.path, line=line, column=column, end_line=end_line, end_column=end_column
-        )
-        values = [c for c in children if not isinstance(c, Token) or c.type in _VALUE_TOKENS]
-        return method(self, span, values)
-
-    callback.__name__ = method.__name__
-    return callback
-
-
-def _token_span(path: str, token: Token) -> ast.SourceSpan:
-    return ast.SourceSpan(
-        file=path,
-        line=token.line,
-        column=token.column,
-        end_line=token.end_line,
-        end_column=token.end_column,
-    )
-
-
+_STRING = (
+    r'"""[^"]*+(?:"(?!"")[^"]*+)*+"""'  # raw text; possessive: no backtracking when unclosed
+    r'|"(?!"")[^"\\\n]*+(?:\\.[^"\\\n]*+)*+"'  # a short string with JSON escapes
+    r'|""(?!")'
+)
+_TOKEN = re.compile(
+    r"[ \t\f\r\n]*+(?:"
+    r"(?P<comment>#[^\n]*)"
+    rf"|(?P<string>{_STRING})"
+    r"|(?P<regex>/(?![/*])[^/\\\n]*+(?:\\.[^/\\\n]*+)*+/[A-Za-z]*)"
+    r"|(?P<int>[0-9]+(?![A-Za-z_]))"
+    r"|(?P<word>[A-Za-z_][A-Za-z0-9_]*(?:-[A-Za-z0-9_]+)*)"
+    r"|(?P<punctuation>[{},<])"
+    r"|(?P<stray>.))",
+    re.DOTALL,
+)
+_STRING_PATTERN = re.compile(_STRING)
 _CLOSING_LINE = re.compile(r"\n[ \t]*\Z")
 
 
-def string_value(token: str) -> str:
-    """The value of a STRING token: triple-quoted text is raw and dedented, short text is JSON."""
-    if not token.startswith('"""'):
-        return json.loads(token, strict=False)
+class Token(NamedTuple):
+    kind: str  # comment, string, regex, int, word, a punctuation mark itself, stray or end
+    text: str
+    start: int  # offsets into the file's text, end exclusive
+    end: int
+
+
+class Comment(NamedTuple):
+    line: int
+    text: str
+
+
+# What each kind of value is, in words, for syntax errors.
+SPEC_ID = "a spec name"
+CATEGORY_ID = "a category ID"
+RULE_ID = "a rule ID (like SH-2)"
+STYLE_ID = "a style ID"
+DECISION = "a decision (such as comply, safe_complete or refuse)"
+AUTHORITY = "an authority (platform, developer or user)"
+SEVERITY = "a severity (low, medium, high or critical)"
+ROLE = "a message role (user, assistant or system)"
+STRING = "a quoted string"
+REGEX = "a /pattern/"
+INT = "a whole number"
+
+
+def _scan(text: str) -> list[Token]:
+    tokens = []
+    for match in _TOKEN.finditer(text):
+        kind = match.lastgroup
+        value = match[kind]
+        start = match.start(kind)
+        tokens.append(Token(value if kind == "punctuation" else kind, value, start, match.end()))
+    end = len(text.rstrip())
+    tokens.append(Token("end", "", end, end))
+    return tokens
+
+
+def string_value(literal: str) -> str:
+    """The value of a string literal: triple-quoted text is raw and dedented, short text is JSON."""
+    if not literal.startswith('"""'):
+        return literal[1:-1] if "\\" not in literal else json.loads(literal, strict=False)
     # As in a Python docstring (PEP 257): closing quotes on a line of their own add
     # nothing, and the margin is taken from the lines after the first.
-    body = _CLOSING_LINE.sub("", token[3:-3])
+    body = _CLOSING_LINE.sub("", literal[3:-3])
     if body.startswith("\n"):
         return textwrap.dedent(body[1:])
     first, newline, rest = body.partition("\n")
     return first + newline + textwrap.dedent(rest)
 
 
-class _ToTree(Transformer):
-    """Builds ast nodes while the LALR parser runs (no intermediate parse tree)."""
+def reads_as_one_string(literal: str) -> bool:
+    """Whether the scanner would read `literal` back as exactly one string."""
+    return _STRING_PATTERN.fullmatch(literal) is not None
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.path = "<string>"
 
-    # Leaves
+class _Parser:
+    """One file's tokens, read left to right; one method per production."""
 
-    def STRING(self, token: Token) -> Token:
+    def __init__(self, text: str, path: str) -> None:
+        self.text = text
+        self.path = path
+        self.tokens = _scan(text)
+        self.index = 0
+        self.breaks = [-1, *(m.start() for m in re.finditer("\n", text))]
+
+    # Positions and spans
+
+    def span(self, start: int, end: int) -> ast.SourceSpan:
+        """The span between two offsets; `breaks` puts offset -1 before line 1, so the
+        number of breaks before an offset is its line, and the last one fixes its column."""
+        breaks = self.breaks
+        line = bisect_left(breaks, start)
+        end_line = bisect_left(breaks, end, line)
+        return ast.SourceSpan(
+            self.path, line, start - breaks[line - 1], end_line, end - breaks[end_line - 1]
+        )
+
+    def line(self, offset: int) -> int:
+        return bisect_left(self.breaks, offset)
+
+    def since(self, first: Token) -> ast.SourceSpan:
+        """The span from `first` to the last token read."""
+        return self.span(first.start, self.tokens[self.index - 1].end)
+
+    # Reading tokens
+
+    def take(self, kind: str, expected: str) -> Token:
+        token = self.tokens[self.index]
+        if token.kind != kind:
+            raise self.unexpected(token, [expected])
+        self.index += 1
+        return token
+
+    def take_if(self, kind: str, text: str | None = None) -> Token | None:
+        token = self.tokens[self.index]
+        if token.kind != kind or (text is not None and token.text != text):
+            return None
+        self.index += 1
+        return token
+
+    def name(self, expected: str) -> ast.Name:
+        token = self.take("word", expected)
+        return ast.Name(value=token.text, span=self.span(token.start, token.end))
+
+    def names(self, expected: str, separator: str) -> tuple[ast.Name, ...]:
+        names = [self.name(expected)]
+        while self.take_if(separator):
+            names.append(self.name(expected))
+        return tuple(names)
+
+    def string(self) -> str:
+        token = self.take("string", STRING)
         try:
-            token.value = string_value(token.value)
+            return string_value(token.text)
         except json.JSONDecodeError as error:
             raise SpecSyntaxError(
                 Diagnostic(
                     SYNTAX_ERROR,
                     Level.ERROR,
                     f"invalid escape in string: {error.msg}",
-                    _token_span(self.path, token),
+                    self.span(token.start, token.end),
                     'escape a backslash as \\\\ and a quote as \\", or use """raw text"""',
                 )
             ) from None
-        return token
 
-    def _name(self, token: Token) -> ast.Name:
-        return ast.Name(value=token.value, span=_token_span(self.path, token))
+    def pattern(self) -> ast.Pattern:
+        token = self.take("regex", REGEX)
+        source, _, flags = token.text[1:].rpartition("/")
+        return ast.Pattern(source=source, flags=flags, span=self.span(token.start, token.end))
 
-    def _pattern(self, token: Token) -> ast.Pattern:
-        source, _, flags = token.value[1:].rpartition("/")
-        return ast.Pattern(source=source, flags=flags, span=_token_span(self.path, token))
+    # The file and its blocks
 
-    # Statements
-
-    @_statement
-    def version(self, span, children):
-        return ast.Version(value=children[0].value, span=span)
-
-    @_statement
-    def decisions(self, span, children):
-        labels = tuple(self._name(t) for t in children)
-        return ast.Decisions(labels=labels, span=span)
-
-    @_statement
-    def default(self, span, children):
-        return ast.Default(decision=self._name(children[0]), span=span)
-
-    @_statement
-    def include(self, span, children):
-        return ast.Include(path=children[0].value, span=span)
-
-    @_statement
-    def authority(self, span, children):
-        level = self._name(children[0])
-        return ast.AuthorityStatement(level=level, span=span)
-
-    @_statement
-    def summary(self, span, children):
-        return ast.Summary(value=children[0].value, span=span)
-
-    @_statement
-    def define(self, span, children):
-        term, value = children
-        return ast.Define(term=term.value, value=value.value, span=span)
-
-    @_statement
-    def text(self, span, children):
-        return ast.Text(value=children[0].value, span=span)
-
-    @_statement
-    def style_ref(self, span, children):
-        return ast.StyleRef(style=self._name(children[0]), span=span)
-
-    @_statement
-    def severity(self, span, children):
-        level = self._name(children[0])
-        return ast.SeverityStatement(level=level, span=span)
-
-    @_statement
-    def overrides(self, span, children):
-        rules = tuple(self._name(t) for t in children)
-        return ast.Overrides(rules=rules, span=span)
-
-    @_statement
-    def match_keyword(self, span, children):
-        return ast.MatchKeyword(keyword=children[0].value, span=span)
-
-    @_statement
-    def match_pattern(self, span, children):
-        pattern = self._pattern(children[0])
-        return ast.MatchPattern(pattern=pattern, span=span)
-
-    @_statement
-    def deprecated(self, span, children):
-        return ast.Deprecated(reason=children[0].value, span=span)
-
-    @_statement
-    def renamed_from(self, span, children):
-        return ast.RenamedFrom(old_id=self._name(children[0]), span=span)
-
-    @_statement
-    def message(self, span, children):
-        role, content = children
-        return ast.Message(role=self._name(role), content=content.value, span=span)
-
-    @_statement
-    def cites(self, span, children):
-        rules = tuple(self._name(t) for t in children)
-        return ast.Cites(rules=rules, span=span)
-
-    @_statement
-    def max_sentences(self, span, children):
-        return ast.MaxSentences(value=int(children[0]), span=span)
-
-    @_statement
-    def max_words(self, span, children):
-        return ast.MaxWords(value=int(children[0]), span=span)
-
-    @_statement
-    def require(self, span, children):
-        return ast.Require(pattern=self._pattern(children[0]), span=span)
-
-    @_statement
-    def forbid(self, span, children):
-        return ast.Forbid(pattern=self._pattern(children[0]), span=span)
-
-    # Blocks
-
-    @_statement
-    def short_example(self, span, children):
-        decision, prompt, *cites = children
-        message = ast.Message(
-            role=ast.Name(value="user", span=_token_span(self.path, prompt)),
-            content=prompt.value,
-            span=_token_span(self.path, prompt),
-        )
-        return ast.Example(
-            decision=self._name(decision),
-            block=False,
-            statements=(message, *cites),
-            span=span,
-        )
-
-    @_statement
-    def block_example(self, span, children):
-        decision, *body = children
-        statements, trailing, end_comments = _attach_comments(body, decision.end_line)
-        return ast.Example(
-            decision=self._name(decision),
-            block=True,
-            statements=statements,
-            trailing_comment=trailing,
-            end_comments=end_comments,
-            span=span,
-        )
-
-    @_statement
-    def rule(self, span, children):
-        rule_id, decision, title, *body = children
-        statements, trailing, end_comments = _attach_comments(body, title.end_line)
-        return ast.Rule(
-            id=rule_id.value,
-            id_span=_token_span(self.path, rule_id),
-            decision=self._name(decision),
-            title=title.value,
-            statements=statements,
-            trailing_comment=trailing,
-            end_comments=end_comments,
-            span=span,
-        )
-
-    def _block(self, node_type, span, children):
-        decl_id, title, *body = children
-        statements, trailing, end_comments = _attach_comments(body, title.end_line)
-        return node_type(
-            id=decl_id.value,
-            id_span=_token_span(self.path, decl_id),
-            title=title.value,
-            statements=statements,
-            trailing_comment=trailing,
-            end_comments=end_comments,
-            span=span,
-        )
-
-    @_statement
-    def spec(self, span, children):
-        return self._block(ast.SpecHeader, span, children)
-
-    @_statement
-    def category(self, span, children):
-        return self._block(ast.Category, span, children)
-
-    @_statement
-    def style(self, span, children):
-        return self._block(ast.Style, span, children)
-
-    @_statement
-    def start(self, span, children):
+    def file(self) -> ast.PolicyFile:
+        children: list = []
+        while (token := self.tokens[self.index]).kind != "end":
+            if token.kind == "comment":
+                children.append(self.comment(token))
+            elif token.kind == "word" and token.text in _DECLARATIONS:
+                self.index += 1
+                children.append(_DECLARATIONS[token.text](self, token))
+            else:
+                raise self.unexpected(token, [f"'{word}'" for word in _DECLARATIONS])
         header = _file_header(children)
         declarations, _, end_comments = _attach_comments(children[len(header) :], open_line=0)
         return ast.PolicyFile(
             path=self.path,
-            comments=tuple(c.value.rstrip() for c in header),
+            comments=tuple(c.text for c in header),
             declarations=declarations,
             end_comments=end_comments,
-            span=span,
+            span=self.span(0, len(self.text)),
         )
 
+    def comment(self, token: Token) -> Comment:
+        self.index += 1
+        return Comment(self.line(token.start), token.text.rstrip())
 
-def _file_header(children: list) -> list[Token]:
+    def body(self, statements: dict[str, Callable], text: bool = False, other_word=None):
+        """The statements and comments of a `{ ... }` body, after its opening brace.
+
+        `text`: a bare string is a Text statement; `other_word`: what reads a
+        statement that opens with a word that is not a keyword here.
+        """
+        children: list = []
+        while True:
+            token = self.tokens[self.index]
+            kind = token.kind
+            if kind == "}":
+                self.index += 1
+                return children
+            if kind == "comment":
+                children.append(self.comment(token))
+            elif kind == "word" and token.text in statements:
+                self.index += 1
+                children.append(statements[token.text](self, token))
+            elif kind == "word" and other_word:
+                children.append(other_word(self, token))
+            elif kind == "string" and text:
+                children.append(ast.Text(value=self.string(), span=self.since(token)))
+            else:
+                expected = [f"'{word}'" for word in statements] + ["'}'"]
+                expected += [STRING] if text else []
+                expected += [ROLE] if other_word else []
+                raise self.unexpected(token, expected)
+
+    def block(self, node_type, keyword: Token, id_kind: str, statements, text=False, decided=False):
+        """A declaration or a rule: `keyword ID "Title" { ... }`, a rule with its DECISION
+        after the ID (`decided`)."""
+        block_id = self.take("word", id_kind)
+        head = {"decision": self.name(DECISION)} if decided else {}
+        title = self.string()
+        title_line = self.line(self.tokens[self.index - 1].end)
+        self.take("{", "'{'")
+        children = self.body(statements, text)
+        statements, trailing, end_comments = _attach_comments(children, title_line)
+        return node_type(
+            id=block_id.text,
+            id_span=self.span(block_id.start, block_id.end),
+            title=title,
+            statements=statements,
+            trailing_comment=trailing,
+            end_comments=end_comments,
+            span=self.since(keyword),
+            **head,
+        )
+
+    def spec(self, keyword: Token) -> ast.SpecHeader:
+        return self.block(ast.SpecHeader, keyword, SPEC_ID, _SPEC_STATEMENTS)
+
+    def category(self, keyword: Token) -> ast.Category:
+        return self.block(ast.Category, keyword, CATEGORY_ID, _CATEGORY_STATEMENTS)
+
+    def style(self, keyword: Token) -> ast.Style:
+        return self.block(ast.Style, keyword, STYLE_ID, _STYLE_STATEMENTS, text=True)
+
+    def rule(self, keyword: Token) -> ast.Rule:
+        return self.block(ast.Rule, keyword, RULE_ID, _RULE_STATEMENTS, text=True, decided=True)
+
+    def example(self, keyword: Token) -> ast.Example:
+        decision = self.name(DECISION)
+        if self.take_if("{"):
+            children = self.body({"cites": _Parser.cites}, other_word=_Parser.message)
+            statements, trailing, end_comments = _attach_comments(children, decision.span.line)
+            return ast.Example(
+                decision=decision,
+                block=True,
+                statements=statements,
+                trailing_comment=trailing,
+                end_comments=end_comments,
+                span=self.since(keyword),
+            )
+        prompt = self.tokens[self.index]
+        if prompt.kind != "string":
+            raise self.unexpected(prompt, [STRING, "'{'"])
+        prompt_span = self.span(prompt.start, prompt.end)
+        message = ast.Message(
+            role=ast.Name(value="user", span=prompt_span), content=self.string(), span=prompt_span
+        )
+        cites = self.take_if("word", "cites")
+        statements = (message, self.cites(cites)) if cites else (message,)
+        return ast.Example(
+            decision=decision, block=False, statements=statements, span=self.since(keyword)
+        )
+
+    # Statements
+
+    def message(self, role: Token) -> ast.Message:
+        role_name = self.name(ROLE)
+        return ast.Message(role=role_name, content=self.string(), span=self.since(role))
+
+    def cites(self, keyword: Token) -> ast.Cites:
+        return ast.Cites(rules=self.names(RULE_ID, ","), span=self.since(keyword))
+
+    def version(self, keyword: Token) -> ast.Version:
+        return ast.Version(value=self.string(), span=self.since(keyword))
+
+    def decisions(self, keyword: Token) -> ast.Decisions:
+        return ast.Decisions(labels=self.names(DECISION, "<"), span=self.since(keyword))
+
+    def default(self, keyword: Token) -> ast.Default:
+        return ast.Default(decision=self.name(DECISION), span=self.since(keyword))
+
+    def include(self, keyword: Token) -> ast.Include:
+        return ast.Include(path=self.string(), span=self.since(keyword))
+
+    def authority(self, keyword: Token) -> ast.AuthorityStatement:
+        return ast.AuthorityStatement(level=self.name(AUTHORITY), span=self.since(keyword))
+
+    def summary(self, keyword: Token) -> ast.Summary:
+        return ast.Summary(value=self.string(), span=self.since(keyword))
+
+    def define(self, keyword: Token) -> ast.Define:
+        term = self.string()
+        return ast.Define(term=term, value=self.string(), span=self.since(keyword))
+
+    def deprecated(self, keyword: Token) -> ast.Deprecated:
+        return ast.Deprecated(reason=self.string(), span=self.since(keyword))
+
+    def style_ref(self, keyword: Token) -> ast.StyleRef:
+        return ast.StyleRef(style=self.name(STYLE_ID), span=self.since(keyword))
+
+    def severity(self, keyword: Token) -> ast.SeverityStatement:
+        return ast.SeverityStatement(level=self.name(SEVERITY), span=self.since(keyword))
+
+    def overrides(self, keyword: Token) -> ast.Overrides:
+        return ast.Overrides(rules=self.names(RULE_ID, ","), span=self.since(keyword))
+
+    def match(self, keyword: Token) -> ast.MatchKeyword | ast.MatchPattern:
+        if self.take_if("word", "keyword"):
+            return ast.MatchKeyword(keyword=self.string(), span=self.since(keyword))
+        if self.take_if("word", "pattern"):
+            return ast.MatchPattern(pattern=self.pattern(), span=self.since(keyword))
+        raise self.unexpected(self.tokens[self.index], ["'keyword'", "'pattern'"])
+
+    def renamed_from(self, keyword: Token) -> ast.RenamedFrom:
+        return ast.RenamedFrom(old_id=self.name(RULE_ID), span=self.since(keyword))
+
+    def whole_number(self) -> int:
+        return int(self.take("int", INT).text)
+
+    def max_sentences(self, keyword: Token) -> ast.MaxSentences:
+        return ast.MaxSentences(value=self.whole_number(), span=self.since(keyword))
+
+    def max_words(self, keyword: Token) -> ast.MaxWords:
+        return ast.MaxWords(value=self.whole_number(), span=self.since(keyword))
+
+    def require(self, keyword: Token) -> ast.Require:
+        return ast.Require(pattern=self.pattern(), span=self.since(keyword))
+
+    def forbid(self, keyword: Token) -> ast.Forbid:
+        return ast.Forbid(pattern=self.pattern(), span=self.since(keyword))
+
+    # Errors
+
+    def unexpected(self, token: Token, expected: list[str]) -> SpecSyntaxError:
+        """A syntax error at `token`, saying in words what would have fit there."""
+        at = self.span(token.start, token.start)
+        width = max(1, len(token.text.split("\n", 1)[0]))
+        hint = None
+        if token.kind == "stray" and token.text == '"':
+            message = "unterminated string"
+            hint = 'close it with " on the same line, or use """ for text over several lines'
+        elif token.kind == "stray" and token.text == "/":
+            message = "unterminated or empty /pattern/"
+            hint = "a pattern is written /regex/flags on one line"
+        elif token.kind == "stray":
+            message = f"unexpected character {token.text!r}; expected {_in_words(expected)}"
+        else:
+            message = f"expected {_in_words(expected)}, found {_found(token)}"
+            if token.kind == "word":
+                keywords = [word.strip("'") for word in expected if word.startswith("'")]
+                hint = did_you_mean(token.text, keywords)
+            elif token.kind == "comment":
+                hint = "a comment stands on its own line or at the end of a statement"
+        span = at._replace(end_column=at.column + width)
+        return SpecSyntaxError(Diagnostic(SYNTAX_ERROR, Level.ERROR, message, span, hint))
+
+
+_DECLARATIONS = {"category": _Parser.category, "spec": _Parser.spec, "style": _Parser.style}
+_SPEC_STATEMENTS = {
+    "decisions": _Parser.decisions,
+    "default": _Parser.default,
+    "include": _Parser.include,
+    "version": _Parser.version,
+}
+_CATEGORY_STATEMENTS = {
+    "authority": _Parser.authority,
+    "define": _Parser.define,
+    "deprecated": _Parser.deprecated,
+    "rule": _Parser.rule,
+    "summary": _Parser.summary,
+}
+_RULE_STATEMENTS = {
+    "deprecated": _Parser.deprecated,
+    "example": _Parser.example,
+    "match": _Parser.match,
+    "overrides": _Parser.overrides,
+    "renamed_from": _Parser.renamed_from,
+    "severity": _Parser.severity,
+    "style": _Parser.style_ref,
+}
+_STYLE_STATEMENTS = {
+    "deprecated": _Parser.deprecated,
+    "forbid": _Parser.forbid,
+    "max_sentences": _Parser.max_sentences,
+    "max_words": _Parser.max_words,
+    "require": _Parser.require,
+}
+
+
+def _in_words(expected: list[str]) -> str:
+    """Named kinds first, then keywords in alphabetical order: 'a, b or c'."""
+    words = sorted(set(expected), key=lambda w: (w.startswith("'"), w))
+    if len(words) == 1:
+        return words[0]
+    return ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def _found(token: Token) -> str:
+    if token.kind == "end":
+        return "the end of the file"
+    if token.kind == "string":
+        return "a string"
+    if token.kind == "comment":
+        return "a comment"
+    return f"'{token.text}'"
+
+
+def _file_header(children: list) -> list[Comment]:
     """The comments that open a file and stand apart from its first declaration by a blank line."""
     leading = []
     for child in children:
-        if not isinstance(child, Token):
+        if not isinstance(child, Comment):
             break
         leading.append(child)
     if len(leading) == len(children):  # a file of comments only: they are its end comments
@@ -337,19 +462,18 @@ def _attach_comments(children: list, open_line: int):
     header_trailing: str | None = None
     last_line = open_line
     for child in children:
-        if isinstance(child, Token):
-            comment = child.value.rstrip()
+        if isinstance(child, Comment):
             if child.line == last_line and not pending:
                 if statements:
                     previous = statements[-1]
                     slot = (
                         "closing_comment" if isinstance(previous, ast.Block) else "trailing_comment"
                     )
-                    statements[-1] = previous.model_copy(update={slot: comment})
+                    statements[-1] = previous.model_copy(update={slot: child.text})
                 else:
-                    header_trailing = comment
+                    header_trailing = child.text
             else:
-                pending.append(comment)
+                pending.append(child.text)
             continue
         if pending:
             child = child.model_copy(update={"comments": tuple(pending)})
@@ -359,29 +483,8 @@ def _attach_comments(children: list, open_line: int):
     return tuple(statements), header_trailing, tuple(pending)
 
 
-_transformer = _ToTree()
-_parser = Lark(
-    resources.files("spec_lang").joinpath("policy.lark").read_text(encoding="utf-8"),
-    parser="lalr",
-    lexer=PolicyLexer,
-    maybe_placeholders=False,
-    keep_all_tokens=True,
-    transformer=_transformer,
-)
-_lock = threading.Lock()
-_lexer_conf = _parser.parser.lexer_conf
-_string_pattern = re.compile(
-    next(t.pattern.to_regexp() for t in _lexer_conf.terminals if t.name == "STRING"), re.DOTALL
-)
-
-
-def reads_as_one_string(literal: str) -> bool:
-    """Whether the lexer would read `literal` back as exactly one string token."""
-    return _string_pattern.fullmatch(literal) is not None
-
-
 @contextmanager
-def gc_paused():
+def gc_paused() -> Iterator[None]:
     """Parsing allocates many small objects that all live on; cyclic GC passes over them
     would only make parsing time grow faster than the input."""
     enabled = gc.isenabled()
@@ -395,98 +498,5 @@ def gc_paused():
 
 def parse(text: str, path: str = "<string>") -> ast.PolicyFile:
     """Parse one .policy file. Raises SpecSyntaxError (and nothing else) on bad text."""
-    with _lock, gc_paused():
-        _transformer.path = path
-        try:
-            return _parser.parse(text)
-        except UnexpectedInput as error:
-            raise SpecSyntaxError(_describe(error, text, path)) from None
-        except SpecSyntaxError:
-            raise
-        except Exception as error:  # a transformer callback failed on odd input
-            cause = getattr(error, "orig_exc", error)
-            if isinstance(cause, SpecSyntaxError):
-                raise cause from None
-            raise SpecSyntaxError(
-                Diagnostic(
-                    SYNTAX_ERROR,
-                    Level.ERROR,
-                    f"cannot parse this file: {cause}",
-                    ast.SourceSpan(file=path, line=1, column=1, end_line=1, end_column=2),
-                )
-            ) from None
-
-
-def _describe(error: UnexpectedInput, text: str, path: str) -> Diagnostic:
-    """Turn a lark error into a diagnostic that says, in words, what was expected."""
-    line, column = max(error.line, 1), max(error.column, 1)
-    width = 1
-    hint = None
-    if isinstance(error, UnexpectedCharacters):
-        char = text[error.pos_in_stream] if error.pos_in_stream < len(text) else ""
-        if char == '"':
-            message = "unterminated string"
-            hint = 'close it with " on the same line, or use """ for text over several lines'
-        elif char == "/":
-            message = "unterminated or empty /pattern/"
-            hint = "a pattern is written /regex/flags on one line"
-        else:
-            message = f"unexpected character {char!r}"
-            expected = _expected_words(error.allowed or set())
-            if expected:
-                message += f"; expected {expected}"
-    elif isinstance(error, UnexpectedEOF):
-        message = f"unexpected end of file; expected {_expected_words(error.expected)}"
-        lines = text.splitlines() or [""]
-        line, column = len(lines), len(lines[-1]) + 1
-    else:
-        assert isinstance(error, UnexpectedToken)
-        token = error.token
-        width = max(1, len(str(token.value).split("\n", 1)[0]))
-        found = _found_words(token)
-        message = f"expected {_expected_words(error.expected)}, found {found}"
-        keywords = [_keyword(name) for name in error.expected if _keyword(name)]
-        if token.type in TERMINAL_WORDS or token.type.startswith("__"):
-            from spec_lang.diagnostics import did_you_mean
-
-            hint = did_you_mean(str(token.value), keywords)
-        if token.type == "COMMENT":
-            hint = "a comment stands on its own line or at the end of a statement"
-    span = ast.SourceSpan(
-        file=path, line=line, column=column, end_line=line, end_column=column + width
-    )
-    return Diagnostic(SYNTAX_ERROR, Level.ERROR, message, span, hint)
-
-
-def _keyword(terminal: str) -> str | None:
-    """The literal text of a keyword or punctuation terminal, or None for named ones."""
-    if terminal in TERMINAL_WORDS or terminal == "COMMENT":
-        return None
-    try:
-        pattern = _parser.get_terminal(terminal).pattern
-    except KeyError:
-        return None
-    return pattern.value if pattern.type == "str" else None
-
-
-def _expected_words(expected: set[str]) -> str:
-    words = sorted(
-        {TERMINAL_WORDS.get(name) or f"'{_keyword(name) or name}'" for name in expected}
-        - {"'COMMENT'", "'$END'"},
-        key=lambda w: (w.startswith("'"), w),
-    )
-    if not words:
-        return "the end of the file"
-    if len(words) == 1:
-        return words[0]
-    return ", ".join(words[:-1]) + " or " + words[-1]
-
-
-def _found_words(token: Token) -> str:
-    if token.type == "$END":
-        return "the end of the file"
-    if token.type == "STRING":
-        return "a string"
-    if token.type == "COMMENT":
-        return "a comment"
-    return f"'{token.value}'"
+    with gc_paused():
+        return _Parser(text, path).file()
