@@ -14,8 +14,6 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import orjson
-
 from spec_lang import ast
 from spec_lang.ast import cached
 from spec_lang.diagnostics import Diagnostic, InputError, Level, SpecError, did_you_mean
@@ -160,31 +158,19 @@ class Spec:
 
     @cached
     def content_hash(self) -> str:
-        """sha256 of the spec's meaning: the trees without spans or comments.
+        """sha256 of the spec's meaning: its trees as JSON, without spans or comments
+        (fields the tree excludes from serialising).
 
         Reformatting or re-commenting a spec keeps its hash, so stored transcripts
         stay linked to it; any change to what the spec says changes it.
         """
         digest = hashlib.sha256()
         for tree in self.files:
-            digest.update(orjson.dumps(_without_comments(tree.model_dump())))
+            digest.update(tree.__pydantic_serializer__.to_json(tree))
         return "sha256:" + digest.hexdigest()
 
     def _declarations(self, kind: type) -> tuple:
         return tuple(d for tree in self.files for d in tree.declarations if isinstance(d, kind))
-
-
-def _without_comments(value):
-    if isinstance(value, dict):
-        return {
-            key: _without_comments(item)
-            for key, item in value.items()
-            if key
-            not in ("comments", "trailing_comment", "closing_comment", "end_comments", "path")
-        }
-    if isinstance(value, list | tuple):
-        return [_without_comments(item) for item in value]
-    return value
 
 
 def load(path: str | Path) -> Spec:

@@ -40,7 +40,10 @@ def decide(spec: Spec, rule_ids: Iterable[str]) -> Decision:
     remaining = [r for r in applying if r not in dropped]
     if not remaining:  # only an override cycle can do this: fail closed, keep them all
         remaining, dropped = applying, set()
-    winner = max(remaining, key=lambda r: _precedence(spec, r))
+    if len(remaining) == 1:  # the common case, spared the precedence lookups
+        winner = remaining[0]
+    else:
+        winner = max(remaining, key=lambda r: _precedence(spec, r))
     rule = spec.rule_by_id[winner]
     return Decision(
         decision=rule.decision.value,
