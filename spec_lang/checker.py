@@ -54,7 +54,7 @@ def _check(spec: Spec) -> list[Diagnostic]:
         results = evaluate_examples(spec, matchers)
         findings.extend(_example_coverage(spec, results))
         findings.extend(_contradicted_examples(results))
-        findings.extend(_overlaps(spec, matchers))
+        findings.extend(_overlaps(spec, matchers, results))
     return sorted(findings, key=_position)
 
 
@@ -405,22 +405,23 @@ def _contradicted_examples(results: list[ExampleResult]) -> Iterator[Diagnostic]
             )
 
 
-def _overlaps(spec: Spec, matchers: Matchers) -> Iterator[Diagnostic]:
+def _overlaps(
+    spec: Spec, matchers: Matchers, results: list[ExampleResult]
+) -> Iterator[Diagnostic]:
     """Two rules with different decisions whose matches fire on one text, with no override.
 
     The texts tried are the spec's own examples and keywords: overlap is shown
     by a witness, never guessed.
     """
-    witnesses = [(e.text, e.span) for r in spec.rule_by_id.values() for e in r.examples]
+    witnesses = [(r.example.text, r.example.span, r.fired) for r in results]
     witnesses += [
-        (s.keyword, s.span)
+        (s.keyword, s.span, matchers.fired(s.keyword))
         for r in spec.rule_by_id.values()
         for s in r.matches
         if isinstance(s, ast.MatchKeyword)
     ]
     reported: set[tuple[str, str]] = set()
-    for text, span in witnesses:
-        fired = matchers.fired(text)
+    for text, span, fired in witnesses:
         for i, first in enumerate(fired):
             for second in fired[i + 1 :]:
                 pair = (first, second)

@@ -46,13 +46,21 @@ def flagged_too_strictly(spec: Spec, result: ExampleResult) -> bool:
 def evaluate_examples(spec: Spec, matchers: Matchers) -> list[ExampleResult]:
     """One result per example of every rule, in declaration order."""
     results = []
+    decided_by: dict[tuple[str, ...], Decision] = {}  # an example's matches often decide alone
+
+    def decided(rule_ids: tuple[str, ...]) -> Decision:
+        if rule_ids not in decided_by:
+            decided_by[rule_ids] = decide(spec, rule_ids)
+        return decided_by[rule_ids]
+
     for rule in spec.rule_by_id.values():
         for example in rule.examples:
             expected = example.decision.value
             fired = matchers.fired(example.text)
             cited = (spec.resolve(name.value) for name in example.cites)
             owner = (rule.id,) if expected == rule.decision.value else ()
-            applying = [*owner, *(c for c in cited if c), *fired]
-            decided, matched = decide(spec, applying), decide(spec, fired)
-            results.append(ExampleResult(rule, example, expected, fired, decided, matched))
+            applying = tuple(dict.fromkeys((*owner, *(c for c in cited if c), *fired)))
+            results.append(
+                ExampleResult(rule, example, expected, fired, decided(applying), decided(fired))
+            )
     return results
