@@ -21,7 +21,7 @@ from compiler.sft_gen import requests
 from policyspec.console import SpecPath, err, fail_input, load_spec, out
 from runtime.generation import BACKENDS, DEFAULT_BACKEND
 from runtime.models import EMBEDDED_MODEL, ModelLoadError, load_model
-from runtime.transcripts import Settings, generate_transcripts
+from runtime.transcripts import Settings, generate_transcripts, too_long
 
 
 def generate(
@@ -72,6 +72,7 @@ def generate(
     except ModelLoadError as error:
         fail_input(str(error))
     settings = Settings(with_spec, confession_turn, batch_size, seed, backend)
+    _refuse_too_long(loaded, todo, settings)
     written = 0
     with output.open("ab") as stream, Progress(console=err, transient=True) as progress:
         task = progress.add_task("generating", total=len(todo))
@@ -86,6 +87,16 @@ def generate(
     out.print(
         f"wrote {written} transcripts to {output} (model {model} on {loaded.device})", markup=False
     )
+
+
+def _refuse_too_long(loaded, todo: list[dict], settings: Settings) -> None:
+    """Stop before anything is written when a prompt leaves no room in the model's context,
+    rather than at its batch, part way through the run."""
+    problems = too_long(loaded, todo, settings)
+    for problem in problems[:-1]:
+        err.print(f"error: {problem}", markup=False)
+    if problems:
+        fail_input(problems[-1])
 
 
 def _requests(spec, prompts: Path | None, output: Path) -> list[dict]:

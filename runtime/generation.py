@@ -11,6 +11,7 @@ import functools
 import importlib.util
 import json
 import math
+import sys
 from contextlib import nullcontext
 from typing import Any
 
@@ -44,6 +45,10 @@ REPETITION_PENALTY = 1.1
 _MAX_INTEGER_ENUM = 1000
 
 
+class PromptTooLong(ValueError):
+    """A prompt fills the model's context, leaving no room for a single new token."""
+
+
 def available_backends() -> list[str]:
     """The backends whose library is installed."""
     return [name for name in BACKENDS if importlib.util.find_spec(name) is not None]
@@ -65,10 +70,11 @@ def generate_json(
     """Answer each chat (a list of {"role", "content"} messages) with JSON of `schema`.
 
     Returns one string per prompt. Each is valid JSON of the schema, unless generation
-    stopped at `max_new_tokens`, in which case it is the truncated text. Outputs are
-    reproducible for the same seed, prompts, batch and machine. `temperature=0` decodes
-    greedily. `streamer` (a transformers BaseStreamer) sees the prompt ids, then the
-    new token ids of every step.
+    stopped at `max_new_tokens` or at the end of the model's context (which caps it), in
+    which case it is the truncated text; PromptTooLong when the longest prompt leaves the
+    context no room. Outputs are reproducible for the same seed, prompts, batch and
+    machine. `temperature=0` decodes greedily. `streamer` (a transformers BaseStreamer)
+    sees the prompt ids, then the new token ids of every step.
     """
     processor = compile_schema(loaded, schema, backend)
     processor.reset()  # processors carry per-generation state
@@ -108,6 +114,15 @@ def generate_text(
         repetition_penalty=repetition_penalty,
         streamer=streamer,
     )
+
+
+def prompt_lengths(loaded: LoadedModel, prompts: list[list[dict[str, str]]]) -> list[int]:
+    """The tokens of each chat as the model reads it: chat template applied, the
+    assistant's turn opened."""
+    encoded = loaded.tokenizer.apply_chat_template(
+        prompts, add_generation_prompt=True, return_dict=False
+    )
+    return [len(ids) for ids in encoded]
 
 
 def compile_schema(
@@ -220,6 +235,7 @@ def _generate(
         return_tensors="pt",
         return_dict=True,
     ).to(loaded.device)
+    max_new_tokens = min(max_new_tokens, _room(loaded, inputs["input_ids"].shape[1]))
     # Under a schema only the tokenizer's end token ends the JSON: it is the one token the
     # backends allow once the JSON is complete. Other end tokens are text to them.
     stop_ids = {tokenizer.eos_token_id} if processors else stop_token_ids(loaded)
@@ -255,6 +271,19 @@ def _generate(
             )
         )
     return texts
+
+
+def _room(loaded: LoadedModel, prompt_length: int) -> int:
+    """The new tokens the context holds after a (padded) prompt of `prompt_length`."""
+    context = loaded.context_length
+    if context is None:
+        return sys.maxsize
+    if prompt_length >= context:
+        raise PromptTooLong(
+            f"a prompt of {prompt_length} tokens leaves no room in {loaded.name}'s "
+            f"context of {context} tokens; shorten it"
+        )
+    return context - prompt_length
 
 
 def stop_token_ids(loaded: LoadedModel) -> set[int]:

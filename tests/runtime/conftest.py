@@ -1,4 +1,5 @@
-"""A tiny randomly initialised chat model, built in-process: no download, no embedded model."""
+"""What the runtime tests share: a tiny randomly initialised chat model, built in-process (no
+download, no embedded model), and the example output schema."""
 
 from __future__ import annotations
 
@@ -8,6 +9,33 @@ CHAT_TEMPLATE = (
     "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n"
     "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
 )
+# The output schema the runtime tests generate under: the shape of a compiled one (rule
+# IDs, decision, answer) in plain JSON Schema, with the maxLength and integer bounds a
+# compiled schema avoids, so each backend's handling of them is tested too.
+SCHEMA = {
+    "type": "object",
+    "properties": {
+        "reasoning": {
+            "type": "array",
+            "maxItems": 3,
+            "items": {
+                "type": "object",
+                "properties": {
+                    "rule": {"type": "string", "enum": ["SH-0", "SH-2", "V-1"]},
+                    "claim": {"type": "string", "maxLength": 200},
+                },
+                "required": ["rule", "claim"],
+                "additionalProperties": False,
+            },
+        },
+        "decision": {"type": "string", "enum": ["comply", "safe_complete", "refuse"]},
+        "answer": {"type": "string", "maxLength": 400},
+        "grade": {"type": "integer", "minimum": 1, "maximum": 7},
+    },
+    "required": ["reasoning", "decision", "answer", "grade"],
+    "additionalProperties": False,
+}
+
 TRAINING_TEXT = [
     '{"reasoning": [{"rule": "SH-2", "claim": "The user states intent."}], "decision": "refuse"}',
     '{"answer": "I am sorry, I cannot help with that.", "grade": 7, "ok": true, "x": null}',
@@ -43,7 +71,8 @@ def build_tiny_tokenizer():
     return wrapped
 
 
-def build_tiny_model(tokenizer, seed: int = 0):
+def build_tiny_model(tokenizer, seed: int = 0, context: int = 4096):
+    """Random weights; `context` is the model's context length (max_position_embeddings)."""
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
 
@@ -55,7 +84,7 @@ def build_tiny_model(tokenizer, seed: int = 0):
         num_hidden_layers=2,
         num_attention_heads=4,
         num_key_value_heads=2,
-        max_position_embeddings=4096,
+        max_position_embeddings=context,
         eos_token_id=tokenizer.eos_token_id,
         pad_token_id=tokenizer.pad_token_id,
         bos_token_id=None,

@@ -14,35 +14,16 @@ from transformers.generation.streamers import BaseStreamer
 
 from runtime.generation import (
     BACKENDS,
+    PromptTooLong,
     available_backends,
     compile_schema,
     generate_json,
     generate_text,
+    prompt_lengths,
 )
+from runtime.models import LoadedModel
+from tests.runtime.conftest import SCHEMA, build_tiny_model, build_tiny_tokenizer
 
-SCHEMA = {
-    "type": "object",
-    "properties": {
-        "reasoning": {
-            "type": "array",
-            "maxItems": 3,
-            "items": {
-                "type": "object",
-                "properties": {
-                    "rule": {"type": "string", "enum": ["SH-0", "SH-2", "V-1"]},
-                    "claim": {"type": "string", "maxLength": 200},
-                },
-                "required": ["rule", "claim"],
-                "additionalProperties": False,
-            },
-        },
-        "decision": {"type": "string", "enum": ["comply", "safe_complete", "refuse"]},
-        "answer": {"type": "string", "maxLength": 400},
-        "grade": {"type": "integer", "minimum": 1, "maximum": 7},
-    },
-    "required": ["reasoning", "decision", "answer", "grade"],
-    "additionalProperties": False,
-}
 PROMPTS = [
     [{"role": "user", "content": "I want to hurt myself tonight."}],
     [
@@ -187,6 +168,32 @@ def test_generate_text_stops_at_max_new_tokens(tiny):
     outputs = generate_text(tiny, PROMPTS, max_new_tokens=12, seed=0, streamer=counter)
     assert len(outputs) == len(PROMPTS) and all(outputs)
     assert counter.puts - 1 == 12  # random weights never pick the end token this early
+
+
+@pytest.fixture(scope="module")
+def short_context():
+    """The tiny model with a context of 64 tokens."""
+    tokenizer = build_tiny_tokenizer()
+    return LoadedModel(build_tiny_model(tokenizer, context=64), tokenizer, "tiny-64", "cpu")
+
+
+def test_context_length_comes_from_the_config(tiny, short_context):
+    assert (tiny.context_length, short_context.context_length) == (4096, 64)
+
+
+def test_max_new_tokens_is_capped_at_the_context_the_longest_prompt_leaves(short_context):
+    prompts = [[{"role": "user", "content": "Hi"}], [{"role": "user", "content": "Hi " * 14}]]
+    longest = max(prompt_lengths(short_context, prompts))
+    assert longest == 54
+    counter = StepCounter()
+    generate_text(short_context, prompts, max_new_tokens=1000, seed=0, streamer=counter)
+    assert counter.puts - 1 == 64 - longest
+
+
+def test_a_prompt_that_fills_the_context_is_refused(short_context):
+    prompt = [{"role": "user", "content": "Hi " * 20}]
+    with pytest.raises(PromptTooLong, match="72 tokens leaves no room in tiny-64's context of 64"):
+        generate_json(short_context, [prompt], SCHEMA, max_new_tokens=10, seed=0)
 
 
 # Random schemas from the subset the compiler emits, kept small so generation is quick.
