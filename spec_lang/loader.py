@@ -179,15 +179,17 @@ def load(path: str | Path) -> Spec:
     Raises InputError for unreadable input, SpecError when the root file does
     not parse. Syntax errors in included files are kept in `load_diagnostics`.
     """
+    read: dict[str, str] = {}
     with gc_paused():  # one pause for all files: re-enabling between them rescans the trees
-        return _load(find_root(Path(path)))
+        return _load(find_root(Path(path), read), read)
 
 
-def _load(root_file: Path) -> Spec:
+def _load(root_file: Path, read: dict[str, str]) -> Spec:
+    """`read` holds the files find_root has read already, by path."""
     folder = root_file.parent
     sources: dict[str, str] = {}
     root_name = str(root_file)
-    sources[root_name] = read_text(root_file)
+    sources[root_name] = read.get(root_name) or read_text(root_file)
     root_tree = parse(sources[root_name], root_name)
     headers = [d for d in root_tree.declarations if isinstance(d, ast.SpecHeader)]
     if not headers:
@@ -228,7 +230,7 @@ def _load(root_file: Path) -> Spec:
             )
             continue
         name = str(folder / include.path)
-        sources[name] = read_text(target)
+        sources[name] = read.get(name) or read_text(target)
         try:
             files.append(parse(sources[name], name))
         except SpecError as error:
@@ -236,8 +238,12 @@ def _load(root_file: Path) -> Spec:
     return Spec(folder, tuple(files), sources, tuple(diagnostics) + _unincluded(folder, seen))
 
 
-def find_root(path: Path) -> Path:
-    """The root file for a path that names a spec folder or the root file itself."""
+def find_root(path: Path, read: dict[str, str] | None = None) -> Path:
+    """The root file for a path that names a spec folder or the root file itself.
+
+    The text of each file it reads goes into `read`, by path, for the loader.
+    """
+    read = {} if read is None else read
     if path.is_file():
         return path
     if not path.exists():
@@ -249,7 +255,8 @@ def find_root(path: Path) -> Path:
     candidates = sorted(path.glob(f"*{POLICY_SUFFIX}"))
     if not candidates:
         raise InputError(f"{path}: no {POLICY_SUFFIX} files in this folder; is it the spec folder?")
-    roots = [p for p in candidates if _SPEC_HEADER.search(read_text(p))]
+    read.update((str(p), read_text(p)) for p in candidates)
+    roots = [p for p in candidates if _SPEC_HEADER.search(read[str(p)])]
     if not roots:
         raise InputError(
             f"{path}: no {POLICY_SUFFIX} file has a spec header; "
