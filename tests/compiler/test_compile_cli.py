@@ -29,7 +29,7 @@ def test_compiles_and_reports_skipped_rows(run, tmp_path):
     assert result.exit_code == 0, result.output
     assert "prompts.csv:7: unknown category 'weapon'; did you mean 'weapons'?" in result.output
     assert f"wrote {tmp_path / 'sft-gen/requests.jsonl'}" in result.output
-    assert "mini 1.2.0 (sha256:8e34c3c2eafa): 1 files, 4 rows skipped" in result.output
+    assert "mini 1.2.0 (sha256:9ea2041c6ca6): 1 files, 4 rows skipped" in result.output
 
 
 def test_json_output(run, tmp_path):
