@@ -28,13 +28,14 @@ import orjson
 import spec_lang
 from compiler import llamaguard, rubric, safeguard, scope, sft, sft_gen, tokens
 from compiler.inputs import Problem
-from compiler.render import front_matter, spec_for_category
+from compiler.render import front_matter, spec_texts
 from compiler.schema import DEFAULT_LIMITS, Limits, output_schema
 from policyspec import atomic
 from spec_lang import Diagnostic, InputError, Spec
 
 DEFAULT_TOKEN_WARNING = 4096  # half the default model's 8192-token context
 PROMPT_TARGETS = ("sft-gen", "rubric", "safeguard")
+_SORTED = orjson.OPT_SORT_KEYS
 
 
 class Target(StrEnum):
@@ -118,6 +119,7 @@ def compile_spec(
         reasoning=reasoning,
         judge_reasoning=judge_reasoning,
         limits=limits,
+        spec_text=spec_texts(spec, _path(templates)),
     )
     result = CompileResult(scope.spec_meta(spec), Path(out_dir))
     made = {each: GENERATORS[each](spec, options) for each in chosen}
@@ -125,7 +127,7 @@ def compile_spec(
         result.problems += each.problems
         result.skipped.update(each.skipped)
     if any(t.value in PROMPT_TARGETS for t in chosen):
-        _count_tokens(spec, options.templates, tokenizer, token_warning, result)
+        _count_tokens(spec, options.spec_text, tokenizer, token_warning, result)
     _write(result, made)
     return result
 
@@ -142,13 +144,14 @@ class Options:
     reasoning: sft.Reasoning
     judge_reasoning: bool
     limits: Limits
+    spec_text: Callable[[str | None], str]  # spec(category), rendered once per category
 
 
 @dataclass
 class Made:
     """One target's files (relative path -> bytes), and the input rows it skipped."""
 
-    files: dict[str, bytes]
+    files: dict[str, bytes | bytearray]
     problems: list[Problem] = field(default_factory=list)
     skipped: dict[str, int] = field(default_factory=dict)
 
@@ -169,13 +172,35 @@ def _schema(spec: Spec, options: Options) -> Made:
 
 
 def _sft_gen(spec: Spec, options: Options) -> Made:
-    found, problems = sft_gen.requests(spec, options.prompts, options.templates, options.limits)
-    return Made({"sft-gen/requests.jsonl": _jsonl(found)}, problems)
+    found, problems = sft_gen.requests(
+        spec, options.prompts, options.templates, options.limits, options.spec_text
+    )
+    return Made({"sft-gen/requests.jsonl": _jsonl(_systems_serialized_once(found))}, problems)
+
+
+def _systems_serialized_once(requests: list[dict]) -> list[dict]:
+    """The requests with their system message, which holds spec(category) and is most of
+    each line, serialized once per category (every request of a category has the same)."""
+    serialized: dict[str | None, orjson.Fragment] = {}
+
+    def system(request: dict) -> orjson.Fragment:
+        category = request["category"]
+        if category not in serialized:
+            message = request["messages"][0]
+            serialized[category] = orjson.Fragment(orjson.dumps(message, option=_SORTED))
+        return serialized[category]
+
+    return [{**r, "messages": [system(r), *r["messages"][1:]]} for r in requests]
 
 
 def _sft(spec: Spec, options: Options) -> Made:
     made = sft.records(
-        spec, options.transcripts, options.verdicts, options.include_failed, options.reasoning
+        spec,
+        options.transcripts,
+        options.verdicts,
+        options.include_failed,
+        options.reasoning,
+        options.spec_text,
     )
     files = {
         "sft/messages.jsonl": _jsonl(made.messages),
@@ -189,6 +214,7 @@ def _rubric(spec: Spec, options: Options) -> Made:
     shown = options.judge_reasoning
     judge_inputs = ["conversation", "answer"] + (["reasoning"] if shown else [])
     for category in scope.categories(spec):
+        spec_text = options.spec_text(category.id)
         judge = rubric.judge_prompt(
             spec,
             category.id,
@@ -196,9 +222,16 @@ def _rubric(spec: Spec, options: Options) -> Made:
             "{{answer}}",
             "{{reasoning}}" if shown else None,
             options.templates,
+            spec_text=spec_text,
         )
         confession = rubric.confession_judge_prompt(
-            spec, category.id, "{{conversation}}", "{{answer}}", "{{confession}}", options.templates
+            spec,
+            category.id,
+            "{{conversation}}",
+            "{{answer}}",
+            "{{confession}}",
+            options.templates,
+            spec_text=spec_text,
         )
         fields = {"category": category.id, "placeholders": judge_inputs}
         files[f"rubric/judge/{category.id}.prompt"] = _prompt(spec, fields, judge)
@@ -248,22 +281,27 @@ GENERATORS: dict[Target, Callable[[Spec, Options], Made]] = {
 
 
 def _count_tokens(
-    spec: Spec, templates: Path | None, tokenizer: str | None, limit: int, result: CompileResult
+    spec: Spec,
+    spec_text: Callable[[str | None], str],
+    tokenizer: str | None,
+    limit: int,
+    result: CompileResult,
 ) -> None:
     """spec(category)'s size in tokens per category, and a warning for each past `limit`."""
+    categories = [category.id for category in scope.categories(spec)]
+    texts = [spec_text(category) for category in categories]
     try:
-        tokens.load_tokenizer(tokenizer)
+        sizes = tokens.count_each(texts, tokenizer)
     except InputError as error:
         if tokenizer is not None:
             raise
         result.warnings.append(f"spec(category) sizes not counted: {error}")
         return
-    for category in scope.categories(spec):
-        size = tokens.count_tokens(spec_for_category(spec, category.id, templates), tokenizer)
-        result.spec_tokens[category.id] = size
+    for category, size in zip(categories, sizes, strict=True):
+        result.spec_tokens[category] = size
         if size > limit:
             result.warnings.append(
-                f"spec({category.id}) is {size} tokens, past the budget of {limit}: "
+                f"spec({category}) is {size} tokens, past the budget of {limit}: "
                 "shorten the category's rules or examples, or split the category"
             )
 
@@ -302,11 +340,16 @@ def _prompt(spec: Spec, fields: dict, text: str) -> bytes:
 
 
 def _json(value: object) -> bytes:
-    return orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
+    return orjson.dumps(value, option=orjson.OPT_INDENT_2 | _SORTED | orjson.OPT_APPEND_NEWLINE)
 
 
-def _jsonl(records: list[dict]) -> bytes:
-    return b"".join(orjson.dumps(r, option=orjson.OPT_SORT_KEYS) + b"\n" for r in records)
+def _jsonl(records: list[dict]) -> bytearray:
+    """One JSON line per record, grown in place: a large spec's requests.jsonl runs to
+    gigabytes, and joining a list of lines would hold it twice."""
+    lines = bytearray()
+    for record in records:
+        lines += orjson.dumps(record, option=_SORTED | orjson.OPT_APPEND_NEWLINE)
+    return lines
 
 
 def _path(value: str | Path | None) -> Path | None:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
-from functools import cache
+from collections.abc import Callable, Iterable, Mapping
+from functools import cache, partial
 from pathlib import Path
 
 import jinja2
@@ -78,6 +78,11 @@ def spec_for_category(
         rules={c.id: scope.rules(spec, c.id) for c in full},
         styles=scope.styles(spec, in_scope),
     )
+
+
+def spec_texts(spec: Spec, templates: Path | None = None) -> Callable[[str | None], str]:
+    """spec(category) by category, each rendered once: what the targets of one compile share."""
+    return cache(partial(spec_for_category, spec, templates=templates))
 
 
 def conversation_text(messages: Iterable[Mapping[str, str]]) -> str:

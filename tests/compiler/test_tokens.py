@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from compiler import compile_spec, count_tokens, spec_for_category
-from compiler.tokens import default_gguf, load_tokenizer
+import spec_lang
+from compiler import (
+    compile_spec,
+    count_tokens,
+    scope,
+    spec_for_category,
+    tokens,
+)
+from compiler.tokens import count_each, default_gguf, load_tokenizer
 from spec_lang import InputError
+
+POLICIES = Path(__file__).parents[2] / "policies"
 
 pytest.importorskip("transformers")
 
@@ -24,6 +35,20 @@ def test_the_default_tokenizer_counts_spec_category(mini, gguf, tmp_path):
     result = compile_spec(mini, "safeguard", tmp_path, token_warning=size - 1)
     assert result.spec_tokens["self_harm"] == size
     assert any(w.startswith(f"spec(self_harm) is {size} tokens") for w in result.warnings)
+
+
+def test_counting_by_lines_gives_the_tokenizers_own_counts(mini, gguf):
+    policies = spec_lang.load(POLICIES)
+    texts = [spec_for_category(spec, c) for spec in (mini, policies) for c in _categories(spec)]
+    texts += ["a\nb", "a\n\nb", "a \nb", "a\n b", "x.\n- y", "'s\n's", "é\nü", "<|im_start|>\nx"]
+    tokenizer = load_tokenizer()
+    expected = [len(tokenizer.encode(text, add_special_tokens=False)) for text in texts]
+    assert tokens._counter(None).adds_up_over_lines  # the default tokenizer counts by lines
+    assert count_each(texts) == expected
+
+
+def _categories(spec) -> list[str | None]:
+    return [None, *(category.id for category in scope.categories(spec))]
 
 
 def test_a_tokenizer_that_cannot_be_loaded_offline_is_an_input_error(mini, tmp_path):
