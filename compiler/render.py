@@ -2,8 +2,10 @@
 sft-gen, rubric and safeguard share.
 
 spec(category) is the paper's: a summary of every category, the full text of
-the one relevant category (every category when none is given), and the style
-guidelines its rules name.
+the one relevant category, and the style guidelines its rules name. spec(None),
+for a conversation whose category is unknown, holds no category in full (all
+of them would overflow a small model's context): every category's summary with
+its rules' IDs, decisions and titles, and every style guideline.
 """
 
 from __future__ import annotations
@@ -66,17 +68,20 @@ def render(name: str, templates: Path | None = None, **context: object) -> str:
 def spec_for_category(
     spec: Spec, category_id: str | None = None, templates: Path | None = None
 ) -> str:
-    """spec(category): every category's summary, the full category, its style guidelines."""
-    in_scope = scope.rules(spec, category_id)
-    full = (scope.category(spec, category_id),) if category_id else scope.categories(spec)
+    """spec(category): every category's summary, the full category, its style guidelines.
+
+    With no category: every summary with its rules' titles, and every style guideline.
+    """
+    full = (scope.category(spec, category_id),) if category_id else ()
+    shown = full or scope.categories(spec)
     return render(
         "spec.j2",
         templates,
         spec=spec,
         categories=scope.categories(spec),
         full=full,
-        rules={c.id: scope.rules(spec, c.id) for c in full},
-        styles=scope.styles(spec, in_scope),
+        rules={c.id: scope.rules(spec, c.id) for c in shown},
+        styles=scope.styles(spec, scope.rules(spec, category_id)),
     )
 
 

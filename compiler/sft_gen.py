@@ -5,8 +5,9 @@ reasoning that cites rule IDs, then the decision and style, then the answer and
 a confession. Conversations come from the spec's own examples and from a user
 file (JSONL, or CSV with a header) with a `prompt` column and optional
 `category` and `label` (expected decision) columns. A row without a category
-gets the one category whose rules' matches fire on it, or none (the whole spec
-in full, and the global schema) when no single category does.
+gets the one category whose rules' matches fire on it, or none when no single
+category does: then spec(None) (every category's summary and rule titles, no
+category in full) and the global schema.
 """
 
 from __future__ import annotations

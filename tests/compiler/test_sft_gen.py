@@ -47,6 +47,20 @@ def test_the_teacher_prompt_holds_spec_category_and_asks_for_cited_reasoning(min
     assert order == sorted(order)
 
 
+def test_spec_none_lists_every_category_and_rule_title_but_no_rule_in_full(mini):
+    text = spec_for_category(mini)
+    for category in ("- self_harm (Self-harm): Suicide", "- weapons (Weapons): Making"):
+        assert category in text
+    assert "  - SH-2 (safe_complete): Expressed intent or ideation" in text
+    assert "  - SH-4 (comply, an exception to SH-2): Fiction" in text
+    assert "### SH-2" not in text and "Example," not in text  # no category in full
+    assert "SH-1" not in text  # deprecated
+    assert "### self_harm_safe_completion" in text and "### hard_refusal" in text
+    assert "category is not known" in text
+    [system] = teacher_messages(mini, None, [])
+    assert text in system["content"] and "category is not known" in system["content"]
+
+
 def test_csv_rows_keep_their_line_numbers_and_bad_rows_are_reported(mini):
     found, problems = requests(mini, DATA / "prompts.csv")
     rows = {r["id"]: r for r in found if r["source"] != "spec"}
@@ -57,7 +71,7 @@ def test_csv_rows_keep_their_line_numbers_and_bad_rows_are_reported(mini):
         "prompts.csv:10",
         "prompts.csv:11",
     ]
-    assert rows["prompts.csv:2"]["category"] is None  # no matches fire: the whole spec
+    assert rows["prompts.csv:2"]["category"] is None  # no matches fire: spec(None)
     assert rows["prompts.csv:2"]["expected_decision"] == "comply"
     assert rows["prompts.csv:3"]["category"] == "self_harm"  # SH-2's pattern fires
     assert rows["prompts.csv:4"]["conversation"][0]["content"] == "A prompt\nover two lines"

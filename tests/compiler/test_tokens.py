@@ -12,8 +12,10 @@ from compiler import (
     count_tokens,
     scope,
     spec_for_category,
+    teacher_messages,
     tokens,
 )
+from compiler.build import DEFAULT_TOKEN_WARNING
 from compiler.tokens import count_each, default_gguf, load_tokenizer
 from spec_lang import InputError
 
@@ -35,6 +37,17 @@ def test_the_default_tokenizer_counts_spec_category(mini, gguf, tmp_path):
     result = compile_spec(mini, "safeguard", tmp_path, token_warning=size - 1)
     assert result.spec_tokens["self_harm"] == size
     assert any(w.startswith(f"spec(self_harm) is {size} tokens") for w in result.warnings)
+
+
+def test_spec_none_of_the_default_spec_fits_the_default_models_context():
+    policies = spec_lang.load(POLICIES)
+    text = spec_for_category(policies)
+    for category in scope.categories(policies):
+        assert f"- {category.id} ({category.title}): " in text
+    [system] = teacher_messages(policies, None, [])
+    # Half the 8,192-token context, as for spec(category): the rest holds the conversation
+    # and the answer.
+    assert count_tokens(system["content"]) <= DEFAULT_TOKEN_WARNING
 
 
 def test_counting_by_lines_gives_the_tokenizers_own_counts(mini, gguf):
