@@ -1,6 +1,9 @@
 """Consistent transcripts for the test spec, built with `spec_lang.decide`, and a synthetic batch.
 
 python -m tests.verifier.factory 20000 /tmp/bench.jsonl   # write a synthetic JSONL batch
+
+The batch mixes valid transcripts with faulty ones (see `synthetic`); the verify
+throughput benchmark (benchmarks/verify_throughput.py) measures on it.
 """
 
 from __future__ import annotations
@@ -8,6 +11,7 @@ from __future__ import annotations
 import copy
 import random
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
@@ -89,20 +93,49 @@ def changed(transcript: dict, **changes) -> dict:
 
 # Sets of cited rules that stay in one category and include no deprecated rule.
 CITABLE = [[], ["SH-0"], ["SH-2"], ["SH-2", "SH-4"], ["SH-4"], ["WP-1"], ["WP-2"], ["WP-1", "WP-2"]]
+# What can be wrong with a synthetic transcript; the last two break its JSON text.
+FAULTS = ("wrong_decision", "unknown_rule", "confession_gap", "malformed", "truncated")
 
 
-def batch(spec: spec_lang.Spec, count: int, seed: int = 0) -> list[bytes]:
-    """`count` JSONL lines: mostly consistent transcripts, some with a wrong decision."""
+def synthetic(
+    spec: spec_lang.Spec, count: int, seed: int = 0, faulty_every: int = 4
+) -> Iterator[tuple[dict, str | None]]:
+    """`count` (transcript, fault) pairs: consistent transcripts, every `faulty_every`-th one
+    with a fault (the faults of FAULTS in turn; None for none). A faulty transcript cites at
+    least one rule, so that its confession has an entry to leave out."""
     chooser = random.Random(seed)
-    lines = []
     for index in range(count):
-        transcript = consistent(spec, chooser.choice(CITABLE), ident=f"t-{index}")
-        if index % 5 == 0:
-            transcript["output"]["decision"] = chooser.choice(spec.decisions)
-        lines.append(orjson.dumps(transcript))
-    return lines
+        fault = FAULTS[index // faulty_every % len(FAULTS)] if index % faulty_every == 0 else None
+        cited = chooser.choice(CITABLE[1:] if fault else CITABLE)
+        transcript = consistent(spec, cited, ident=f"t-{index}")
+        output = transcript["output"]
+        if fault == "wrong_decision":
+            output["decision"] = chooser.choice(
+                [d for d in spec.decisions if d != output["decision"]]
+            )
+        elif fault == "unknown_rule":
+            output["reasoning"].append({"rule": "WP-9", "claim": "WP-9 applies."})
+        elif fault == "confession_gap":
+            output["confession"]["compliance_analysis"].pop()
+        yield transcript, fault
+
+
+def break_json(text: bytes, fault: str | None) -> bytes:
+    """JSON text made malformed (a colon missing) or truncated as `fault` says; else unchanged."""
+    if fault == "malformed":
+        return text.replace(b'"decision":', b'"decision" ', 1)
+    if fault == "truncated":
+        return text[: len(text) * 2 // 3]
+    return text
+
+
+def batch(spec: spec_lang.Spec, count: int, seed: int = 0) -> Iterator[bytes]:
+    """`count` JSONL lines (without line breaks) of `synthetic` transcripts."""
+    for transcript, fault in synthetic(spec, count, seed):
+        yield break_json(orjson.dumps(transcript), fault)
 
 
 if __name__ == "__main__":
     count, target = int(sys.argv[1]), Path(sys.argv[2])
-    target.write_bytes(b"\n".join(batch(load_spec(), count)) + b"\n")
+    with target.open("wb") as stream:
+        stream.writelines(line + b"\n" for line in batch(load_spec(), count))
