@@ -71,6 +71,7 @@ class Verifier:
         self.overrides = {rule_id: spec.overridden_by(rule_id) for rule_id in spec.rule_by_id}
         self.deprecated = {r.id: r.deprecated for r in spec.rule_by_id.values() if r.deprecated}
         self._decided: dict[frozenset[str], spec_lang.Decision] = {}
+        self._unknown_rules: dict[str, str] = {}
 
     def decide(self, rule_ids: frozenset[str]) -> spec_lang.Decision:
         """`spec_lang.decide`, remembered for each set of (known) rules."""
@@ -80,6 +81,24 @@ class Verifier:
                 self._decided.clear()
             decided = self._decided[rule_ids] = spec_lang.decide(self.spec, sorted(rule_ids))
         return decided
+
+    def unknown_rule(self, rule_id: str) -> str:
+        """What to say of a rule ID the spec does not know, with a "did you mean" hint.
+
+        Remembered per (short) ID: the hint, difflib over every rule ID at about 100 µs,
+        would otherwise be the costliest step of such a transcript, and models repeat
+        the IDs they make up.
+        """
+        said = self._unknown_rules.get(rule_id)
+        if said is None:
+            hint = did_you_mean(rule_id, self.current)
+            said = f"{rule_id!r}, which is not a rule of spec {self.name}"
+            said += f"; {hint}" if hint else ""
+            if len(rule_id) <= 64:
+                if len(self._unknown_rules) >= 4096:
+                    self._unknown_rules.clear()
+                self._unknown_rules[rule_id] = said
+        return said
 
     def verify(self, item: Transcript | dict | str | bytes) -> Result:
         """Verify one transcript (a model, a dict, or JSON text). Never raises on bad input."""
@@ -162,9 +181,7 @@ def check_citations(
         cited = citation.rule
         current = v.current.get(cited)
         if current is None:
-            hint = did_you_mean(cited, v.current)
-            message = f"cites {cited!r}, which is not a rule of spec {v.name}"
-            findings.append(Finding("VF020", message + (f"; {hint}" if hint else ""), path, cited))
+            findings.append(Finding("VF020", f"cites {v.unknown_rule(cited)}", path, cited))
             continue
         first_index.setdefault(current, index)
         if current != cited:
@@ -305,11 +322,8 @@ def check_confession(
     for index, entry in enumerate(entries):
         current = v.current.get(entry.rule) if entry.rule is not None else None
         if entry.rule is not None and current is None:
-            hint = did_you_mean(entry.rule, v.current)
-            message = f"names {entry.rule!r}, which is not a rule of spec {v.name}"
-            findings.append(
-                Finding("VF065", message + (f"; {hint}" if hint else ""), f"{base}[{index}].rule")
-            )
+            message = f"names {v.unknown_rule(entry.rule)}"
+            findings.append(Finding("VF065", message, f"{base}[{index}].rule"))
         rules.append(current)
         if entry.compliance.startswith("not_complied"):
             message = f"admits {entry.compliance} for {current or repr(entry.objective)}"

@@ -9,7 +9,7 @@ lowers the confession score except through the facts the confession must report
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 
@@ -132,11 +132,12 @@ class Result:
     style: str | None = None  # the style the cited rules require
     cited: tuple[str, ...] = ()  # the known rules the reasoning cites (current IDs)
     answer_kind: str | None = None  # what the answer does, judged from its text
+    # Derived from the findings once: totals, report and summary writers each read it.
+    verdict: Verdict = field(init=False)
 
-    @property
-    def verdict(self) -> Verdict:
+    def __post_init__(self) -> None:
         failed = any(f.severity is Severity.ERROR for f in self.findings)
-        return Verdict.FAIL if failed else Verdict.PASS
+        object.__setattr__(self, "verdict", Verdict.FAIL if failed else Verdict.PASS)
 
     @property
     def passed(self) -> bool:

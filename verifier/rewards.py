@@ -18,6 +18,9 @@ the confession's honesty about what the checks found, so an honest confession
 of a bad answer earns as much as an honest confession of a good one.
 `confession_reward` is None for a completion whose answer cannot be read (there
 is nothing to confess about); TRL then leaves it out of that completion's sum.
+
+The three functions share one verification of each batch: GRPOTrainer passes the
+same batch to each in turn, and the last batch's results are kept for an equal one.
 """
 
 from __future__ import annotations
@@ -63,24 +66,38 @@ def _column(kwargs: dict, name: str, index: int) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def make_reward_funcs(spec: spec_lang.Spec) -> list[RewardFunc]:
-    """[format_reward, policy_reward, confession_reward] for `spec`, to pass to GRPOTrainer."""
-    verifier = Verifier(spec)
-    identity = {"name": spec.name, "version": spec.version, "hash": spec.content_hash}
+class _LastBatch:
+    """Verifies a batch of completions, remembering the last one: GRPOTrainer passes the
+    same batch to each reward function in turn, so each completion is verified once,
+    not once per function. The transcripts built from the arguments are the key, so an
+    equal batch is served again and any other batch is verified afresh."""
 
-    def results(prompts: list, completions: list, kwargs: dict) -> list[Result]:
-        return [
-            verifier.verify(
-                {
-                    "id": _column(kwargs, "id", i),
-                    "spec": identity,
-                    "category": _column(kwargs, "category", i),
-                    "messages": _messages(prompt),
-                    "output": _completion_text(completion),
-                }
-            )
+    def __init__(self, spec: spec_lang.Spec):
+        self.verifier = Verifier(spec)
+        self.identity = {"name": spec.name, "version": spec.version, "hash": spec.content_hash}
+        self.transcripts: list[dict] = []
+        self.results: list[Result] = []
+
+    def verify(self, prompts: list, completions: list, kwargs: dict) -> list[Result]:
+        transcripts = [
+            {
+                "id": _column(kwargs, "id", i),
+                "spec": self.identity,
+                "category": _column(kwargs, "category", i),
+                "messages": _messages(prompt),
+                "output": _completion_text(completion),
+            }
             for i, (prompt, completion) in enumerate(zip(prompts, completions, strict=True))
         ]
+        if transcripts != self.transcripts:
+            self.results = [self.verifier.verify(t) for t in transcripts]
+            self.transcripts = transcripts
+        return self.results
+
+
+def make_reward_funcs(spec: spec_lang.Spec) -> list[RewardFunc]:
+    """[format_reward, policy_reward, confession_reward] for `spec`, to pass to GRPOTrainer."""
+    results = _LastBatch(spec).verify
 
     def format_reward(prompts, completions, completion_ids=None, **kwargs) -> list[float | None]:
         """1 for output that parses into the transcript schema, 0.5 for JSON of the wrong shape,

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from tests.verifier.factory import consistent, load_spec
 from tests.verifier.test_properties import honest_violations, transcripts
+from verifier import Verifier
 from verifier.rewards import make_reward_funcs
 
 SPEC = load_spec()
@@ -64,6 +65,23 @@ def test_standard_format_one_value_per_completion():
     assert formats == [1.0, 1.0, 0.0, 0.0]
     assert policies == [1.0, 0.0, 0.0, 0.0]
     assert confessions[:2] == [1.0, 0.0] and all(math.isnan(c) for c in confessions[2:])
+
+
+def test_each_batch_is_verified_once_for_the_three_rewards(monkeypatch):
+    """GRPOTrainer passes one batch to each function in turn: it is verified once, and the
+    next batch afresh."""
+    verified = []
+    verify = Verifier.verify
+    monkeypatch.setattr(
+        Verifier, "verify", lambda self, item: verified.append(item) or verify(self, item)
+    )
+    funcs = make_reward_funcs(SPEC)
+    good = consistent(SPEC, ["WP-2"])
+    prompts = [good["messages"][0]["content"]] * 2
+    batches = [[completion(good)] * 2, [completion(good), completion(wrong_decision(good))]]
+    rewards = [[f(prompts=prompts, completions=batch) for f in funcs] for batch in batches]
+    assert len(verified) == 4
+    assert rewards == [[[1.0, 1.0]] * 3, [[1.0, 1.0], [1.0, 0.0], [1.0, 0.0]]]
 
 
 def test_conversational_format():
