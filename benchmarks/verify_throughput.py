@@ -40,6 +40,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+import spec_lang  # noqa: E402
 from tests.verifier.factory import SPEC_DIR, batch, break_json, load_spec, synthetic  # noqa: E402
 
 PIN = ["taskset", "-c", "0"] if shutil.which("taskset") else []
@@ -115,7 +116,6 @@ def floor_jsonschema(path: str, limit: str) -> dict:
 
 def verify_api(path: str, report: str) -> dict:
     """`verifier.verify_file`: every line verified, the report written (spec loaded untimed)."""
-    import spec_lang
     import verifier
 
     spec = spec_lang.load(SPEC_DIR)
@@ -131,7 +131,7 @@ def verify_api(path: str, report: str) -> dict:
     }
 
 
-def grpo_arguments(spec: object, size: int, seed: int) -> dict:
+def grpo_arguments(spec: spec_lang.Spec, size: int, seed: int) -> dict:
     """The keywords of one GRPOTrainer reward call: raw-text completions of the synthetic
     batch (its faults broken into the text), the dataset's columns and the trainer's objects."""
     import orjson
