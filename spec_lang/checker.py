@@ -405,9 +405,7 @@ def _contradicted_examples(results: list[ExampleResult]) -> Iterator[Diagnostic]
             )
 
 
-def _overlaps(
-    spec: Spec, matchers: Matchers, results: list[ExampleResult]
-) -> Iterator[Diagnostic]:
+def _overlaps(spec: Spec, matchers: Matchers, results: list[ExampleResult]) -> Iterator[Diagnostic]:
     """Two rules with different decisions whose matches fire on one text, with no override.
 
     The texts tried are the spec's own examples and keywords: overlap is shown
