@@ -2,7 +2,7 @@
 
 Layout (one folder per target):
   schema/output.schema.json, schema/<category>.schema.json
-  sft-gen/requests.jsonl
+  sft-gen/requests.jsonl, sft-gen/system/<category>.md, sft-gen/system-unknown.md
   sft/messages.jsonl, sft/prompt_completion.jsonl
   rubric/judge/<category>.prompt, rubric/confession/<category>.prompt, rubric/rubric.json
   safeguard/<category>.prompt
@@ -93,15 +93,20 @@ def compile_spec(
     tokenizer: str | None = None,
     token_warning: int = DEFAULT_TOKEN_WARNING,
     limits: Limits = DEFAULT_LIMITS,
+    findings: list[Diagnostic] | None = None,
 ) -> CompileResult:
     """Compile `spec` (a Spec, or its folder or root file) for `target` into `out_dir`.
 
+    `findings` is `spec_lang.check(spec)` when the caller has run it already (the
+    check of a large spec takes seconds); without it the spec is checked here.
     Raises CompileError when the spec has errors, InputError for unusable input.
     The sft target needs `transcripts`; `all` leaves sft out without them.
     """
     if not isinstance(spec, Spec):
         spec = spec_lang.load(spec)
-    errors = [d for d in spec_lang.check(spec) if d.level is spec_lang.Level.ERROR]
+    if findings is None:
+        findings = spec_lang.check(spec)
+    errors = [d for d in findings if d.level is spec_lang.Level.ERROR]
     if errors:
         raise CompileError(errors)
     target = Target(target)
@@ -175,22 +180,27 @@ def _sft_gen(spec: Spec, options: Options) -> Made:
     found, problems = sft_gen.requests(
         spec, options.prompts, options.templates, options.limits, options.spec_text
     )
-    return Made({"sft-gen/requests.jsonl": _jsonl(_systems_serialized_once(found))}, problems)
+    systems: dict[str, bytes] = {}
+    rows = []
+    for request in found:
+        name = _system_file(request["category"])
+        if name not in systems:
+            systems[name] = request["messages"][0]["content"].encode()
+        rows.append(_request_row(request, name))
+    files = {f"sft-gen/{name}": systems[name] for name in sorted(systems)}
+    return Made({**files, "sft-gen/requests.jsonl": _jsonl(rows)}, problems)
 
 
-def _systems_serialized_once(requests: list[dict]) -> list[dict]:
-    """The requests with their system message, which holds spec(category) and is most of
-    each line, serialized once per category (every request of a category has the same)."""
-    serialized: dict[str | None, orjson.Fragment] = {}
+def _system_file(category: str | None) -> str:
+    """The file holding a category's teacher system message, relative to sft-gen/. The
+    unknown category's lies outside system/, where no category ID can take its name."""
+    return f"system/{category}.md" if category else "system-unknown.md"
 
-    def system(request: dict) -> orjson.Fragment:
-        category = request["category"]
-        if category not in serialized:
-            message = request["messages"][0]
-            serialized[category] = orjson.Fragment(orjson.dumps(message, option=_SORTED))
-        return serialized[category]
 
-    return [{**r, "messages": [system(r), *r["messages"][1:]]} for r in requests]
+def _request_row(request: dict, system: str) -> dict:
+    """A request as requests.jsonl holds it: its system message named, not inlined."""
+    row = {key: value for key, value in request.items() if key != "messages"}
+    return row | {"system_file": system}
 
 
 def _sft(spec: Spec, options: Options) -> Made:
@@ -344,8 +354,8 @@ def _json(value: object) -> bytes:
 
 
 def _jsonl(records: list[dict]) -> bytearray:
-    """One JSON line per record, grown in place: a large spec's requests.jsonl runs to
-    gigabytes, and joining a list of lines would hold it twice."""
+    """One JSON line per record, grown in place: joining a list of lines would hold a
+    large file twice."""
     lines = bytearray()
     for record in records:
         lines += orjson.dumps(record, option=_SORTED | orjson.OPT_APPEND_NEWLINE)

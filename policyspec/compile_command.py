@@ -129,6 +129,7 @@ def compile_spec(
             judge_reasoning=judge_reasoning,
             tokenizer=tokenizer,
             token_warning=token_budget,
+            findings=findings,
         )
     except spec_lang.InputError as error:
         fail_input(str(error))

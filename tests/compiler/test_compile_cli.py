@@ -8,6 +8,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+import spec_lang
 from policyspec.compile_command import compile_spec
 from tests.compiler.conftest import DATA, SPECS
 
@@ -29,7 +30,16 @@ def test_compiles_and_reports_skipped_rows(run, tmp_path):
     assert result.exit_code == 0, result.output
     assert "prompts.csv:7: unknown category 'weapon'; did you mean 'weapons'?" in result.output
     assert f"wrote {tmp_path / 'sft-gen/requests.jsonl'}" in result.output
-    assert "mini 1.2.0 (sha256:9ea2041c6ca6): 1 files, 4 rows skipped" in result.output
+    assert "mini 1.2.0 (sha256:9ea2041c6ca6): 4 files, 4 rows skipped" in result.output
+
+
+def test_the_spec_is_checked_once(run, tmp_path, monkeypatch):
+    checked = []
+    check = spec_lang.check
+    monkeypatch.setattr(spec_lang, "check", lambda spec: checked.append(spec) or check(spec))
+    result = run(SPECS / "mini", "-t", "schema", "-o", tmp_path)
+    assert result.exit_code == 0, result.output
+    assert len(checked) == 1
 
 
 def test_json_output(run, tmp_path):

@@ -9,9 +9,11 @@ import os
 import shutil
 from pathlib import Path
 
+import orjson
 import pytest
 
-from compiler import CompileError, Target, compile_spec
+from compiler import CompileError, Target, compile_spec, teacher_messages
+from compiler.sft_gen import requests
 from spec_lang import InputError
 from tests.compiler.conftest import DATA, SPECS
 from tests.compiler.transcripts import write_transcripts
@@ -71,6 +73,8 @@ def test_every_output_carries_the_spec(mini, workdir):
     compile_all(mini, "out")
     for name, data in tree(workdir / "out").items():
         text = data.decode()
+        if name.startswith("sft-gen/system"):
+            continue  # a system message's text alone; the requests naming it carry the spec
         assert mini.content_hash in text, name
         if name.endswith(".prompt"):
             assert text.startswith(
@@ -78,6 +82,20 @@ def test_every_output_carries_the_spec(mini, workdir):
             )
         if name.endswith(".jsonl"):
             assert all(mini.content_hash in line for line in text.splitlines()), name
+
+
+def test_each_request_names_a_system_file_holding_its_teacher_system_message(mini, workdir):
+    compile_all(mini, "out")
+    folder = workdir / "out" / "sft-gen"
+    rows = [orjson.loads(line) for line in (folder / "requests.jsonl").read_bytes().splitlines()]
+    found, _ = requests(mini, Path("prompts.csv"))
+    assert [row["id"] for row in rows] == [request["id"] for request in found]
+    for row, request in zip(rows, found, strict=True):
+        system = (folder / row.pop("system_file")).read_bytes().decode()
+        assert [{"role": "system", "content": system}, *row["conversation"]] == request["messages"]
+        assert request["messages"] == teacher_messages(mini, row["category"], row["conversation"])
+        assert row == {key: value for key, value in request.items() if key != "messages"}
+    assert {row["category"] for row in rows} == {"self_harm", "weapons", None}
 
 
 def test_a_spec_with_errors_is_not_compiled(tmp_path):
