@@ -47,8 +47,8 @@ def _rule(category: int, index: int) -> str:
     return "\n".join([*lines, "  }"])
 
 
-def category_file(category: int) -> str:
-    rules = "\n\n".join(_rule(category, i) for i in range(RULES_PER_CATEGORY))
+def category_file(category: int, rules: int = RULES_PER_CATEGORY) -> str:
+    rules = "\n\n".join(_rule(category, i) for i in range(rules))
     return (
         f'category c{category} "Category {category}" {{\n'
         f"  authority platform\n"
@@ -58,10 +58,11 @@ def category_file(category: int) -> str:
     )
 
 
-def write_spec(folder: Path, rules: int) -> Path:
-    """Write a spec of about `rules` rules into `folder` (created) and return it."""
+def write_spec(folder: Path, rules: int, per_category: int = RULES_PER_CATEGORY) -> Path:
+    """Write a spec of about `rules` rules, `per_category` in each category, into `folder`
+    (created) and return it."""
     folder.mkdir(parents=True, exist_ok=True)
-    categories = max(1, rules // RULES_PER_CATEGORY)
+    categories = max(1, rules // per_category)
     includes = "\n".join(f'  include "c{c}.policy"' for c in range(categories))
     (folder / "root.policy").write_text(
         f'spec generated "Generated spec" {{\n  version "1.0.0"\n{includes}\n}}\n\n'
@@ -69,7 +70,7 @@ def write_spec(folder: Path, rules: int) -> Path:
         'style gentle "Gentle" {\n  """Warm and brief."""\n  max_words 150\n}\n'
     )
     for c in range(categories):
-        (folder / f"c{c}.policy").write_text(category_file(c))
+        (folder / f"c{c}.policy").write_text(category_file(c, per_category))
     return folder
 
 
