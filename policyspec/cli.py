@@ -7,13 +7,17 @@ Exit codes, everywhere: 0 success; 1 findings at error level or failed checks;
 from __future__ import annotations
 
 import difflib
+import importlib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
+import click
 import typer
+from typer.core import TyperGroup
 
 import spec_lang
-from policyspec import atomic, compile_command, generate_command, verify_command
+from policyspec import atomic
 from policyspec.console import (
     EXIT_FINDINGS,
     EXIT_OK,
@@ -33,7 +37,69 @@ from policyspec.console import (
 from policyspec.explain import explain_json, explain_text
 from spec_lang.examples import flagged_too_strictly
 
+
+@dataclass(frozen=True)
+class LazyCommand:
+    """A command whose module is imported only when the command runs."""
+
+    module: str
+    function: str
+    summary: str  # what `policyspec --help` shows; the function's first docstring paragraph
+
+    def load(self, name: str) -> click.Command:
+        function = getattr(importlib.import_module(self.module), self.function)
+        single = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+        single.command(name)(function)
+        return typer.main.get_command(single)
+
+
+# The commands with heavy imports (the compiler; torch and transformers; the verifier). The
+# others are defined below: they need only spec_lang, which importing policyspec loads anyway.
+LAZY_COMMANDS = {
+    "compile": LazyCommand(
+        "policyspec.compile_command",
+        "compile_spec",
+        "Compile a spec into schemas, training data, judge rubrics and guard prompts.",
+    ),
+    "generate": LazyCommand(
+        "policyspec.generate_command",
+        "generate",
+        "Generate transcripts: the model can only emit reasoning that cites the spec's rule "
+        "IDs, a decision, a style, an answer and a confession.",
+    ),
+    "verify": LazyCommand(
+        "policyspec.verify_command",
+        "verify",
+        "Verify transcripts against a spec and against their own confessions.",
+    ),
+    "eval": LazyCommand(
+        "policyspec.verify_command",
+        "evaluate",
+        "Rates over labelled prompts: not_unsafe, not_overrefuse, style adherence, citation "
+        "accuracy, P(confessed | violated) and the false-negative rate of confessions.",
+    ),
+}
+
+
+class LazyGroup(TyperGroup):
+    """Lists LAZY_COMMANDS by their summaries; loads one only when it is the command run."""
+
+    def __init__(self, **attrs: object) -> None:
+        super().__init__(**attrs)
+        for name, lazy in LAZY_COMMANDS.items():
+            self.add_command(click.Command(name, help=lazy.summary))  # a stand-in for --help
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name, command, rest = super().resolve_command(ctx, args)
+        if name in LAZY_COMMANDS:
+            command = LAZY_COMMANDS[name].load(name)
+        return name, command, rest
+
+
 app = typer.Typer(
+    cls=LazyGroup,
     help="Safety policies as code: check, format, test and explain them; compile them for "
     "training; generate under them; verify transcripts against them.",
     no_args_is_help=True,
@@ -216,12 +282,6 @@ def _print_results(results) -> None:
         out.print(f"{line} fired {', '.join(r.fired) or '-'}", markup=False)
         if not r.passed:
             out.print(f"     {r.example.span}: {r.example.text!r}", markup=False)
-
-
-app.command("compile")(compile_command.compile_spec)
-app.command("generate")(generate_command.generate)
-app.command("verify")(verify_command.verify)
-app.command("eval")(verify_command.evaluate)
 
 
 def main() -> None:

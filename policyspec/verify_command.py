@@ -25,7 +25,7 @@ from policyspec.console import (
     load_spec,
     out,
 )
-from verifier.batch import MAX_LINE_BYTES, STDIN, run
+from verifier.batch import MAX_LINE_BYTES, STDIN, OnResult, run
 from verifier.checks import Verifier
 from verifier.evaluate import Evaluation, load_labels
 from verifier.findings import Result
@@ -111,6 +111,19 @@ def _run(verifier, transcripts, max_line_bytes, on_result, report=None, on_file=
         progress.close()
 
 
+def _failure_printer(against: str) -> OnResult:
+    """Writes each failing transcript's block as plain text. Not through rich: a batch can
+    fail hundreds of thousands of transcripts, and rich took ~120 µs a block (and would
+    turn a `:name:` in a message into an emoji). sys.stdout is looked up on each call, so
+    while a progress bar holds the terminal the block goes through its stdout redirect."""
+
+    def print_failure(source: str, line: int, result: Result) -> None:
+        if not result.passed:
+            sys.stdout.write(failure_text(result, against, f"{source}:{line}") + "\n\n")
+
+    return print_failure
+
+
 def verify(
     spec_path: SpecPath,
     transcripts: TranscriptPaths,
@@ -153,13 +166,7 @@ def verify(
         )
         junit.close()
     else:
-
-        def print_failure(source: str, line: int, result: Result) -> None:
-            if not result.passed:
-                out.print(failure_text(result, against, f"{source}:{line}"), markup=False)
-                out.print()
-
-        totals = _run(verifier, transcripts, max_line_bytes, print_failure, report)
+        totals = _run(verifier, transcripts, max_line_bytes, _failure_printer(against), report)
         if totals.by_code:
             for table in totals_tables(totals):
                 out.print(table)

@@ -1,12 +1,14 @@
 """The language commands as a user runs them: output, exit codes, and what is left on disk."""
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from policyspec.cli import app
+from policyspec.cli import LAZY_COMMANDS, app
 from tests.pets import CATS
 
 runner = CliRunner()
@@ -160,3 +162,27 @@ def test_every_command_help_shows_an_example():
     for command in ("check", "fmt", "explain", "test"):
         result = run(command, "--help")
         assert result.exit_code == 0 and "Example: policyspec" in result.stdout
+
+
+HEAVY_PACKAGES = {"compiler", "runtime", "verifier", "torch", "transformers"}
+
+
+def test_help_lists_every_command_and_imports_none_of_their_heavy_modules():
+    script = (
+        "import sys\n"
+        "from typer.testing import CliRunner\n"
+        "from policyspec.cli import app\n"
+        "print(CliRunner().invoke(app, ['--help']).stdout)\n"
+        "print(*sys.modules, file=sys.stderr)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert all(name in done.stdout for name in ("check", "compile", "generate", "verify", "eval"))
+    assert not HEAVY_PACKAGES & {module.split(".")[0] for module in done.stderr.split()}
+
+
+@pytest.mark.parametrize("name", LAZY_COMMANDS)
+def test_lazy_command_summary_is_its_docstring(name):
+    command = LAZY_COMMANDS[name].load(name)
+    assert " ".join(command.help.split("\n\n")[0].split()) == LAZY_COMMANDS[name].summary

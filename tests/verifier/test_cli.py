@@ -45,6 +45,22 @@ def test_text_summarises_failures_and_totals(batch, tmp_path):
     assert [(r["line"], r["verdict"]) for r in records] == [(1, "pass"), (2, "fail"), (3, "fail")]
 
 
+def test_text_writes_failures_verbatim(tmp_path, make):
+    path = tmp_path / "runs.jsonl"
+    path.write_bytes(orjson.dumps(make("WP-2", id=":fire: [b]x[/b]", output__decision="comply")))
+    result = invoke("verify", SPEC, str(path))
+    assert result.stdout.startswith(f"FAIL :fire: [b]x[/b] ({path}:1) against baseline 0.1.0")
+    assert "\n\nFindings by check" in result.stdout  # a blank line after each failure
+
+
+def test_verify_through_the_policyspec_app(batch):
+    from policyspec.cli import app as policyspec_app
+
+    result = CliRunner().invoke(policyspec_app, ["verify", SPEC, str(batch), "--format", "json"])
+    assert result.exit_code == 1
+    assert orjson.loads(result.stdout)["totals"]["failed"] == 2
+
+
 def test_json_summary(batch):
     result = invoke("verify", SPEC, str(batch), "--format", "json")
     summary = orjson.loads(result.stdout)
