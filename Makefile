@@ -41,6 +41,6 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-BENCHMARKS := spec_scale refusal_eval decoding
+BENCHMARKS := spec_scale verify_throughput refusal_eval decoding
 bench: $(STAMP)
 	for name in $(BENCHMARKS); do $(PY) benchmarks/$$name.py; done
