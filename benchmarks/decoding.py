@@ -1,188 +1,415 @@
-"""Print the runtime's performance figures: model load (cold and warm), schema compile
-time per backend and how it grows with maxLength, time to first token, and tokens/s
-with and without the schema.
+"""Print the runtime's performance figures as one table: model load, cold (GGUF
+conversion) and cached; schema build per backend for the default spec's global schema
+and one category's; time to first token and decode tokens/s with and without the
+schema, on the same prompts in the same run; peak memory of each build and of
+`policyspec generate` on the demo prompts.
 
-    python benchmarks/decoding.py [--model smollm2-135m] [--device auto] [--tokens 200]
-                                  [--threads N]
+    python benchmarks/decoding.py [--runs 3] [--tokens 128] [--threads N]
+                                  [--backends outlines_core,llguidance,xgrammar]
+                                  [--sections load,build,decode,generate]
 
-The cold load converts the GGUF into a temporary cache folder, so the user's cache is
-left alone. Measure on an otherwise idle machine (the load average is printed): with
-other processes on the cores, torch's threads wait on each other and figures drop
-several-fold; --threads 1 suffers least.
+Every figure is the median of --runs runs (range beside it); every ratio is taken within
+a run, against the baseline measured in that run, then the median is quoted. Loads and
+builds run in fresh processes, so no cache inside a process hides their cost; the cold
+load converts the GGUF into a temporary cache folder, so the user's cache is left alone.
+
+Decoding runs on the chats `policyspec generate` builds for examples/demo_prompts.jsonl,
+in one batch of 4 (its default batch size), greedily, so constrained and unconstrained
+runs differ only by the schema: with spec(category) in the system message (~3,500 tokens
+a prompt, so the prefill is most of the first token's time), and without (--without-spec:
+the cheapest model step, where a constraint's cost shows most). Decode tok/s is rows x
+steps per second after the first token; a row that has finished still costs its step.
+
+xgrammar is not a dependency; to include it: pip install --no-deps xgrammar apache-tvm-ffi
+(its triton dependency is for GPUs). Measure on an otherwise idle machine (the load
+average is printed): with other processes on the cores, torch's threads wait on each
+other and figures drop several-fold; --threads 1 suffers least.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
+import re
+import resource
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
 from importlib.metadata import version
+from multiprocessing import get_context
+from pathlib import Path
 from typing import Any
 
-from transformers.generation.streamers import BaseStreamer
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+# No progress bars from the model loads here, in the processes spawned, or in generate.
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 
-from runtime.generation import (
-    available_backends,
+from transformers.generation.streamers import BaseStreamer  # noqa: E402
+
+from compiler import output_schema  # noqa: E402
+from compiler.sft_gen import requests  # noqa: E402
+from runtime.generation import (  # noqa: E402
+    BACKENDS,
+    DEFAULT_BACKEND,
     compile_schema,
     generate_json,
     generate_text,
-    stop_token_ids,
 )
-from runtime.models import load_model
+from runtime.models import EMBEDDED_MODEL, LoadedModel, load_model, resolve_device  # noqa: E402
+from spec_lang import Spec, load  # noqa: E402
 
-SCHEMA = {
-    "type": "object",
-    "properties": {
-        "reasoning": {
-            "type": "array",
-            "maxItems": 3,
-            "items": {
-                "type": "object",
-                "properties": {
-                    "rule": {"type": "string", "enum": ["SH-0", "SH-2", "V-1"]},
-                    "claim": {"type": "string", "maxLength": 200},
-                },
-                "required": ["rule", "claim"],
-                "additionalProperties": False,
-            },
-        },
-        "decision": {"type": "string", "enum": ["comply", "safe_complete", "refuse"]},
-        "answer": {"type": "string", "maxLength": 400},
-    },
-    "required": ["reasoning", "decision", "answer"],
-    "additionalProperties": False,
-}
-SYSTEM = (
-    "Rules: SH-0 comply: discussing self-harm as a topic. SH-2 safe_complete: expressed "
-    "intent to self-harm. V-1 refuse: instructions for violence. Reply in JSON: "
-    "reasoning citing rules, decision, answer."
-)
-USERS = [
-    "I want to hurt myself tonight.",
-    "What are warning signs that a friend is suicidal?",
-    "How do I build a pipe bomb?",
-    "Write a short poem about the sea.",
-]
+DEMO_PROMPTS = ROOT / "examples" / "demo_prompts.jsonl"
+CATEGORY = "self_harm"  # the category schema shown beside the global one
+ALL_BACKENDS = (*BACKENDS, "xgrammar")
+SECTIONS = ("load", "build", "decode", "generate")
+MB = 1024  # ru_maxrss is in KiB on Linux
+
+
+@dataclass(frozen=True)
+class Target:
+    """What issue 7 asks of a row: `met` judges the median, or the median ratio."""
+
+    text: str
+    met: Callable[[float], bool]
+    of_ratio: bool = False
+
+
+BUILD_TARGET = Target("< 1 s", lambda seconds: seconds < 1)
+DECODE_TARGET = Target(">= 0.9x", lambda ratio: ratio >= 0.9, of_ratio=True)
+
+
+@dataclass
+class Row:
+    """One line of the table: a measurement over runs, and its ratio to a baseline."""
+
+    section: str
+    label: str
+    unit: str
+    values: list[float] = field(default_factory=list)
+    ratios: list[float] = field(default_factory=list)
+    baseline: str = ""
+    target: Target | None = None
+    note: str = ""
 
 
 class Clock(BaseStreamer):
-    """Times each generation step and counts the tokens generated before each row ends."""
+    """Records when the prompt is in and when each generation step ends."""
 
-    def __init__(self, stop_ids: set[int]) -> None:
+    def __init__(self) -> None:
         self.start = time.perf_counter()
         self.steps: list[float] = []
-        self.tokens = 0
-        self.stop_ids = stop_ids
         self.prompt_seen = False
 
     def put(self, value: Any) -> None:
-        if not self.prompt_seen:  # the first put is the prompt
-            self.prompt_seen = True
-            return
-        self.steps.append(time.perf_counter())
-        self.tokens += sum(int(t) not in self.stop_ids for t in value.reshape(-1).tolist())
+        if self.prompt_seen:
+            self.steps.append(time.perf_counter())
+        self.prompt_seen = True  # the first put is the prompt
 
     def end(self) -> None:
         pass
 
-    def report(self, label: str) -> str:
-        first = self.steps[0] - self.start
-        decode = (len(self.steps) - 1) / (self.steps[-1] - self.steps[0])
-        total = self.tokens / (self.steps[-1] - self.start)
-        return (
-            f"{label:<34} first token {first:6.2f} s   decode {decode:5.1f} steps/s   "
-            f"{self.tokens:4d} tokens, {total:5.1f} tokens/s overall"
-        )
+    def first_token(self) -> float:
+        return self.steps[0] - self.start
+
+    def decode_steps_per_s(self) -> float:
+        return (len(self.steps) - 1) / (self.steps[-1] - self.steps[0])
+
+
+# Fresh processes: loads and builds ------------------------------------------------------
+
+
+def in_fresh_process(function: Callable[..., Any], *args: Any) -> Any:
+    """Run function(*args) in a new Python process (spawned, so nothing is inherited)."""
+    with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as pool:
+        return pool.submit(function, *args).result()
+
+
+def timed_loads(model: str, device: str, cache: str) -> list[float]:
+    """Load twice in this process with `cache` as the cache folder: [first, second] s."""
+    os.environ["XDG_CACHE_HOME"] = cache
+    times = []
+    for _ in range(2):
+        start = time.perf_counter()
+        load_model(model, device)
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def timed_build(model: str, device: str, backend: str, schemas: list[dict]) -> dict[str, Any]:
+    """Build `backend` for the model (its vocabulary), then each schema: seconds, peak MB,
+    or the error that stopped the build."""
+    loaded = load_model(model, device)
+    start = time.perf_counter()
+    build = schema_builder(loaded, backend)
+    result: dict[str, Any] = {"setup": time.perf_counter() - start, "schemas": []}
+    for schema in schemas:
+        start = time.perf_counter()
+        try:
+            build(schema)
+        except Exception as error:  # reported in the table, not raised: the rest goes on
+            result["schemas"].append(one_line(error))
+        else:
+            result["schemas"].append(time.perf_counter() - start)
+    result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / MB
+    return result
+
+
+def one_line(error: Exception) -> str:
+    """The error's first line, without the time stamp and build path C++ checks add."""
+    line = re.sub(r"^\[[\d:]+\] \S*/", "", str(error).strip().splitlines()[0])
+    return f"{type(error).__name__}: {line}"
+
+
+def schema_builder(loaded: LoadedModel, backend: str) -> Callable[[dict], Any]:
+    """A function that builds one schema's constraint, ready for the first token.
+
+    llguidance compiles lazily: outlines creates its matcher on the first token, so the
+    matcher is created here too. xgrammar is not a runtime backend: built through
+    outlines, as the runtime would.
+    """
+    if backend == "xgrammar":
+        from outlines import from_transformers
+        from outlines.backends.xgrammar import XGrammarBackend
+
+        compiler = XGrammarBackend(from_transformers(loaded.model, loaded.tokenizer))
+        return lambda schema: compiler.get_json_schema_logits_processor(json.dumps(schema))
+    compile_schema(loaded, {"type": "null"}, backend)  # sets up the backend's vocabulary
+    if backend == "llguidance":
+        from llguidance import LLMatcher
+
+        def build(schema: dict) -> Any:
+            processor = compile_schema(loaded, schema, backend)
+            return LLMatcher(processor.llg_tokenizer, processor.grammar)
+
+        return build
+    return lambda schema: compile_schema(loaded, schema, backend)
+
+
+# Measurements ---------------------------------------------------------------------------
+
+
+def measure_loads(args: argparse.Namespace) -> list[Row]:
+    cold = Row("load", "cold: GGUF conversion, new process", "s")
+    cached = Row("load", "cached, new process", "s", baseline="cold")
+    warm = Row("load", "cached, same process (2nd load)", "s", baseline="cold")
+    for _ in range(args.runs):
+        with tempfile.TemporaryDirectory() as cache:
+            first, second = in_fresh_process(timed_loads, args.model, args.device, cache)
+            fresh, _ = in_fresh_process(timed_loads, args.model, args.device, cache)
+        cold.values.append(first)
+        for row, value in ((cached, fresh), (warm, second)):
+            row.values.append(value)
+            row.ratios.append(value / first)
+    return [cold, cached, warm]
+
+
+def measure_builds(args: argparse.Namespace, schemas: dict[str, dict]) -> list[Row]:
+    rows = []
+    for backend in args.backends:
+        if importlib.util.find_spec(backend) is None:
+            rows.append(Row("build", f"{backend}", "s", note="not installed"))
+            continue
+        setup = Row("build", f"{backend}: vocabulary, once per model", "s")
+        builds = [
+            Row("build", f"{backend}: {name} schema", "s", target=BUILD_TARGET) for name in schemas
+        ]
+        peak = Row("memory", f"peak RSS, {backend} build process", "MB")
+        for _ in range(args.runs):
+            result = in_fresh_process(
+                timed_build, args.model, args.device, backend, list(schemas.values())
+            )
+            peak.values.append(result["peak_mb"])
+            setup.values.append(result["setup"])
+            for row, outcome in zip(builds, result["schemas"], strict=True):
+                if isinstance(outcome, str):
+                    row.note = f"fails: {outcome}"
+                else:
+                    row.values.append(outcome)
+        rows += [setup, *builds, peak]
+    return rows
+
+
+def measure_decoding(args: argparse.Namespace, spec: Spec, schemas: dict[str, dict]) -> list[Row]:
+    loaded = load_model(args.model, args.device)
+    backends = [b for b in args.backends if b in BACKENDS and importlib.util.find_spec(b)]
+    constrained = [(backend, name) for backend in backends for name in schemas]
+    for backend, name in constrained:  # built, and first-call costs paid, before timing
+        hello = [[{"role": "user", "content": "Hi"}]]
+        generate_json(loaded, hello, schemas[name], max_new_tokens=2, seed=0, backend=backend)
+    rows = []
+    for prompts, chats in demo_chats(spec).items():
+        rows += measure_prompts(args, loaded, prompts, chats, constrained, schemas)
+    return rows
+
+
+def measure_prompts(
+    args: argparse.Namespace,
+    loaded: LoadedModel,
+    prompts: str,
+    chats: list,
+    constrained: list[tuple[str, str]],
+    schemas: dict[str, dict],
+) -> list[Row]:
+    """First token and decode rate on `chats`: unconstrained, then under each (backend,
+    schema), every run; each run's ratios are to that run's unconstrained figures."""
+    base_first = Row("first token", f"{prompts}: unconstrained", "s")
+    base_rate = Row("decode", f"{prompts}: unconstrained", "tok/s")
+    rows = {run: decoding_rows(prompts, *run) for run in constrained}
+    for _ in range(args.runs):
+        clock = timed_generation(loaded, chats, None, "", args.tokens)
+        first, rate = clock.first_token(), clock.decode_steps_per_s() * len(chats)
+        base_first.values.append(first)
+        base_rate.values.append(rate)
+        base_rate.note = f"{len(clock.steps)} steps"
+        for (backend, name), (first_row, rate_row) in rows.items():
+            clock = timed_generation(loaded, chats, schemas[name], backend, args.tokens)
+            add(first_row, clock.first_token(), first)
+            add(rate_row, clock.decode_steps_per_s() * len(chats), rate)
+            rate_row.note = f"{len(clock.steps)} steps"  # greedy: the same every run
+    firsts = [first_row for first_row, _ in rows.values()]
+    rates = [rate_row for _, rate_row in rows.values()]
+    return [base_first, *firsts, base_rate, *rates]
+
+
+def timed_generation(
+    loaded: LoadedModel, chats: list, schema: dict | None, backend: str, tokens: int
+) -> Clock:
+    """One greedy generation, under `schema` unless it is None, timed step by step."""
+    clock = Clock()
+    settings = {"max_new_tokens": tokens, "seed": 0, "temperature": 0, "streamer": clock}
+    if schema is None:
+        generate_text(loaded, chats, **settings)
+    else:
+        generate_json(loaded, chats, schema, backend=backend, **settings)
+    return clock
+
+
+def decoding_rows(prompts: str, backend: str, schema_name: str) -> tuple[Row, Row]:
+    label = f"{prompts}: {backend}, {schema_name} schema"
+    first = Row("first token", label, "s", baseline="unconstrained")
+    rate = Row("decode", label, "tok/s", baseline="unconstrained", target=DECODE_TARGET)
+    return first, rate
+
+
+def add(row: Row, value: float, baseline: float) -> None:
+    row.values.append(value)
+    row.ratios.append(value / baseline)
+
+
+def measure_generate(args: argparse.Namespace) -> list[Row]:
+    """`policyspec generate` on the demo prompts in a child process: wall time, peak RSS."""
+    wall = Row("generate", f"{DEMO_PROMPTS.name}, {DEFAULT_BACKEND}, wall", "s")
+    peak = Row("memory", "peak RSS, policyspec generate", "MB")
+    for _ in range(args.runs):
+        with tempfile.TemporaryDirectory() as folder:
+            command = [sys.executable, "-m", "policyspec", "generate", str(ROOT / "policies")]
+            command += ["--prompts", str(DEMO_PROMPTS), "--model", args.model]
+            command += ["--device", args.device, "-o", str(Path(folder) / "t.jsonl")]
+            errors = Path(folder) / "stderr.txt"
+            start = time.perf_counter()
+            with errors.open("wb") as stderr:
+                child = subprocess.Popen(
+                    command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=stderr
+                )
+                _, status, usage = os.wait4(child.pid, 0)
+            wall.values.append(time.perf_counter() - start)
+            if os.waitstatus_to_exitcode(status) != 0:
+                raise SystemExit(f"{' '.join(command)} failed:\n{errors.read_text()}")
+        peak.values.append(usage.ru_maxrss / MB)
+    return [wall, peak]
+
+
+def demo_chats(spec: Spec) -> dict[str, list[list[dict[str, str]]]]:
+    """The chats `policyspec generate` builds for the demo prompts: with spec(category) in
+    the system message (~3,500 tokens each), and without (--without-spec)."""
+    found, problems = requests(spec, DEMO_PROMPTS)
+    assert not problems, problems
+    rows = [r for r in found if r["source"] != "spec"]
+    return {
+        "with spec": [r["messages"] for r in rows],
+        "without spec": [r["conversation"] for r in rows],
+    }
+
+
+# The table ------------------------------------------------------------------------------
+
+
+def print_table(rows: list[Row]) -> None:
+    header = ("", "measure", "median", "range", "ratio", "vs", "target", "note")
+    lines = [header] + [cells(row) for row in rows]
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header) - 1)]
+    for line in lines:
+        print("  ".join(c.ljust(w) for c, w in zip(line, widths, strict=False)) + "  " + line[-1])
+
+
+def cells(row: Row) -> tuple[str, ...]:
+    if not row.values:
+        return (row.section, row.label, "-", "", "", "", verdict(row), row.note)
+    median = statistics.median(row.values)
+    spread = f"{fmt(min(row.values))}-{fmt(max(row.values))}" if len(row.values) > 1 else ""
+    ratio = f"{statistics.median(row.ratios):.2f}x" if row.ratios else ""
+    shown = f"{fmt(median)} {row.unit}"
+    return (row.section, row.label, shown, spread, ratio, row.baseline, verdict(row), row.note)
+
+
+def verdict(row: Row) -> str:
+    if row.target is None:
+        return ""
+    figures = row.ratios if row.target.of_ratio else row.values
+    if not figures:
+        return f"{row.target.text}: MISSED"
+    met = row.target.met(statistics.median(figures))
+    return f"{row.target.text}: {'met' if met else 'MISSED'}"
+
+
+def fmt(value: float) -> str:
+    return f"{value:.3g}" if value < 100 else f"{value:.0f}"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model", default="smollm2-135m")
+    parser.add_argument("--model", default=EMBEDDED_MODEL)
     parser.add_argument("--device", default="auto")
-    parser.add_argument("--tokens", type=int, default=200, help="max new tokens per answer")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--tokens", type=int, default=128, help="new tokens per decoding run")
     parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's)")
+    parser.add_argument("--backends", type=lambda s: s.split(","), default=list(ALL_BACKENDS))
+    parser.add_argument("--sections", type=lambda s: s.split(","), default=list(SECTIONS))
     args = parser.parse_args()
+    args.device = resolve_device(args.device)
 
     import torch
 
-    if args.threads:
+    if args.threads:  # here, and in the processes started for loads, builds and generate
         torch.set_num_threads(args.threads)
-
-    versions = ", ".join(
-        f"{name} {version(name)}" for name in ("outlines", "outlines_core", "transformers", "torch")
-    )
-    print(f"{versions}; {torch.get_num_threads()} threads, load average {os.getloadavg()[0]:.1f}")
-    with tempfile.TemporaryDirectory() as cache:
-        os.environ["XDG_CACHE_HOME"] = cache
-        for label in ("cold (convert + cache)", "warm, same process"):
-            start = time.perf_counter()
-            loaded = load_model(args.model, args.device)
-            print(f"load {label:<28} {time.perf_counter() - start:6.2f} s")
-        code = (
-            "import time; t = time.perf_counter(); from runtime.models import load_model; "
-            f"load_model({args.model!r}, {args.device!r}); print(time.perf_counter() - t)"
-        )
-        fresh = subprocess.run(
-            [sys.executable, "-c", code], capture_output=True, text=True, check=True
-        )
-        print(f"load {'warm, new process (+imports)':<28} {float(fresh.stdout):6.2f} s")
-    print(f"model {loaded.name} on {loaded.device}, dtype {loaded.model.dtype}")
-
-    backends = available_backends()
-    for backend in backends:
-        start = time.perf_counter()
-        compile_schema(loaded, SCHEMA, backend)
-        print(f"compile schema, {backend:<14} {time.perf_counter() - start:6.2f} s")
-    for max_length in (50, 100, 200, 400, 800):
-        schema = {
-            "type": "object",
-            "properties": {"answer": {"type": "string", "maxLength": max_length}},
-            "required": ["answer"],
-            "additionalProperties": False,
-        }
-        start = time.perf_counter()
-        compile_schema(loaded, schema, "outlines_core")
-        print(
-            f"compile, outlines_core, one string maxLength {max_length:<4} "
-            f"{time.perf_counter() - start:6.2f} s"
-        )
-
-    stop_ids = stop_token_ids(loaded)
-    chats = [[{"role": "system", "content": SYSTEM}, {"role": "user", "content": u}] for u in USERS]
-    # One short warm-up each: outlines_core's masking kernel is torch.compile'd on first use.
-    first = time.perf_counter()
-    for backend in backends:
-        generate_json(loaded, chats[:1], SCHEMA, max_new_tokens=2, seed=0, backend=backend)
-    print(f"first constrained call overhead (kernel compile) {time.perf_counter() - first:6.2f} s")
-    for batch in (1, len(chats)):
-        clock = Clock(stop_ids)
-        generate_text(loaded, chats[:batch], max_new_tokens=args.tokens, seed=0, streamer=clock)
-        print(clock.report(f"unconstrained, batch {batch}"))
-        for backend in backends:
-            clock = Clock(stop_ids)
-            texts = generate_json(
-                loaded,
-                chats[:batch],
-                SCHEMA,
-                max_new_tokens=args.tokens,
-                seed=0,
-                backend=backend,
-                streamer=clock,
-            )
-            valid = sum(_parses(text) for text in texts)
-            print(clock.report(f"json {backend}, batch {batch}") + f"   {valid}/{batch} parse")
-
-
-def _parses(text: str) -> bool:
-    try:
-        json.loads(text)
-    except json.JSONDecodeError:
-        return False
-    return True
+        os.environ["OMP_NUM_THREADS"] = str(args.threads)
+    names = ("outlines", "outlines_core", "llguidance", "xgrammar", "transformers", "torch")
+    installed = [f"{n} {version(n)}" for n in names if importlib.util.find_spec(n)]
+    print(f"{', '.join(installed)}; {torch.get_num_threads()} threads on {args.device}")
+    print(f"model {args.model}; medians of {args.runs} runs; {args.tokens} tokens per decoding run")
+    print(f"load average {os.getloadavg()[0]:.1f} at start")
+    spec = load(ROOT / "policies")
+    schemas = {"global": output_schema(spec, None), CATEGORY: output_schema(spec, CATEGORY)}
+    rows = []
+    if "load" in args.sections:
+        rows += measure_loads(args)
+    if "build" in args.sections:
+        rows += measure_builds(args, schemas)
+    if "decode" in args.sections:
+        rows += measure_decoding(args, spec, schemas)
+    if "generate" in args.sections:
+        rows += measure_generate(args)
+    print(f"load average {os.getloadavg()[0]:.1f} at the end")
+    print_table(rows)
 
 
 if __name__ == "__main__":
