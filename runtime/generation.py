@@ -17,13 +17,17 @@ from typing import Any
 
 from runtime.models import LoadedModel
 
-# xgrammar, outlines' third backend, is left out: xgrammar 0.2.8 lets raw control
-# characters into JSON strings, which json.loads rejects.
+# xgrammar, outlines' third backend, is left out: xgrammar 0.2.8 cannot build the
+# compiled schemas (a string bound over 128 characters fails a check in its grammar
+# compiler, mlc-ai/xgrammar#863), and lets raw control characters into JSON strings,
+# which json.loads rejects.
 BACKENDS = ("outlines_core", "llguidance")
-# llguidance when installed: it compiles a schema in well under a second where
-# outlines_core takes seconds to minutes (its index grows with every maxLength), and it
-# gets integer bounds, escaped property names and any Unicode literal right.
-# outlines_core is the one outlines itself depends on.
+# llguidance when installed (benchmarks/decoding.py): it builds the default spec's
+# schemas in milliseconds, after a second or less of vocabulary setup per model, where
+# outlines_core takes 20 to 90 s and several GB (its index grows with every string
+# bound); per token the two cost the same. It also gets integer bounds, escaped
+# property names and any Unicode literal right. outlines_core is the one outlines
+# itself depends on.
 DEFAULT_BACKEND = "llguidance" if importlib.util.find_spec("llguidance") else "outlines_core"
 
 # Sampling defaults, measured on SmolLM2-135M (4 policy prompts, 2 seeds). Without a
