@@ -2,11 +2,10 @@
 
 Each measurement runs in a fresh process pinned to one CPU (taskset), so peak
 RSS is that of the measured work alone; figures are medians of RUNS runs.
-check: parse (spec_lang.load) and check, with the tree frozen out of the
-collector's reach after load as the commands do (gc.freeze). compile: load (the same parse), then
-compiler.compile_spec(spec, "all", a temporary folder), which checks the spec
-(once, as `policyspec compile` does), renders every target, counts
-spec(category) tokens and writes the files; "cpu s" is the compile's CPU time
+check: parse (spec_lang.load, with freeze=True as the commands load) and check.
+compile: load (the same parse), then compiler.compile_spec(spec, "all", a
+temporary folder), which checks the spec (once, as `policyspec compile` does),
+renders every target, counts spec(category) tokens and writes the files; "cpu s" is the compile's CPU time
 (less than its wall time by what it waited for: the disk, or other work on the
 machine); "out MB" is what it wrote. Imports are not timed.
 Targets (issue 7): 10,000 rules checked in under 2 s and compiled in under 5 s;
@@ -39,11 +38,10 @@ from specgen import write_spec
 
 ROOT = Path(__file__).resolve().parent.parent
 CHECK_CHILD = """
-import gc, json, resource, sys, time
+import json, resource, sys, time
 import spec_lang
 started = time.perf_counter()
-spec = spec_lang.load(sys.argv[1])
-gc.freeze()  # as every command does after load (policyspec/console.py, diagnose)
+spec = spec_lang.load(sys.argv[1], freeze=True)  # as the commands load it
 loaded = time.perf_counter()
 findings = spec_lang.check(spec)
 checked = time.perf_counter()
@@ -54,12 +52,11 @@ print(json.dumps({
 }))
 """
 COMPILE_CHILD = """
-import gc, json, resource, sys, tempfile, time
+import json, resource, sys, tempfile, time
 from pathlib import Path
 import compiler, spec_lang
 started = time.perf_counter()
-spec = spec_lang.load(sys.argv[1])
-gc.freeze()
+spec = spec_lang.load(sys.argv[1], freeze=True)
 loaded, cpu = time.perf_counter(), time.process_time()
 with tempfile.TemporaryDirectory() as out:
     result = compiler.compile_spec(spec, "all", out)
