@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping
-from functools import cache, partial
+from functools import cache
 from pathlib import Path
 
 import jinja2
@@ -56,13 +56,17 @@ def _environment(templates: Path | None) -> jinja2.Environment:
 
 def render(name: str, templates: Path | None = None, **context: object) -> str:
     """A template rendered; runs of blank lines become one, and the ends are trimmed."""
+    return _BLANK_LINES.sub("\n\n", _render_as_written(name, templates, context)).strip()
+
+
+def _render_as_written(name: str, templates: Path | None, context: Mapping[str, object]) -> str:
+    """A template rendered, its whitespace as the template writes it."""
     try:
-        text = environment(templates).get_template(name).render(**context)
+        return environment(templates).get_template(name).render(**context)
     except jinja2.TemplateSyntaxError as error:
         raise InputError(f"{error.filename}:{error.lineno}: {error.message}") from None
     except jinja2.UndefinedError as error:
         raise InputError(f"template {name}: {error.message}") from None
-    return _BLANK_LINES.sub("\n\n", text).strip()
 
 
 def spec_for_category(
@@ -72,22 +76,39 @@ def spec_for_category(
 
     With no category: every summary with its rules' titles, and every style guideline.
     """
-    full = (scope.category(spec, category_id),) if category_id else ()
-    shown = full or scope.categories(spec)
-    return render(
-        "spec.j2",
-        templates,
-        spec=spec,
-        categories=scope.categories(spec),
-        full=full,
-        rules={c.id: scope.rules(spec, c.id) for c in shown},
-        styles=scope.styles(spec, scope.rules(spec, category_id)),
-    )
+    return spec_texts(spec, templates)(category_id)
 
 
 def spec_texts(spec: Spec, templates: Path | None = None) -> Callable[[str | None], str]:
-    """spec(category) by category, each rendered once: what the targets of one compile share."""
-    return cache(partial(spec_for_category, spec, templates=templates))
+    """spec(category) by category, each rendered once: what the targets of one compile share.
+
+    The list of every category's summary is most of each spec(category) (all of them
+    together grow with categories squared), so it is rendered once and shared.
+    """
+
+    @cache
+    def summaries(titled: bool) -> str:
+        categories = scope.categories(spec)
+        rules = {c.id: scope.rules(spec, c.id) for c in categories} if titled else {}
+        context = {"categories": categories, "rules": rules, "titled": titled}
+        return _render_as_written("summaries.j2", templates, context)
+
+    @cache
+    def spec_text(category_id: str | None) -> str:
+        full = (scope.category(spec, category_id),) if category_id else ()
+        shown = full or scope.categories(spec)
+        return render(
+            "spec.j2",
+            templates,
+            spec=spec,
+            summaries=summaries(titled=not full),
+            categories=scope.categories(spec),
+            full=full,
+            rules={c.id: scope.rules(spec, c.id) for c in shown},
+            styles=scope.styles(spec, scope.rules(spec, category_id)),
+        )
+
+    return spec_text
 
 
 def conversation_text(messages: Iterable[Mapping[str, str]]) -> str:
