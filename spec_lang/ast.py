@@ -12,7 +12,7 @@ the checker's.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Literal, NamedTuple
+from typing import Annotated, Literal, NamedTuple, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, SkipValidation
 
@@ -131,6 +131,26 @@ class Block(Statement):
 
     end_comments: tuple[str, ...] = Field((), exclude=True)
     closing_comment: str | None = Field(None, exclude=True)
+
+    @cached
+    def by_type(self) -> dict[type, tuple]:
+        """The body's statements grouped by type, each group in order. Every view of a
+        block reads this, so its statements are walked once (10,000 rules have 80,000
+        views)."""
+        groups: dict[type, list] = {}
+        for statement in self.statements:  # type: ignore[attr-defined]
+            groups.setdefault(type(statement), []).append(statement)
+        return {kind: tuple(group) for kind, group in groups.items()}
+
+    def every(self, kind: type[S]) -> tuple[S, ...]:
+        return self.by_type.get(kind, ())
+
+    def first(self, kind: type[S]) -> S | None:
+        found = self.by_type.get(kind)
+        return found[0] if found else None
+
+
+S = TypeVar("S", bound=Statement)
 
 
 class Pattern(Node):
@@ -252,11 +272,11 @@ class Example(Block):
 
     @cached
     def messages(self) -> tuple[Message, ...]:
-        return tuple(s for s in self.statements if isinstance(s, Message))
+        return self.every(Message)
 
     @cached
     def cites(self) -> tuple[Name, ...]:
-        return tuple(name for s in self.statements if isinstance(s, Cites) for name in s.rules)
+        return tuple(name for s in self.every(Cites) for name in s.rules)
 
     @cached
     def text(self) -> str:
@@ -288,35 +308,35 @@ class Rule(Block):
 
     @cached
     def text(self) -> str:
-        return "\n\n".join(s.value for s in self.statements if isinstance(s, Text))
+        return "\n\n".join(s.value for s in self.every(Text))
 
     @cached
     def style(self) -> Name | None:
-        return next((s.style for s in self.statements if isinstance(s, StyleRef)), None)
+        return first.style if (first := self.first(StyleRef)) else None
 
     @cached
     def severity(self) -> Name | None:
-        return next((s.level for s in self.statements if isinstance(s, SeverityStatement)), None)
+        return first.level if (first := self.first(SeverityStatement)) else None
 
     @cached
     def overrides(self) -> tuple[Name, ...]:
-        return tuple(n for s in self.statements if isinstance(s, Overrides) for n in s.rules)
+        return tuple(n for s in self.every(Overrides) for n in s.rules)
 
     @cached
     def matches(self) -> tuple[MatchKeyword | MatchPattern, ...]:
-        return tuple(s for s in self.statements if isinstance(s, MatchKeyword | MatchPattern))
+        return tuple(s for s in self.statements if isinstance(s, (MatchKeyword, MatchPattern)))
 
     @cached
     def examples(self) -> tuple[Example, ...]:
-        return tuple(s for s in self.statements if isinstance(s, Example))
+        return self.every(Example)
 
     @cached
     def deprecated(self) -> str | None:
-        return next((s.reason for s in self.statements if isinstance(s, Deprecated)), None)
+        return first.reason if (first := self.first(Deprecated)) else None
 
     @cached
     def renamed_from(self) -> tuple[Name, ...]:
-        return tuple(s.old_id for s in self.statements if isinstance(s, RenamedFrom))
+        return tuple(s.old_id for s in self.every(RenamedFrom))
 
 
 CategoryStatement = Annotated[
@@ -333,23 +353,23 @@ class Category(Block):
 
     @cached
     def authority(self) -> Name | None:
-        return next((s.level for s in self.statements if isinstance(s, AuthorityStatement)), None)
+        return first.level if (first := self.first(AuthorityStatement)) else None
 
     @cached
     def summary(self) -> str:
-        return next((s.value for s in self.statements if isinstance(s, Summary)), "")
+        return first.value if (first := self.first(Summary)) else ""
 
     @cached
     def definitions(self) -> tuple[Define, ...]:
-        return tuple(s for s in self.statements if isinstance(s, Define))
+        return self.every(Define)
 
     @cached
     def rules(self) -> tuple[Rule, ...]:
-        return tuple(s for s in self.statements if isinstance(s, Rule))
+        return self.every(Rule)
 
     @cached
     def deprecated(self) -> str | None:
-        return next((s.reason for s in self.statements if isinstance(s, Deprecated)), None)
+        return first.reason if (first := self.first(Deprecated)) else None
 
 
 class MaxSentences(Statement):
@@ -386,27 +406,27 @@ class Style(Block):
 
     @cached
     def text(self) -> str:
-        return "\n\n".join(s.value for s in self.statements if isinstance(s, Text))
+        return "\n\n".join(s.value for s in self.every(Text))
 
     @cached
     def max_sentences(self) -> int | None:
-        return next((s.value for s in self.statements if isinstance(s, MaxSentences)), None)
+        return first.value if (first := self.first(MaxSentences)) else None
 
     @cached
     def max_words(self) -> int | None:
-        return next((s.value for s in self.statements if isinstance(s, MaxWords)), None)
+        return first.value if (first := self.first(MaxWords)) else None
 
     @cached
     def required(self) -> tuple[Pattern, ...]:
-        return tuple(s.pattern for s in self.statements if isinstance(s, Require))
+        return tuple(s.pattern for s in self.every(Require))
 
     @cached
     def forbidden(self) -> tuple[Pattern, ...]:
-        return tuple(s.pattern for s in self.statements if isinstance(s, Forbid))
+        return tuple(s.pattern for s in self.every(Forbid))
 
     @cached
     def deprecated(self) -> str | None:
-        return next((s.reason for s in self.statements if isinstance(s, Deprecated)), None)
+        return first.reason if (first := self.first(Deprecated)) else None
 
 
 SpecStatement = Annotated[Version | Decisions | Default | Include, Field(discriminator="kind")]
@@ -421,19 +441,19 @@ class SpecHeader(Block):
 
     @cached
     def version(self) -> str | None:
-        return next((s.value for s in self.statements if isinstance(s, Version)), None)
+        return first.value if (first := self.first(Version)) else None
 
     @cached
     def decisions(self) -> Decisions | None:
-        return next((s for s in self.statements if isinstance(s, Decisions)), None)
+        return self.first(Decisions)
 
     @cached
     def default(self) -> Name | None:
-        return next((s.decision for s in self.statements if isinstance(s, Default)), None)
+        return first.decision if (first := self.first(Default)) else None
 
     @cached
     def includes(self) -> tuple[Include, ...]:
-        return tuple(s for s in self.statements if isinstance(s, Include))
+        return self.every(Include)
 
 
 Declaration = Annotated[SpecHeader | Category | Style, Field(discriminator="kind")]
