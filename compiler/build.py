@@ -17,8 +17,10 @@ nothing; schema properties keep generation order. Nothing depends on time.
 
 from __future__ import annotations
 
+import gc
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -104,17 +106,6 @@ def compile_spec(
     """
     if not isinstance(spec, Spec):
         spec = spec_lang.load(spec)
-    if findings is None:
-        findings = spec_lang.check(spec)
-    errors = [d for d in findings if d.level is spec_lang.Level.ERROR]
-    if errors:
-        raise CompileError(errors)
-    target = Target(target)
-    chosen = [t for t in GENERATORS if target in (t, Target.all)]
-    if Target.sft in chosen and transcripts is None:
-        if target is Target.sft:
-            raise InputError("the sft target needs a transcripts file (--transcripts)")
-        chosen.remove(Target.sft)
     options = Options(
         templates=_path(templates),
         prompts=_path(prompts),
@@ -126,15 +117,50 @@ def compile_spec(
         limits=limits,
         spec_text=spec_texts(spec, _path(templates)),
     )
-    result = CompileResult(scope.spec_meta(spec), Path(out_dir))
-    made = {each: GENERATORS[each](spec, options) for each in chosen}
-    for each in made.values():
-        result.problems += each.problems
-        result.skipped.update(each.skipped)
-    if any(t.value in PROMPT_TARGETS for t in chosen):
-        _count_tokens(spec, options.spec_text, tokenizer, token_warning, result)
-    _write(result, made)
+    with _existing_objects_left_out_of_collection():
+        if findings is None:
+            findings = spec_lang.check(spec)
+        errors = [d for d in findings if d.level is spec_lang.Level.ERROR]
+        if errors:
+            raise CompileError(errors)
+        chosen = _chosen(Target(target), has_transcripts=transcripts is not None)
+        result = CompileResult(scope.spec_meta(spec), Path(out_dir))
+        made = {each: GENERATORS[each](spec, options) for each in chosen}
+        for each in made.values():
+            result.problems += each.problems
+            result.skipped.update(each.skipped)
+        if any(t.value in PROMPT_TARGETS for t in chosen):
+            _count_tokens(spec, options.spec_text, tokenizer, token_warning, result)
+        _write(result, made)
     return result
+
+
+def _chosen(target: Target, has_transcripts: bool) -> list[Target]:
+    """The targets to make; `all` leaves sft out when there are no transcripts."""
+    chosen = [t for t in GENERATORS if target in (t, Target.all)]
+    if Target.sft in chosen and not has_transcripts:
+        if target is Target.sft:
+            raise InputError("the sft target needs a transcripts file (--transcripts)")
+        chosen.remove(Target.sft)
+    return chosen
+
+
+@contextmanager
+def _existing_objects_left_out_of_collection() -> Iterator[None]:
+    """Keep the objects that exist now (a loaded spec: about 70 per rule) out of the cyclic
+    garbage collector's scans until the block ends. A compile allocates enough to start
+    collections of the older generations, and scanning a 10,000-rule spec's tree in them
+    took 1.2 to 1.7 s of CPU, a tenth to a third of the compile. Those objects are still
+    freed by reference counting. Where the program froze objects itself (gc.freeze), its
+    choice is left alone."""
+    if gc.get_freeze_count():
+        yield
+        return
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 @dataclass(frozen=True)
