@@ -396,37 +396,51 @@ def _quote_token(m: re.Match[str]) -> str:
 
 
 def _mask(text: str) -> str:
-    """Lowercase; replace code with ``zzcode`` and quotations with ``zzquote``/``zzq``."""
+    """Lowercase; replace code with ``zzcode`` and quotations with ``zzquote``/``zzq``.
+
+    Each substitution runs only when the text holds the character its pattern opens with.
+    """
     text = text.replace("’", "'").replace("‘", "'").lower()
-    text = _FENCE.sub("\nzzcode.\n", text)
-    text = _INLINE_CODE.sub("zzcode", text)
-    text = _DQUOTE.sub(_quote_token, text)
-    return _SQUOTE.sub(_quote_token, text).strip()
+    if "`" in text:
+        text = _FENCE.sub("\nzzcode.\n", text)
+        text = _INLINE_CODE.sub("zzcode", text)
+    if '"' in text or "“" in text:
+        text = _DQUOTE.sub(_quote_token, text)
+    if "'" in text:
+        text = _SQUOTE.sub(_quote_token, text)
+    return text.strip()
+
+
+_NO_DECLINES: tuple[frozenset[int], int] = (frozenset(), -1)
 
 
 class _Answer:
     """One answer's masked text, with cue lookups computed on demand and cached."""
 
+    __slots__ = ("text", "tokens", "_starts", "_declines")
+
     def __init__(self, text: str) -> None:
         self.text = _mask(text or "")
         self.tokens = set(self.text.encode().translate(_TOKENS).split())
         self._starts: list[int] | None = None
-        self._declines: tuple[set[int], int] | None = None
+        self._declines: tuple[frozenset[int] | set[int], int] | None = None
 
-    def _gated_out(self, cue: _Cue) -> bool:
-        return cue.gate is not None and cue.gate.isdisjoint(self.tokens)
+    def pattern(self, cue: _Cue) -> re.Pattern[str] | None:
+        """The cue's pattern, or None when its gate rules the answer out."""
+        gate = cue.gate
+        return None if gate is not None and gate.isdisjoint(self.tokens) else cue.pattern
 
     def has(self, cue: _Cue, start: int = 0, end: int | None = None) -> bool:
         """Whether the cue matches, starting in ``text[start:end]``."""
-        if self._gated_out(cue):
+        pattern = self.pattern(cue)
+        if pattern is None:
             return False
         end = len(self.text) if end is None else end
-        return cue.pattern.search(self.text, start, end) is not None
+        return pattern.search(self.text, start, end) is not None
 
     def positions(self, cue: _Cue) -> list[int]:
-        if self._gated_out(cue):
-            return []
-        return [m.start() for m in cue.pattern.finditer(self.text)]
+        pattern = self.pattern(cue)
+        return [] if pattern is None else [m.start() for m in pattern.finditer(self.text)]
 
     @property
     def starts(self) -> list[int]:
@@ -446,21 +460,23 @@ class _Answer:
     def short_refusal(self) -> bool:
         return not self.text or _SHORT_REFUSAL.match(self.text) is not None
 
-    def declines(self) -> tuple[set[int], int]:
+    def declines(self) -> tuple[frozenset[int] | set[int], int]:
         """Clauses with a decline (caveat clauses excluded) and the first one's offset."""
         if self._declines is None:
             found = [p for cue in _DECLINES for p in self.positions(cue)]
-            clauses: set[int] = set()
-            first = -1
-            if found:
-                caveats = self.clauses(_CAVEAT)
-                for p in sorted(found):
-                    i = bisect_right(self.starts, p) - 1
-                    if i not in caveats:
-                        clauses.add(i)
-                        first = p if first < 0 else first
-            self._declines = (clauses, first)
+            self._declines = self._decline_clauses(found) if found else _NO_DECLINES
         return self._declines
+
+    def _decline_clauses(self, found: list[int]) -> tuple[set[int], int]:
+        starts, caveats = self.starts, self.clauses(_CAVEAT)
+        clauses: set[int] = set()
+        first = -1
+        for p in sorted(found):
+            i = bisect_right(starts, p) - 1
+            if i not in caveats:
+                clauses.add(i)
+                first = p if first < 0 else first
+        return clauses, first
 
     def content_words(self, enough: int | None = None) -> int:
         """Words in clauses that are not a decline, an offer, a reason or rapport.
@@ -470,17 +486,21 @@ class _Answer:
         help, a paragraph of concrete routes is. Counting stops once ``enough`` is
         reached, which is all the decision needs.
         """
-        declined, text, total = self.declines()[0], self.text, 0.0
-        for i in range(len(self.starts)):
+        declined, text, starts = self.declines()[0], self.text, self.starts
+        aside, resource = self.pattern(_ASIDE), self.pattern(_RESOURCE)
+        total = 0.0
+        for i, (start, end) in enumerate(zip(starts, [*starts[1:], len(text)])):
             if i in declined:
                 continue
-            start, end = self.span(i)
-            words = text[start:end].split()
-            code = sum(w.startswith("zzcode") for w in words)
-            if (len(words) < 3 and not code) or self.has(_ASIDE, start, end):
+            clause = text[start:end]
+            words = clause.split()
+            code = sum(w.startswith("zzcode") for w in words) if "zzcode" in clause else 0
+            if len(words) < 3 and not code:
+                continue
+            if aside is not None and aside.search(text, start, end):
                 continue
             n = len(words) + code * (_CODE_WORDS - 1)
-            total += n / 2 if self.has(_RESOURCE, start, end) else n
+            total += n / 2 if resource is not None and resource.search(text, start, end) else n
             if enough is not None and total >= enough:
                 break
         return int(total)
