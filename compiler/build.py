@@ -21,6 +21,7 @@ import gc
 import hashlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import cache, partial
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -116,6 +117,7 @@ def compile_spec(
         judge_reasoning=judge_reasoning,
         limits=limits,
         spec_text=spec_texts(spec, _path(templates)),
+        schema=cache(partial(output_schema, spec, limits=limits)),
     )
     with _existing_objects_left_out_of_collection():
         if findings is None:
@@ -176,6 +178,7 @@ class Options:
     judge_reasoning: bool
     limits: Limits
     spec_text: Callable[[str | None], str]  # spec(category), rendered once per category
+    schema: Callable[[str | None], dict]  # the output schema by category, built once per category
 
 
 @dataclass
@@ -194,8 +197,7 @@ class Made:
 
 def _schema(spec: Spec, options: Options) -> Made:
     def dump(category: str | None) -> bytes:
-        schema = output_schema(spec, category, options.limits)
-        return orjson.dumps(schema, option=orjson.OPT_INDENT_2) + b"\n"
+        return orjson.dumps(options.schema(category), option=orjson.OPT_INDENT_2) + b"\n"
 
     files = {"schema/output.schema.json": dump(None)}
     files |= {f"schema/{c.id}.schema.json": dump(c.id) for c in scope.categories(spec)}
@@ -204,7 +206,7 @@ def _schema(spec: Spec, options: Options) -> Made:
 
 def _sft_gen(spec: Spec, options: Options) -> Made:
     found, problems = sft_gen.requests(
-        spec, options.prompts, options.templates, options.limits, options.spec_text
+        spec, options.prompts, options.templates, options.limits, options.spec_text, options.schema
     )
     systems: dict[str, bytes] = {}
     rows = []

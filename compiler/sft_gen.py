@@ -14,13 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 
 from compiler import inputs, scope
 from compiler.inputs import Problem
 from compiler.render import render, spec_for_category, spec_texts
-from compiler.schema import COMPLIANCE_LABELS, DEFAULT_LIMITS, Limits, output_schema, token_budget
+from compiler.schema import COMPLIANCE_LABELS, DEFAULT_LIMITS, Limits, output_schema
 from spec_lang import Matchers, Spec
 from spec_lang.diagnostics import did_you_mean
 
@@ -56,21 +56,20 @@ def requests(
     templates: Path | None = None,
     limits: Limits = DEFAULT_LIMITS,
     spec_text: Callable[[str | None], str] | None = None,
+    schema: Callable[[str | None], dict] | None = None,
 ) -> tuple[list[dict], list[Problem]]:
     """One request per spec example, then per usable row of `prompts`; the rows skipped.
 
-    `spec_text` gives spec(category) when the caller shares its renderings.
+    `spec_text` gives spec(category) and `schema` the output schema by category when
+    the caller shares its renderings.
     """
     spec_text = spec_texts(spec, templates) if spec_text is None else spec_text
+    schema = cache(partial(output_schema, spec, limits=limits)) if schema is None else schema
 
     @cache
     def system(category: str | None) -> dict[str, str]:
         text = spec_text(category)
         return teacher_messages(spec, category, [], templates, limits, spec_text=text)[0]
-
-    @cache
-    def budget(category: str | None) -> int:
-        return token_budget(output_schema(spec, category, limits))
 
     def request(id_: str, source: str, category: str | None, conversation: list, **expected):
         return {
@@ -82,7 +81,7 @@ def requests(
             "expected_rules": expected.get("rules", []),
             "conversation": conversation,
             "messages": [system(category), *conversation],
-            "max_new_tokens": budget(category),
+            "max_new_tokens": schema(category)["x-policyspec"]["token_budget"],
         }
 
     found = []
