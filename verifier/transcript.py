@@ -91,6 +91,9 @@ class Transcript(_Model):
         return "\n".join(m.content for m in self.messages)
 
 
+_VALIDATOR = Transcript.__pydantic_validator__
+
+
 @dataclass
 class Parsed:
     """A transcript read as far as it could be, and what stopped it."""
@@ -102,13 +105,38 @@ class Parsed:
 
 def parse(item: Transcript | dict | str | bytes) -> Parsed:
     """Read a transcript from a model, a dict, or JSON text."""
+    if isinstance(item, str | bytes):
+        return _parse_text(item)
     if isinstance(item, Transcript):
         return Parsed(item, _missing_parts(item.output), item.id)
-    if isinstance(item, str | bytes):
-        data, finding = load_json(item, "$")
-        if finding:
-            return Parsed(None, [finding])
-        item = data
+    return _parse_data(item)
+
+
+def _parse_text(text: str | bytes) -> Parsed:
+    transcript = _exact_transcript(text)
+    if transcript is not None:
+        return parse(transcript)
+    data, finding = load_json(text, "$")
+    return Parsed(None, [finding]) if finding else _parse_data(data)
+
+
+def _exact_transcript(text: str | bytes) -> Transcript | None:
+    """The transcript in JSON text that holds the model's keys and nothing else, parsed and
+    validated in one pydantic-core call; None for any other text.
+
+    Such text reads the same as through orjson and `Transcript.model_validate`: with no
+    key the model ignores, every value is a string, an integer from 1 to 7, an array, an
+    object or null, so none is one of the numbers only pydantic-core's parser accepts
+    (NaN, Infinity, a float past the double range). Other text takes the general path.
+    """
+    try:
+        return _VALIDATOR.validate_json(text, extra="forbid")
+    except ValidationError:
+        return None
+
+
+def _parse_data(item: Any) -> Parsed:
+    """Read a transcript from parsed JSON (or a dict), part by part where it does not validate."""
     if not isinstance(item, dict):
         return Parsed(
             None, [Finding("VF003", f"a transcript is a JSON object, not {_kind(item)}", "$")]
