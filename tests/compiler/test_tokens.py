@@ -50,12 +50,13 @@ def test_spec_none_of_the_default_spec_fits_the_default_models_context():
     assert count_tokens(system["content"]) <= DEFAULT_TOKEN_WARNING
 
 
-def test_counting_by_lines_and_words_gives_the_tokenizers_own_counts(mini, gguf):
+def test_counting_by_paragraphs_lines_and_words_gives_the_tokenizers_own_counts(mini, gguf):
     policies = spec_lang.load(POLICIES)
     texts = [spec_for_category(spec, c) for spec in (mini, policies) for c in _categories(spec)]
     texts += ["a\nb", "a\n\nb", "a \nb", "a\n b", "x.\n- y", "'s\n's", "é\nü", "<|im_start|>\nx"]
     texts += ["a b", "a  b", "a \tb", "a\t b", "x 's", "x '  y", "1 2", "a .b", ". ,", "é b", "a é"]
     texts += [" a", "a ", "a b ", "x <|im_end|> y", "<|im_start|> user"]
+    texts += ["a\n\n\nb", "a.\n\n- b", "a \n\nb", "a\n\n b", "\n\nb", "a\n\n", "a\n\nb\nc d\n\ne"]
     tokenizer = load_tokenizer()
     expected = [len(tokenizer.encode(text, add_special_tokens=False)) for text in texts]
     assert tokens._counter(None).adds_up_over_cuts  # the default tokenizer counts by cuts
