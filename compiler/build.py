@@ -21,19 +21,19 @@ import gc
 import hashlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from functools import cache, partial
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cache, partial
 from pathlib import Path
 
 import orjson
 
 import spec_lang
 from compiler import llamaguard, rubric, safeguard, scope, sft, sft_gen, tokens
+from compiler.files import write_all
 from compiler.inputs import Problem
 from compiler.render import front_matter, spec_texts
 from compiler.schema import DEFAULT_LIMITS, Limits, output_schema
-from policyspec import atomic
 from spec_lang import Diagnostic, InputError, Spec
 
 DEFAULT_TOKEN_WARNING = 4096  # half the default model's 8192-token context
@@ -356,17 +356,16 @@ def _write(result: CompileResult, made: dict[Target, Made]) -> None:
             previous = None
         if isinstance(previous, dict) and previous.get("spec") == result.spec:
             manifest = previous
+    files = {name: data for each in made.values() for name, data in each.files.items()}
+    for name, data in files.items():
+        result.files[name] = "sha256:" + hashlib.sha256(data).hexdigest()
+    for target, each in made.items():
+        manifest["targets"][target.value] = each.entry(result.files)
+    if result.spec_tokens:
+        manifest["spec_tokens"] = result.spec_tokens
     try:
-        for target, each in made.items():
-            for name, data in each.files.items():
-                path = result.out_dir / name
-                path.parent.mkdir(parents=True, exist_ok=True)
-                atomic.write_bytes(path, data)
-                result.files[name] = "sha256:" + hashlib.sha256(data).hexdigest()
-            manifest["targets"][target.value] = each.entry(result.files)
-        if result.spec_tokens:
-            manifest["spec_tokens"] = result.spec_tokens
-        atomic.write_bytes(manifest_path, _json(manifest))
+        write_all({result.out_dir / name: data for name, data in files.items()})
+        write_all({manifest_path: _json(manifest)})
     except OSError as error:
         where = error.filename or result.out_dir
         raise InputError(f"{where}: cannot write ({error.strerror})") from None
