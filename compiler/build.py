@@ -373,7 +373,7 @@ def _write(result: CompileResult, made: dict[Target, Made]) -> None:
 
 def _prompt(spec: Spec, fields: dict, text: str) -> bytes:
     head = {"spec": spec.name, "version": spec.version, "hash": spec.content_hash, **fields}
-    return (front_matter(head) + text + "\n").encode()
+    return f"{front_matter(head)}{text}\n".encode()
 
 
 def _json(value: object) -> bytes:
