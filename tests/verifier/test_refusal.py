@@ -209,3 +209,13 @@ def test_gate_never_hides_a_match(name: str) -> None:
         answer = refusal._Answer(text)
         if cue.gate.isdisjoint(answer.tokens):
             assert cue.pattern.search(answer.text) is None, (name, text)
+
+
+@pytest.mark.parametrize("name", sorted(refusal._CUES))
+def test_needed_substrings_never_hide_a_match(name: str) -> None:
+    cue = refusal._CUES[name]
+    texts = [r["text"] for r in ROWS] + [c[2] for c in CASES]
+    for text in texts:
+        answer = refusal._Answer(text)
+        for match in cue.pattern.finditer(answer.text):
+            assert not cue.needs or any(n in match.group() for n in cue.needs), (name, text)
