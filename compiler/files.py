@@ -3,11 +3,12 @@
 A reader sees each file's old content or its new, never a part, as with
 policyspec.atomic: every file is written to a temporary file beside it,
 flushed to disk, then renamed over its path. The difference is the order: every
-temporary file is written before any is flushed, and every one flushed before
-any is renamed. Flushing each file before writing the next made the disk commit
-its journal once per file (5,000 files for a 1,000-category spec), which took
-more CPU time than writing the files. If any file cannot be written, no file
-is replaced and no temporary file is left.
+temporary file is written before any is flushed, and every one is flushed before
+any is renamed, so the file system can write them back together instead of one
+flush at a time. For the 5,000 files (254 MB) of a 1,000-category spec on a
+shared machine's ext4 disk that took 6.0 s wall / 4.7 s CPU against 8.8 s / 7.0 s
+file by file (medians of 7 alternating runs). If any file cannot be written, no
+file is replaced and no temporary file is left.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from pathlib import Path
 
 def write_all(files: Mapping[Path, bytes | bytearray]) -> None:
     """Write every file atomically; an existing file keeps its permissions. Paths are
-    handled as strings: pathlib's objects cost more than the writing on a fast disk."""
+    handled as strings: on tmpfs, pathlib's objects cost as much as the writing."""
     staged: list[tuple[str, Path]] = []
     try:
         for folder in sorted({os.path.dirname(path) for path in files}):
