@@ -131,7 +131,7 @@ class Verifier:
             required=required.decision,
             style=decided.style,
             cited=tuple(citations),
-            answer_kind=kind.value,
+            answer_kind=str(kind),
         )
 
 

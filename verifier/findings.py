@@ -104,7 +104,7 @@ class Finding:
     def to_json(self) -> dict:
         return {
             "code": self.code,
-            "severity": self.severity.value,
+            "severity": str(self.severity),  # a StrEnum's str() is its value, and cheaper
             "path": self.path,
             "message": self.message,
             "rule": self.rule,
@@ -161,7 +161,7 @@ class Result:
     def to_json(self) -> dict:
         return {
             "id": self.id,
-            "verdict": self.verdict.value,
+            "verdict": str(self.verdict),
             "scores": {
                 "format": self.scores.format,
                 "policy": self.scores.policy,

@@ -39,7 +39,10 @@ class Totals:
         for finding in result.findings:
             self.by_code[finding.code] += 1
             if finding.rule is not None:
-                self.by_rule.setdefault(finding.rule, Counter())[finding.severity.value] += 1
+                counts = self.by_rule.get(finding.rule)
+                if counts is None:
+                    counts = self.by_rule[finding.rule] = Counter()
+                counts[str(finding.severity)] += 1
 
     def to_json(self) -> dict:
         return {
@@ -105,7 +108,9 @@ def summary_line(totals: Totals) -> str:
 
 def record(source: str, line: int, result: Result) -> bytes:
     """One report line (JSONL): where the transcript was, then its result."""
-    return orjson.dumps({"source": source, "line": line, **result.to_json()}) + b"\n"
+    return orjson.dumps(
+        {"source": source, "line": line, **result.to_json()}, option=orjson.OPT_APPEND_NEWLINE
+    )
 
 
 class JsonSummary:

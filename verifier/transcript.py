@@ -88,7 +88,7 @@ class Transcript(_Model):
     @property
     def conversation(self) -> str:
         """Every message's content, one per line: what rule matchers run on."""
-        return "\n".join(m.content for m in self.messages)
+        return "\n".join([m.content for m in self.messages])
 
 
 _VALIDATOR = Transcript.__pydantic_validator__
