@@ -30,10 +30,10 @@ import orjson
 
 import spec_lang
 from compiler import llamaguard, rubric, safeguard, scope, sft, sft_gen, tokens
-from compiler.files import write_all
 from compiler.inputs import Problem
 from compiler.render import front_matter, spec_texts
 from compiler.schema import DEFAULT_LIMITS, Limits, output_schema
+from policyspec.atomic import write_all
 from spec_lang import Diagnostic, InputError, Spec
 
 DEFAULT_TOKEN_WARNING = 4096  # half the default model's 8192-token context

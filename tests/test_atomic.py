@@ -1,4 +1,4 @@
-"""Writing a compile's files: all or nothing, no temporary file left, permissions kept."""
+"""Atomic writes of several files: all or nothing, no temporary file left, permissions kept."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import stat
 
 import pytest
 
-from compiler.files import write_all
+from policyspec.atomic import write_all
 
 
 def test_every_file_is_written_and_an_existing_one_keeps_its_permissions(tmp_path):
