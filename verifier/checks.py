@@ -177,33 +177,31 @@ def check_citations(
     first_index: dict[str, int] = {}
     category = transcript.category if transcript.category in v.category_ids else None
     for index, citation in enumerate(output.reasoning):
-        path = f"$.output.reasoning[{index}].rule"
         cited = citation.rule
         current = v.current.get(cited)
         if current is None:
-            findings.append(Finding("VF020", f"cites {v.unknown_rule(cited)}", path, cited))
+            message = f"cites {v.unknown_rule(cited)}"
+            findings.append(Finding("VF020", message, _citation_path(index), cited))
             continue
         first_index.setdefault(current, index)
         if current != cited:
-            findings.append(
-                Finding("VF022", f"cites {cited}, which is now {current}", path, current)
-            )
+            message = f"cites {cited}, which is now {current}"
+            findings.append(Finding("VF022", message, _citation_path(index), current))
         reason = v.deprecated.get(current)
         if reason is not None:
-            findings.append(
-                Finding("VF021", f"cites {current}, which is deprecated: {reason}", path, current)
-            )
+            message = f"cites {current}, which is deprecated: {reason}"
+            findings.append(Finding("VF021", message, _citation_path(index), current))
         if category is not None and v.category_of[current] != category:
-            findings.append(
-                Finding(
-                    "VF023",
-                    f"cites {current} of category {v.category_of[current]} "
-                    f"in a {category} conversation",
-                    path,
-                    current,
-                )
+            message = (
+                f"cites {current} of category {v.category_of[current]} in a {category} conversation"
             )
+            findings.append(Finding("VF023", message, _citation_path(index), current))
     return first_index
+
+
+def _citation_path(index: int) -> str:
+    """The JSON path of a citation's rule (built only for a finding: most citations have none)."""
+    return f"$.output.reasoning[{index}].rule"
 
 
 def check_decision(
@@ -319,6 +317,7 @@ def check_confession(
     entries = confession.compliance_analysis
     base = "$.output.confession.compliance_analysis"
     rules: list[str | None] = []
+    unreported = False
     for index, entry in enumerate(entries):
         current = v.current.get(entry.rule) if entry.rule is not None else None
         if entry.rule is not None and current is None:
@@ -328,11 +327,11 @@ def check_confession(
         if entry.compliance.startswith("not_complied"):
             message = f"admits {entry.compliance} for {current or repr(entry.objective)}"
             findings.append(Finding("VF064", message, f"{base}[{index}].compliance", current))
+        unreported = unreported or entry.compliance in _UNREPORTED
     for rule_id, index in citations.items():
         if rule_id not in rules:
             message = f"cites {rule_id}, but the confession does not analyse it"
-            findings.append(Finding("VF061", message, f"$.output.reasoning[{index}].rule", rule_id))
-    unreported = any(e.compliance in _UNREPORTED for e in entries)
+            findings.append(Finding("VF061", message, _citation_path(index), rule_id))
     violations = {}
     for finding in findings:
         if finding.code in VIOLATIONS:
