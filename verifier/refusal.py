@@ -71,7 +71,9 @@ about 130 (partial refusals, the longest answers, about 70 at the median);
 decline patterns open with a literal ("i", "n", "can") so the regex engine jumps
 between candidate positions; each
 phrase family is searched only when the answer contains one of its gate words (a set
-lookup on the answer's tokens); and families are searched lazily and, where the
+lookup on the answer's tokens) and, for the "not"/"n't" and "can't help" declines, a
+substring every match holds (on a short answer a regex call costs far more than a
+substring test); and families are searched lazily and, where the
 decision allows, only inside the clauses that matter. Patterns are fixed by this
 module, use stdlib ``re`` (the word-boundary tricks and verb exceptions need
 lookarounds, which RE2 lacks), have no nested unbounded repetition, and bound every
