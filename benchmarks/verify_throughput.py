@@ -6,7 +6,9 @@ completion, and the CLI's peak RSS as the lines grow.
 
 The transcripts are the synthetic batch of tests/verifier/factory.py on its test spec:
 three in four consistent, one in four faulty (a wrong decision, an unknown rule, a
-confession gap, malformed JSON, a line cut off, in turn). Each measurement runs in a
+confession gap, malformed JSON, a line cut off, in turn), each answer drawn from the
+390 hand-written answers of tests/data/refusal_answers.jsonl that carry out its
+decision (some break a style's limits, and get findings for it). Each measurement runs in a
 fresh process pinned to one CPU (taskset); figures are medians of RUNS runs, and every
 ratio is against the floor measured in the same run of this script: the fastest
 validator at hand (pydantic-core's validate_json of the transcript model, or orjson and
@@ -28,6 +30,7 @@ import contextlib
 import json
 import os
 import platform
+import random
 import resource
 import shutil
 import statistics
@@ -35,23 +38,58 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+
+import orjson
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 import spec_lang  # noqa: E402
-from tests.verifier.factory import SPEC_DIR, batch, break_json, load_spec, synthetic  # noqa: E402
+from tests.verifier.factory import (  # noqa: E402
+    ANSWERS,
+    SPEC_DIR,
+    break_json,
+    load_spec,
+    synthetic,
+)
 
 PIN = ["taskset", "-c", "0"] if shutil.which("taskset") else []
 Measure = Callable[..., dict]
 
 
 def write_batch(path: Path, lines: int) -> Path:
-    """The factory's synthetic batch as JSONL, streamed to disk."""
+    """The batch as JSONL, streamed to disk."""
     with path.open("wb") as stream:
-        stream.writelines(line + b"\n" for line in batch(load_spec(), lines))
+        for transcript, fault in transcripts(load_spec(), lines):
+            stream.write(break_json(orjson.dumps(transcript), fault) + b"\n")
     return path
+
+
+def transcripts(
+    spec: spec_lang.Spec, count: int, seed: int = 0
+) -> Iterator[tuple[dict, str | None]]:
+    """The factory's synthetic transcripts, each answer replaced by one drawn from the
+    hand-written answers of its kind (the refusal detector's labelled set): the factory's
+    three short answers cost the detector a third of what real answers do."""
+    drawn = _labelled_answers()
+    kind_of = {text: decision for decision, text in ANSWERS.items()}
+    chooser = random.Random(seed)
+    for transcript, fault in synthetic(spec, count, seed):
+        output = transcript["output"]
+        output["answer"] = chooser.choice(drawn[kind_of[output["answer"]]])
+        yield transcript, fault
+
+
+def _labelled_answers() -> dict[str, list[str]]:
+    """The labelled answers by the decision they carry out."""
+    decision = {"full_compliance": "comply", "partial_refusal": "safe_complete"}
+    decision["full_refusal"] = "refuse"
+    found: dict[str, list[str]] = {kind: [] for kind in decision.values()}
+    for line in (ROOT / "tests" / "data" / "refusal_answers.jsonl").read_bytes().splitlines():
+        answer = orjson.loads(line)
+        found[decision[answer["label"]]].append(answer["text"])
+    return found
 
 
 def _peak_mb() -> float:
@@ -73,7 +111,6 @@ def _time_lines(path: str, check: Callable[[bytes], object], limit: int | None =
 
 def floor_orjson(path: str) -> dict:
     """orjson.loads alone: parsing without validation, a lower bound."""
-    import orjson
 
     def parse(line: bytes) -> None:
         with contextlib.suppress(orjson.JSONDecodeError):
@@ -100,7 +137,6 @@ def floor_pydantic(path: str) -> dict:
 def floor_jsonschema(path: str, limit: str) -> dict:
     """orjson.loads, then a jsonschema validator compiled once from the transcript's schema."""
     import jsonschema
-    import orjson
 
     from verifier.transcript import Transcript
 
@@ -134,9 +170,8 @@ def verify_api(path: str, report: str) -> dict:
 def grpo_arguments(spec: spec_lang.Spec, size: int, seed: int) -> dict:
     """The keywords of one GRPOTrainer reward call: raw-text completions of the synthetic
     batch (its faults broken into the text), the dataset's columns and the trainer's objects."""
-    import orjson
 
-    pairs = list(synthetic(spec, size, seed))
+    pairs = list(transcripts(spec, size, seed))
     return {
         "prompts": [transcript["messages"][0]["content"] for transcript, _ in pairs],
         "completions": [
