@@ -430,10 +430,7 @@ def _mask(text: str) -> str:
 
 
 def _holds_any(text: str, needs: tuple[str, ...]) -> bool:
-    for needed in needs:
-        if needed in text:
-            return True
-    return False
+    return any(map(text.__contains__, needs))  # no Python frame per substring test
 
 
 _NO_DECLINES: tuple[frozenset[int], int] = (frozenset(), -1)
@@ -442,7 +439,7 @@ _NO_DECLINES: tuple[frozenset[int], int] = (frozenset(), -1)
 class _Answer:
     """One answer's masked text, with cue lookups computed on demand and cached."""
 
-    __slots__ = ("text", "tokens", "_starts", "_declines")  # tokens: the gate words it holds
+    __slots__ = ("_declines", "_starts", "text", "tokens")  # tokens: the gate words it holds
 
     def __init__(self, text: str) -> None:
         self.text = _mask(text or "")
@@ -518,7 +515,7 @@ class _Answer:
         declined, text, starts = self.declines()[0], self.text, self.starts
         aside, resource = self.pattern(_ASIDE), self.pattern(_RESOURCE)
         total = 0.0
-        for i, (start, end) in enumerate(zip(starts, [*starts[1:], len(text)])):
+        for i, (start, end) in enumerate(zip(starts, [*starts[1:], len(text)], strict=True)):
             if i in declined:
                 continue
             clause = text[start:end]
