@@ -11,8 +11,9 @@ the checker's.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from enum import StrEnum
-from typing import Annotated, Literal, NamedTuple, TypeVar
+from typing import Annotated, Any, Generic, Literal, NamedTuple, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, SkipValidation
 
@@ -89,13 +90,34 @@ class cached:
         return value
 
 
+V = TypeVar("V")
+
+
+class view(Generic[V]):
+    """A value derived from a block's statements, declared `text = view[str]()`.
+
+    The first use of any view of a block computes them all in one pass over its
+    statements (the block's `_views`) and stores them on the node, where later uses
+    find them without a call. A 10,000-rule spec has ~130,000 views: one call per
+    block instead of one per view took the rules' from 0.11 s to 0.04 s."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, instance: Any, owner: type | None = None) -> V:
+        if instance is None:
+            return self  # type: ignore[return-value]
+        instance.__dict__.update(instance._views())
+        return instance.__dict__[self.name]
+
+
 _SPANS = ("span", "id_span")
 
 
 class Node(BaseModel):
     """Base of every tree node. `span` is where it was written; it takes no part in equality."""
 
-    model_config = ConfigDict(frozen=True, ignored_types=(cached,))
+    model_config = ConfigDict(frozen=True, ignored_types=(cached, view))
 
     span: Span = Field(exclude=True, repr=False)
 
@@ -132,25 +154,18 @@ class Block(Statement):
     end_comments: tuple[str, ...] = Field((), exclude=True)
     closing_comment: str | None = Field(None, exclude=True)
 
-    @cached
-    def by_type(self) -> dict[type, tuple]:
-        """The body's statements grouped by type, each group in order. Every view of a
-        block reads this, so its statements are walked once (10,000 rules have 80,000
-        views)."""
-        groups: dict[type, list] = {}
-        for statement in self.statements:  # type: ignore[attr-defined]
-            groups.setdefault(type(statement), []).append(statement)
-        return {kind: tuple(group) for kind, group in groups.items()}
 
-    def every(self, kind: type[S]) -> tuple[S, ...]:
-        return self.by_type.get(kind, ())
-
-    def first(self, kind: type[S]) -> S | None:
-        found = self.by_type.get(kind)
-        return found[0] if found else None
+def _grouped(statements: tuple) -> defaultdict[type, list]:
+    """A body's statements by type, each group in order; an absent type gives []."""
+    groups: defaultdict[type, list] = defaultdict(list)
+    for statement in statements:
+        groups[type(statement)].append(statement)
+    return groups
 
 
-S = TypeVar("S", bound=Statement)
+def _first(statements: list, attribute: str, default: Any = None) -> Any:
+    """An attribute of the first of some statements (a block says each at most once)."""
+    return getattr(statements[0], attribute) if statements else default
 
 
 class Pattern(Node):
@@ -270,18 +285,17 @@ class Example(Block):
     block: bool
     statements: SkipValidation[tuple[Annotated[Message | Cites, Field(discriminator="kind")], ...]]
 
-    @cached
-    def messages(self) -> tuple[Message, ...]:
-        return self.every(Message)
+    messages = view[tuple[Message, ...]]()
+    cites = view[tuple[Name, ...]]()
+    text = view[str]()  # every message's content, one per line: what matchers run on
 
-    @cached
-    def cites(self) -> tuple[Name, ...]:
-        return tuple(name for s in self.every(Cites) for name in s.rules)
-
-    @cached
-    def text(self) -> str:
-        """Every message's content, one per line: what matchers run on."""
-        return "\n".join(m.content for m in self.messages)
+    def _views(self) -> dict[str, Any]:
+        messages = tuple(s for s in self.statements if type(s) is Message)
+        return {
+            "messages": messages,
+            "cites": tuple(n for s in self.statements if type(s) is Cites for n in s.rules),
+            "text": "\n".join(m.content for m in messages),
+        }
 
 
 RuleStatement = Annotated[
@@ -306,38 +320,30 @@ class Rule(Block):
     title: str
     statements: SkipValidation[tuple[RuleStatement, ...]]
 
-    @cached
-    def text(self) -> str:
-        return "\n\n".join(s.value for s in self.every(Text))
+    text = view[str]()
+    style = view[Name | None]()
+    severity = view[Name | None]()
+    overrides = view[tuple[Name, ...]]()
+    matches = view[tuple[MatchKeyword | MatchPattern, ...]]()
+    examples = view[tuple[Example, ...]]()
+    deprecated = view[str | None]()
+    renamed_from = view[tuple[Name, ...]]()
 
-    @cached
-    def style(self) -> Name | None:
-        return first.style if (first := self.first(StyleRef)) else None
+    def _views(self) -> dict[str, Any]:
+        of = _grouped(self.statements)
+        return {
+            "text": "\n\n".join(s.value for s in of[Text]),
+            "style": _first(of[StyleRef], "style"),
+            "severity": _first(of[SeverityStatement], "level"),
+            "overrides": tuple(n for s in of[Overrides] for n in s.rules),
+            "matches": tuple(s for s in self.statements if type(s) in _MATCHES),
+            "examples": tuple(of[Example]),
+            "deprecated": _first(of[Deprecated], "reason"),
+            "renamed_from": tuple(s.old_id for s in of[RenamedFrom]),
+        }
 
-    @cached
-    def severity(self) -> Name | None:
-        return first.level if (first := self.first(SeverityStatement)) else None
 
-    @cached
-    def overrides(self) -> tuple[Name, ...]:
-        return tuple(n for s in self.every(Overrides) for n in s.rules)
-
-    @cached
-    def matches(self) -> tuple[MatchKeyword | MatchPattern, ...]:
-        return tuple(s for s in self.statements if isinstance(s, (MatchKeyword, MatchPattern)))
-
-    @cached
-    def examples(self) -> tuple[Example, ...]:
-        return self.every(Example)
-
-    @cached
-    def deprecated(self) -> str | None:
-        return first.reason if (first := self.first(Deprecated)) else None
-
-    @cached
-    def renamed_from(self) -> tuple[Name, ...]:
-        return tuple(s.old_id for s in self.every(RenamedFrom))
-
+_MATCHES = (MatchKeyword, MatchPattern)
 
 CategoryStatement = Annotated[
     AuthorityStatement | Summary | Define | Rule | Deprecated, Field(discriminator="kind")
@@ -351,25 +357,21 @@ class Category(Block):
     title: str
     statements: SkipValidation[tuple[CategoryStatement, ...]]
 
-    @cached
-    def authority(self) -> Name | None:
-        return first.level if (first := self.first(AuthorityStatement)) else None
+    authority = view[Name | None]()
+    summary = view[str]()
+    definitions = view[tuple[Define, ...]]()
+    rules = view[tuple[Rule, ...]]()
+    deprecated = view[str | None]()
 
-    @cached
-    def summary(self) -> str:
-        return first.value if (first := self.first(Summary)) else ""
-
-    @cached
-    def definitions(self) -> tuple[Define, ...]:
-        return self.every(Define)
-
-    @cached
-    def rules(self) -> tuple[Rule, ...]:
-        return self.every(Rule)
-
-    @cached
-    def deprecated(self) -> str | None:
-        return first.reason if (first := self.first(Deprecated)) else None
+    def _views(self) -> dict[str, Any]:
+        of = _grouped(self.statements)
+        return {
+            "authority": _first(of[AuthorityStatement], "level"),
+            "summary": _first(of[Summary], "value", ""),
+            "definitions": tuple(of[Define]),
+            "rules": tuple(of[Rule]),
+            "deprecated": _first(of[Deprecated], "reason"),
+        }
 
 
 class MaxSentences(Statement):
@@ -404,29 +406,23 @@ class Style(Block):
     title: str
     statements: SkipValidation[tuple[StyleStatement, ...]]
 
-    @cached
-    def text(self) -> str:
-        return "\n\n".join(s.value for s in self.every(Text))
+    text = view[str]()
+    max_sentences = view[int | None]()
+    max_words = view[int | None]()
+    required = view[tuple[Pattern, ...]]()
+    forbidden = view[tuple[Pattern, ...]]()
+    deprecated = view[str | None]()
 
-    @cached
-    def max_sentences(self) -> int | None:
-        return first.value if (first := self.first(MaxSentences)) else None
-
-    @cached
-    def max_words(self) -> int | None:
-        return first.value if (first := self.first(MaxWords)) else None
-
-    @cached
-    def required(self) -> tuple[Pattern, ...]:
-        return tuple(s.pattern for s in self.every(Require))
-
-    @cached
-    def forbidden(self) -> tuple[Pattern, ...]:
-        return tuple(s.pattern for s in self.every(Forbid))
-
-    @cached
-    def deprecated(self) -> str | None:
-        return first.reason if (first := self.first(Deprecated)) else None
+    def _views(self) -> dict[str, Any]:
+        of = _grouped(self.statements)
+        return {
+            "text": "\n\n".join(s.value for s in of[Text]),
+            "max_sentences": _first(of[MaxSentences], "value"),
+            "max_words": _first(of[MaxWords], "value"),
+            "required": tuple(s.pattern for s in of[Require]),
+            "forbidden": tuple(s.pattern for s in of[Forbid]),
+            "deprecated": _first(of[Deprecated], "reason"),
+        }
 
 
 SpecStatement = Annotated[Version | Decisions | Default | Include, Field(discriminator="kind")]
@@ -439,21 +435,19 @@ class SpecHeader(Block):
     title: str
     statements: SkipValidation[tuple[SpecStatement, ...]]
 
-    @cached
-    def version(self) -> str | None:
-        return first.value if (first := self.first(Version)) else None
+    version = view[str | None]()
+    decisions = view[Decisions | None]()
+    default = view[Name | None]()
+    includes = view[tuple[Include, ...]]()
 
-    @cached
-    def decisions(self) -> Decisions | None:
-        return self.first(Decisions)
-
-    @cached
-    def default(self) -> Name | None:
-        return first.decision if (first := self.first(Default)) else None
-
-    @cached
-    def includes(self) -> tuple[Include, ...]:
-        return self.every(Include)
+    def _views(self) -> dict[str, Any]:
+        of = _grouped(self.statements)
+        return {
+            "version": _first(of[Version], "value"),
+            "decisions": of[Decisions][0] if of[Decisions] else None,
+            "default": _first(of[Default], "decision"),
+            "includes": tuple(of[Include]),
+        }
 
 
 Declaration = Annotated[SpecHeader | Category | Style, Field(discriminator="kind")]
