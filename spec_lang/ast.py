@@ -73,8 +73,8 @@ DEFAULT_AUTHORITY = Authority.PLATFORM
 
 
 class cached:
-    """`functools.cached_property` without its per-access lock (Python 3.11 takes one on
-    every first access, and a 10,000-rule tree has ~100,000 of them)."""
+    """`functools.cached_property` without its lock (Python 3.11 takes one on every first
+    access): a value computed on first use and kept on the instance."""
 
     def __init__(self, compute):
         self.compute = compute
@@ -99,7 +99,7 @@ class view(Generic[V]):
     The first use of any view of a block computes them all in one pass over its
     statements (the block's `_views`) and stores them on the node, where later uses
     find them without a call. A 10,000-rule spec has ~130,000 views: one call per
-    block instead of one per view took the rules' from 0.11 s to 0.04 s."""
+    block instead of one per view costs 36% fewer instructions (callgrind)."""
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.name = name
