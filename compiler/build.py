@@ -23,7 +23,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import cache, partial
 from pathlib import Path
 
 import orjson
@@ -32,7 +31,7 @@ import spec_lang
 from compiler import llamaguard, rubric, safeguard, scope, sft, sft_gen, tokens
 from compiler.inputs import Problem
 from compiler.render import front_matter, spec_texts
-from compiler.schema import DEFAULT_LIMITS, Limits, output_schema
+from compiler.schema import DEFAULT_LIMITS, Limits, output_schemas
 from policyspec.atomic import write_all
 from spec_lang import Diagnostic, InputError, Spec
 
@@ -117,7 +116,7 @@ def compile_spec(
         judge_reasoning=judge_reasoning,
         limits=limits,
         spec_text=spec_texts(spec, _path(templates)),
-        schema=cache(partial(output_schema, spec, limits=limits)),
+        schema=output_schemas(spec, limits),
     )
     with _existing_objects_left_out_of_collection():
         if findings is None:

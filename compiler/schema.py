@@ -28,7 +28,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache, partial
 from typing import Annotated, Any, Literal, Union, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model
@@ -137,6 +139,11 @@ def output_schema(spec: Spec, category: str | None = None, limits: Limits = DEFA
         "whitespace_pattern": WHITESPACE,
     }
     return schema
+
+
+def output_schemas(spec: Spec, limits: Limits = DEFAULT_LIMITS) -> Callable[[str | None], dict]:
+    """The output schema by category, each built once: what the targets of one compile share."""
+    return cache(partial(output_schema, spec, limits=limits))
 
 
 def token_budget(schema: dict) -> int:

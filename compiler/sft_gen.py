@@ -14,13 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from functools import cache, partial
+from functools import cache
 from pathlib import Path
 
 from compiler import inputs, scope
 from compiler.inputs import Problem
 from compiler.render import render, spec_for_category, spec_texts
-from compiler.schema import COMPLIANCE_LABELS, DEFAULT_LIMITS, Limits, output_schema
+from compiler.schema import COMPLIANCE_LABELS, DEFAULT_LIMITS, Limits, output_schemas
 from spec_lang import Matchers, Spec
 from spec_lang.diagnostics import did_you_mean
 
@@ -64,7 +64,7 @@ def requests(
     the caller shares its renderings.
     """
     spec_text = spec_texts(spec, templates) if spec_text is None else spec_text
-    schema = cache(partial(output_schema, spec, limits=limits)) if schema is None else schema
+    schema = output_schemas(spec, limits) if schema is None else schema
 
     @cache
     def system(category: str | None) -> dict[str, str]:
