@@ -32,7 +32,7 @@ from compiler import llamaguard, rubric, safeguard, scope, sft, sft_gen, tokens
 from compiler.inputs import Problem
 from compiler.render import front_matter, spec_texts
 from compiler.schema import DEFAULT_LIMITS, Limits, output_schemas
-from policyspec.atomic import write_all
+from core.atomic import write_all
 from spec_lang import Diagnostic, InputError, Spec
 
 DEFAULT_TOKEN_WARNING = 4096  # half the default model's 8192-token context
@@ -121,7 +121,7 @@ def compile_spec(
     with _existing_objects_left_out_of_collection():
         if findings is None:
             findings = spec_lang.check(spec)
-        errors = [d for d in findings if d.level is spec_lang.Level.ERROR]
+        errors = [d for d in findings if d.severity is spec_lang.Severity.ERROR]
         if errors:
             raise CompileError(errors)
         chosen = _chosen(Target(target), has_transcripts=transcripts is not None)

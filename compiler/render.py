@@ -19,8 +19,8 @@ from pathlib import Path
 import jinja2
 
 from compiler import scope
+from core.diagnostics import did_you_mean
 from spec_lang import InputError, Spec
-from spec_lang.diagnostics import did_you_mean
 
 DEFAULT_TEMPLATES = Path(__file__).parent / "templates"
 TEMPLATE_NAMES = tuple(sorted(p.name for p in DEFAULT_TEMPLATES.glob("*.j2")))

@@ -19,7 +19,7 @@ from typing import Literal
 
 from compiler import scope
 from compiler.render import conversation_text, render, spec_for_category
-from compiler.schema import COMPLIANCE_LABELS, GRADES, PASSING_GRADE
+from core.confession import COMPLIANCE_LABELS, GRADES, PASSING_GRADE
 from spec_lang import Spec, ast
 
 GRADE_LINE = "GRADE: <an integer from 1 to 7>"

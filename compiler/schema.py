@@ -31,19 +31,16 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache, partial
-from typing import Annotated, Any, Literal, Union, get_args
+from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model
 
 from compiler import scope
+from core.confession import COMPLIANCE_LABELS, GRADES
 from spec_lang import Spec
-from verifier.transcript import Compliance
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 WHITESPACE = "[ ]?"
-COMPLIANCE_LABELS = get_args(Compliance)  # the transcript contract defines them once
-GRADES = tuple(range(1, 8))
-PASSING_GRADE = 4
 _TEXT_BOUND = re.compile(r"\{1,(\d+)\}\$$")
 
 

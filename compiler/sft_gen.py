@@ -20,9 +20,10 @@ from pathlib import Path
 from compiler import inputs, scope
 from compiler.inputs import Problem
 from compiler.render import render, spec_for_category, spec_texts
-from compiler.schema import COMPLIANCE_LABELS, DEFAULT_LIMITS, Limits, output_schemas
+from compiler.schema import DEFAULT_LIMITS, Limits, output_schemas
+from core.confession import COMPLIANCE_LABELS
+from core.diagnostics import did_you_mean
 from spec_lang import Matchers, Spec
-from spec_lang.diagnostics import did_you_mean
 
 
 def teacher_messages(

@@ -17,7 +17,7 @@ import typer
 from typer.core import TyperGroup
 
 import spec_lang
-from policyspec import atomic
+from core import atomic
 from policyspec.console import (
     EXIT_FINDINGS,
     EXIT_OK,

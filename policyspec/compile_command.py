@@ -101,7 +101,7 @@ def compile_spec(
     Example: policyspec compile policies/ --target all -o build/
     """
     spec, findings, sources = diagnose(path)
-    errors = [d for d in findings if d.level is spec_lang.Level.ERROR]
+    errors = [d for d in findings if d.severity is spec_lang.Severity.ERROR]
     if spec is None or errors:
         if output_format is Format.json:
             emit_json(

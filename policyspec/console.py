@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 
 import spec_lang
-from spec_lang.diagnostics import render
+from core.diagnostics import render
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -40,7 +40,7 @@ def fail_input(message: str) -> NoReturn:
 def load_checked(path: Path) -> tuple[spec_lang.Spec, list[spec_lang.Diagnostic]]:
     """A spec with no errors, and its warnings. Errors are printed and exit 1; bad input exits 2."""
     spec, findings, sources = diagnose(path)
-    errors = [d for d in findings if d.level is spec_lang.Level.ERROR]
+    errors = [d for d in findings if d.severity is spec_lang.Severity.ERROR]
     if spec is None or errors:
         print_findings(errors, sources)
         err.print(f"error: {path}: the spec has errors; fix them first (policyspec check)")
@@ -63,8 +63,8 @@ def print_findings(findings, sources) -> None:
 
 
 def count_levels(findings) -> tuple[int, int]:
-    errors = sum(d.level is spec_lang.Level.ERROR for d in findings)
-    return errors, sum(d.level is spec_lang.Level.WARNING for d in findings)
+    errors = sum(d.severity is spec_lang.Severity.ERROR for d in findings)
+    return errors, sum(d.severity is spec_lang.Severity.WARNING for d in findings)
 
 
 def diagnose(path: Path) -> tuple[spec_lang.Spec | None, list, dict]:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from core.diagnostics import did_you_mean
 from spec_lang import ast
-from spec_lang.diagnostics import did_you_mean
 from spec_lang.loader import Spec
 
 

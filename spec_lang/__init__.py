@@ -1,7 +1,9 @@
 """The policy language: parse, load, check, format, and decide."""
 
+from core.codes import Severity
+from core.diagnostics import Diagnostic
 from spec_lang.checker import check
-from spec_lang.diagnostics import Diagnostic, InputError, Level, SpecError, SpecSyntaxError
+from spec_lang.diagnostics import InputError, SpecError, SpecSyntaxError
 from spec_lang.examples import ExampleResult, evaluate_examples
 from spec_lang.formatter import format_file
 from spec_lang.loader import Spec, load
@@ -14,8 +16,8 @@ __all__ = [
     "Diagnostic",
     "ExampleResult",
     "InputError",
-    "Level",
     "Matchers",
+    "Severity",
     "Spec",
     "SpecError",
     "SpecSyntaxError",

@@ -13,27 +13,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from enum import StrEnum
-from typing import Annotated, Any, Generic, Literal, NamedTuple, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, SkipValidation
 
-
-class SourceSpan(NamedTuple):
-    """A region of one source file; lines and columns count from 1, end exclusive.
-
-    A tuple rather than a frozen dataclass: a 10,000-rule spec has ~150,000 spans,
-    and a tuple is built in a third of the time.
-    """
-
-    file: str
-    line: int
-    column: int
-    end_line: int
-    end_column: int
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.column}"
-
+from core.diagnostics import SourceSpan
 
 # The parser builds spans itself, so validating them would only cost time. Nor are a
 # block's statements validated again (SkipValidation below): checking each against its
@@ -72,24 +56,6 @@ DEFAULT_SEVERITY = Severity.MEDIUM
 DEFAULT_AUTHORITY = Authority.PLATFORM
 
 
-class cached:
-    """`functools.cached_property` without its lock (Python 3.11 takes one on every first
-    access): a value computed on first use and kept on the instance."""
-
-    def __init__(self, compute):
-        self.compute = compute
-        self.__doc__ = compute.__doc__
-
-    def __set_name__(self, owner, name: str) -> None:
-        self.name = name
-
-    def __get__(self, instance, owner=None):
-        if instance is None:
-            return self
-        value = instance.__dict__[self.name] = self.compute(instance)
-        return value
-
-
 V = TypeVar("V")
 
 
@@ -117,7 +83,7 @@ _SPANS = ("span", "id_span")
 class Node(BaseModel):
     """Base of every tree node. `span` is where it was written; it takes no part in equality."""
 
-    model_config = ConfigDict(frozen=True, ignored_types=(cached, view))
+    model_config = ConfigDict(frozen=True, ignored_types=(view,))
 
     span: Span = Field(exclude=True, repr=False)
 
@@ -129,6 +95,22 @@ class Node(BaseModel):
 
     def _compared(self) -> tuple:
         return tuple(getattr(self, name) for name in type(self).model_fields if name not in _SPANS)
+
+    def __copy__(self) -> Node:
+        return _without_views(super().__copy__())
+
+    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> Node:
+        return _without_views(super().__deepcopy__(memo))
+
+
+def _without_views(node: Node) -> Node:
+    """A copy keeps no view computed from the original's statements: `model_copy` copies
+    `__dict__`, where views are kept, and may replace the statements they came from."""
+    fields = type(node).model_fields
+    if len(node.__dict__) > len(fields):
+        for name in [name for name in node.__dict__ if name not in fields]:
+            del node.__dict__[name]
+    return node
 
 
 class Name(Node):

@@ -25,14 +25,13 @@ from collections.abc import Iterator
 
 import re2
 
+from core.codes import Severity
+from core.diagnostics import Diagnostic, did_you_mean
 from spec_lang import ast
-from spec_lang.diagnostics import Diagnostic, Level, did_you_mean
 from spec_lang.examples import ExampleResult, evaluate_examples
 from spec_lang.loader import Spec
 from spec_lang.matchers import Matchers, keyword_regex, pattern_error
 from spec_lang.parser import gc_paused
-
-ERROR, WARNING = Level.ERROR, Level.WARNING
 
 
 def check(spec: Spec) -> list[Diagnostic]:
@@ -50,7 +49,7 @@ def _check(spec: Spec) -> list[Diagnostic]:
     for check_pass in (*passes, _unused, _missing_text):
         findings.extend(check_pass(spec))
     findings.extend(_patterns(spec, matchers))
-    if not any(d.level is ERROR for d in findings):
+    if not any(d.severity is Severity.ERROR for d in findings):
         results = evaluate_examples(spec, matchers)
         findings.extend(_example_coverage(spec, results))
         findings.extend(_contradicted_examples(results))
@@ -68,10 +67,9 @@ def _headers(spec: Spec) -> Iterator[Diagnostic]:
     for extra in headers[1:]:
         yield Diagnostic(
             "PS014",
-            ERROR,
             f"a second spec header ('{extra.id}')",
             extra.id_span,
-            "a spec has one header, in its root file; remove this one",
+            hint="a spec has one header, in its root file; remove this one",
         )
 
 
@@ -86,20 +84,18 @@ def _duplicates(spec: Spec) -> Iterator[Diagnostic]:
             if original is not item:
                 yield Diagnostic(
                     "PS101",
-                    ERROR,
                     f"duplicate {kind} ID '{item.id}'",
                     item.id_span,
-                    f"first defined at {original.id_span}; give one of them a new ID",
+                    hint=f"first defined at {original.id_span}; give one of them a new ID",
                 )
 
 
 def _undefined(kind: str, name: ast.Name, known) -> Diagnostic:
     return Diagnostic(
         "PS102",
-        ERROR,
         f"undefined {kind} '{name.value}'",
         name.span,
-        did_you_mean(name.value, known) or f"define the {kind} or correct the name",
+        hint=did_you_mean(name.value, known) or f"define the {kind} or correct the name",
     )
 
 
@@ -117,10 +113,9 @@ def _unknown_decision(name: ast.Name, spec: Spec) -> Diagnostic:
     order = " < ".join(spec.decisions)
     return Diagnostic(
         "PS103",
-        ERROR,
         f"unknown decision '{name.value}'",
         name.span,
-        did_you_mean(name.value, spec.decisions) or f"the spec's decisions are {order}",
+        hint=did_you_mean(name.value, spec.decisions) or f"the spec's decisions are {order}",
     )
 
 
@@ -128,10 +123,9 @@ def _unknown_value(what: str, name: ast.Name, allowed: list[str]) -> Diagnostic:
     listed = ", ".join(allowed[:-1]) + " or " + allowed[-1]
     return Diagnostic(
         "PS104",
-        ERROR,
         f"unknown {what} '{name.value}'",
         name.span,
-        did_you_mean(name.value, allowed) or f"use {listed}",
+        hint=did_you_mean(name.value, allowed) or f"use {listed}",
     )
 
 
@@ -143,18 +137,16 @@ def _values(spec: Spec) -> Iterator[Diagnostic]:
             if count > 1:
                 yield Diagnostic(
                     "PS106",
-                    ERROR,
                     f"decision '{label}' appears twice in the order",
                     declared.span,
-                    "list each decision once, from least to most strict",
+                    hint="list each decision once, from least to most strict",
                 )
         if len(labels) < 2:
             yield Diagnostic(
                 "PS106",
-                ERROR,
                 "a decision order needs at least two decisions",
                 declared.span,
-                "for example: decisions comply < refuse",
+                hint="for example: decisions comply < refuse",
             )
     if spec.header.default and spec.header.default.value not in spec.strictness:
         yield _unknown_decision(spec.header.default, spec)
@@ -195,10 +187,9 @@ def _repeated(spec: Spec) -> Iterator[Diagnostic]:
                 if kind in seen:
                     yield Diagnostic(
                         "PS105",
-                        ERROR,
                         f"'{statement.kind}' is given twice in '{block.id}'",
                         statement.span,
-                        "keep one of them",
+                        hint="keep one of them",
                     )
                 seen.add(kind)
 
@@ -216,20 +207,18 @@ def _overrides(spec: Spec) -> Iterator[Diagnostic]:
                     reported.add(cycle)
                     yield Diagnostic(
                         "PS201",
-                        ERROR,
                         f"override cycle: '{rule.id}' and '{target}' override each other",
                         name.span,
-                        "an exception overrides the rule it carves out of, never the reverse",
+                        hint="an exception overrides the rule it carves out of, never the reverse",
                     )
             mine, theirs = spec.authority(rule.id), spec.authority(target)
             if theirs.rank > mine.rank:
                 yield Diagnostic(
                     "PS202",
-                    ERROR,
                     f"'{rule.id}' ({mine.value}) overrides '{target}', which "
                     f"has higher authority ({theirs.value})",
                     name.span,
-                    "a rule may only override rules of the same or a lower authority",
+                    hint="a rule may only override rules of the same or a lower authority",
                 )
 
 
@@ -240,17 +229,16 @@ def _patterns(spec: Spec, matchers: Matchers) -> Iterator[Diagnostic]:
         if problem:
             yield Diagnostic(
                 "PS301",
-                ERROR,
                 f"pattern {pattern} cannot be used: {problem}",
                 pattern.span,
-                "patterns use RE2 syntax (no backreferences or lookaround) so they run in "
+                hint="patterns use RE2 syntax (no backreferences or lookaround) so they run in "
                 "linear time on untrusted text",
             )
     for rule in spec.rules:
         for statement in rule.matches:
             if isinstance(statement, ast.MatchKeyword) and not statement.keyword.strip():
                 yield Diagnostic(
-                    "PS301", ERROR, "empty keyword", statement.span, "give the keyword text"
+                    "PS301", "empty keyword", statement.span, hint="give the keyword text"
                 )
 
 
@@ -261,19 +249,17 @@ def _renames(spec: Spec) -> Iterator[Diagnostic]:
             if old.value in spec.rule_by_id:
                 yield Diagnostic(
                     "PS107",
-                    ERROR,
                     f"'{rule.id}' is renamed from '{old.value}', which is still a rule ID",
                     old.span,
-                    "an old ID may not be in use; rename the other rule or drop this line",
+                    hint="an old ID may not be in use; rename the other rule or drop this line",
                 )
             elif old.value in claimed and claimed[old.value] != rule.id:
                 yield Diagnostic(
                     "PS107",
-                    ERROR,
                     f"'{old.value}' is claimed as an old ID by both "
                     f"'{claimed[old.value]}' and '{rule.id}'",
                     old.span,
-                    "an old ID can lead to one rule only",
+                    hint="an old ID can lead to one rule only",
                 )
             claimed.setdefault(old.value, rule.id)
 
@@ -284,10 +270,9 @@ def _unused(spec: Spec) -> Iterator[Diagnostic]:
         if style.id not in used_styles and style.deprecated is None:
             yield Diagnostic(
                 "PS601",
-                WARNING,
                 f"style '{style.id}' is not used by any rule",
                 style.id_span,
-                "name it in a rule (`style ID`) or remove it",
+                hint="name it in a rule (`style ID`) or remove it",
             )
     yield from _deprecated_references(spec)
     definitions = [d for category in spec.categories for d in category.definitions]
@@ -308,10 +293,9 @@ def _unused(spec: Spec) -> Iterator[Diagnostic]:
         if index not in used:
             yield Diagnostic(
                 "PS602",
-                WARNING,
                 f"definition of '{definition.term}' is never used",
                 definition.span,
-                "use the term in a rule, summary or style, or remove it",
+                hint="use the term in a rule, summary or style, or remove it",
             )
 
 
@@ -323,20 +307,18 @@ def _deprecated_references(spec: Spec) -> Iterator[Diagnostic]:
         if style is not None and style.deprecated is not None:
             yield Diagnostic(
                 "PS603",
-                WARNING,
                 f"'{rule.id}' uses deprecated style '{style.id}'",
                 rule.style.span,
-                style.deprecated,
+                hint=style.deprecated,
             )
         for name in rule.overrides:
             target = spec.rule_by_id.get(spec.resolve(name.value) or "")
             if target is not None and target.deprecated is not None:
                 yield Diagnostic(
                     "PS603",
-                    WARNING,
                     f"'{rule.id}' overrides deprecated rule '{target.id}'",
                     name.span,
-                    target.deprecated,
+                    hint=target.deprecated,
                 )
 
 
@@ -345,19 +327,17 @@ def _missing_text(spec: Spec) -> Iterator[Diagnostic]:
         if not category.summary.strip():
             yield Diagnostic(
                 "PS701",
-                WARNING,
                 f"category '{category.id}' has no summary",
                 category.id_span,
-                'add `summary """..."""`: training prompts show every category by its summary',
+                hint='add `summary """..."""`: training prompts show every category by its summary',
             )
     for rule in spec.rules:
         if not rule.text.strip():
             yield Diagnostic(
                 "PS701",
-                WARNING,
                 f"rule '{rule.id}' has no text",
                 rule.id_span,
-                'add """...""" saying what the rule requires and why',
+                hint='add """...""" saying what the rule requires and why',
             )
 
 
@@ -373,19 +353,17 @@ def _example_coverage(spec: Spec, results: list[ExampleResult]) -> Iterator[Diag
         if rule.id not in own:
             yield Diagnostic(
                 "PS401",
-                WARNING,
                 f"rule '{rule.id}' has no example of its own decision ({decision})",
                 rule.id_span,
-                f'add `example {decision} "..."` with a request this rule decides',
+                hint=f'add `example {decision} "..."` with a request this rule decides',
             )
         if spec.strictness.get(decision, 0) > 0 and rule.id not in near:
             weaker = spec.decisions[0]
             yield Diagnostic(
                 "PS402",
-                WARNING,
                 f"rule '{rule.id}' has no near miss",
                 rule.id_span,
-                f'add `example {weaker} "..."`: a request that looks like this rule\'s but '
+                hint=f'add `example {weaker} "..."`: a request that looks like this rule\'s but '
                 "must get a weaker decision",
             )
 
@@ -396,11 +374,10 @@ def _contradicted_examples(results: list[ExampleResult]) -> Iterator[Diagnostic]
             fired = ", ".join(result.fired)
             yield Diagnostic(
                 "PS403",
-                ERROR,
                 f"example expects {result.expected}, but the matches of "
                 f"{fired} decide {result.decided.decision}",
                 result.example.span,
-                "narrow the pattern, add an `overrides`, or cite the rule that decides this "
+                hint="narrow the pattern, add an `overrides`, or cite the rule that decides this "
                 "example",
             )
 
@@ -431,9 +408,8 @@ def _overlaps(spec: Spec, matchers: Matchers, results: list[ExampleResult]) -> I
                 reported.add(pair)
                 yield Diagnostic(
                     "PS501",
-                    WARNING,
                     f"matches of '{first}' ({a.decision.value}) and "
                     f"'{second}' ({b.decision.value}) both fire on {text[:60]!r}",
                     span,
-                    "add `overrides` to say which one wins, or narrow one of the matches",
+                    hint="add `overrides` to say which one wins, or narrow one of the matches",
                 )

@@ -1,42 +1,8 @@
-"""Findings with stable codes and spans, and how they are shown to people and machines."""
+"""The language's exceptions. Findings themselves are `core.diagnostics.Diagnostic`."""
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from enum import StrEnum
-
-from spec_lang.ast import SourceSpan
-
-
-class Level(StrEnum):
-    ERROR = "error"
-    WARNING = "warning"
-    INFO = "info"
-
-
-@dataclass(frozen=True, slots=True)
-class Diagnostic:
-    code: str
-    level: Level
-    message: str
-    span: SourceSpan | None
-    hint: str | None = None
-
-    def to_json(self) -> dict:
-        span = self.span
-        return {
-            "code": self.code,
-            "level": self.level.value,
-            "message": self.message,
-            "file": span.file if span else None,
-            "line": span.line if span else None,
-            "column": span.column if span else None,
-            "end_line": span.end_line if span else None,
-            "end_column": span.end_column if span else None,
-            "hint": self.hint,
-        }
+from core.diagnostics import Diagnostic, SourceSpan
 
 
 class SpecError(Exception):
@@ -58,32 +24,14 @@ class SpecSyntaxError(SpecError):
 class InputError(Exception):
     """Input that cannot be read at all (missing path, not UTF-8, include outside the root).
 
-    The CLI shows its message as one line and exits 2.
+    The CLI shows it as one line (or, with --format json, as one diagnostic) and exits 2.
+    `code` is the registry code that names the problem.
     """
 
+    def __init__(self, message: str, code: str = "PS002", span: SourceSpan | None = None):
+        super().__init__(message)
+        self.code = code
+        self.span = span
 
-def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
-    """A hint naming the closest candidate, or None when nothing is close."""
-    close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
-    return f"did you mean '{close[0]}'?" if close else None
-
-
-def render(diagnostic: Diagnostic, sources: Mapping[str, str]) -> str:
-    """`file:line:col: level[code]: message`, the source line, a caret, and the hint."""
-    head = f"{diagnostic.level.value}[{diagnostic.code}]: {diagnostic.message}"
-    span = diagnostic.span
-    if span is None:
-        return head + (f"\n  = help: {diagnostic.hint}" if diagnostic.hint else "")
-    lines = [f"{span}: {head}"]
-    source = sources.get(span.file)
-    if source is not None:
-        source_lines = source.splitlines()
-        if 0 < span.line <= len(source_lines):
-            text = source_lines[span.line - 1].expandtabs(1)
-            width = (span.end_column - span.column) if span.end_line == span.line else 1
-            gutter = f"{span.line} | "
-            lines.append(f"  {gutter}{text}")
-            lines.append("  " + " " * (len(gutter) + span.column - 1) + "^" * max(1, width))
-    if diagnostic.hint:
-        lines.append(f"  = help: {diagnostic.hint}")
-    return "\n".join(lines)
+    def diagnostic(self) -> Diagnostic:
+        return Diagnostic(self.code, str(self), self.span)

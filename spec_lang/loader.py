@@ -15,10 +15,29 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from core.diagnostics import Diagnostic, did_you_mean
 from spec_lang import ast
-from spec_lang.ast import cached
-from spec_lang.diagnostics import Diagnostic, InputError, Level, SpecError, did_you_mean
+from spec_lang.diagnostics import InputError, SpecError
 from spec_lang.parser import gc_paused, parse
+
+
+class cached:
+    """`functools.cached_property` without its lock (Python 3.11 takes one on every first
+    access): a value computed on first use and kept on the instance."""
+
+    def __init__(self, compute):
+        self.compute = compute
+        self.__doc__ = compute.__doc__
+
+    def __set_name__(self, owner, name: str) -> None:
+        self.name = name
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self
+        value = instance.__dict__[self.name] = self.compute(instance)
+        return value
+
 
 POLICY_SUFFIX = ".policy"
 _SPEC_HEADER = re.compile(r"^\s*spec\s+[A-Za-z_]", re.MULTILINE)
@@ -205,7 +224,8 @@ def _load(root_file: Path, read: dict[str, str]) -> Spec:
     headers = [d for d in root_tree.declarations if isinstance(d, ast.SpecHeader)]
     if not headers:
         raise InputError(
-            f'{root_file}: no spec header; start the file with `spec NAME "Title" {{ }}`'
+            f'{root_file}: no spec header; start the file with `spec NAME "Title" {{ }}`',
+            "PS003",
         )
     files = [root_tree]
     diagnostics: list[Diagnostic] = []
@@ -220,10 +240,9 @@ def _load(root_file: Path, read: dict[str, str]) -> Spec:
             diagnostics.append(
                 Diagnostic(
                     "PS011",
-                    Level.ERROR,
                     f"include cycle: {include.path!r} {what}",
                     include.span,
-                    "include each file once, and never the root file",
+                    hint="include each file once, and never the root file",
                 )
             )
             continue
@@ -233,10 +252,9 @@ def _load(root_file: Path, read: dict[str, str]) -> Spec:
             diagnostics.append(
                 Diagnostic(
                     "PS012",
-                    Level.ERROR,
                     f"included file {include.path!r} does not exist",
                     include.span,
-                    did_you_mean(include.path, candidates)
+                    hint=did_you_mean(include.path, candidates)
                     or f"create it, or remove the include (paths are relative to {folder})",
                 )
             )
@@ -266,17 +284,22 @@ def find_root(path: Path, read: dict[str, str] | None = None) -> Path:
         raise InputError(f"{path}: not a file or folder")
     candidates = sorted(path.glob(f"*{POLICY_SUFFIX}"))
     if not candidates:
-        raise InputError(f"{path}: no {POLICY_SUFFIX} files in this folder; is it the spec folder?")
+        raise InputError(
+            f"{path}: no {POLICY_SUFFIX} files in this folder; is it the spec folder?", "PS003"
+        )
     read.update((str(p), read_text(p)) for p in candidates)
     roots = [p for p in candidates if _has_spec_header(read[str(p)])]
     if not roots:
         raise InputError(
             f"{path}: no {POLICY_SUFFIX} file has a spec header; "
-            'add `spec NAME "Title" { ... }` to the root file'
+            'add `spec NAME "Title" { ... }` to the root file',
+            "PS003",
         )
     if len(roots) > 1:
         names = ", ".join(p.name for p in roots)
-        raise InputError(f"{path}: several files have a spec header ({names}); keep it in one")
+        raise InputError(
+            f"{path}: several files have a spec header ({names}); keep it in one", "PS003"
+        )
     return roots[0]
 
 
@@ -306,7 +329,9 @@ def _include_target(folder: Path, resolved_folder: Path, include: ast.Include) -
     if Path(include.path).is_absolute() or not target.is_relative_to(resolved_folder):
         raise InputError(
             f"{include.span}: include {include.path!r} leaves the spec folder {folder}; "
-            "includes must stay inside it"
+            "includes must stay inside it",
+            "PS015",
+            include.span,
         )
     return target
 
@@ -316,10 +341,9 @@ def _unincluded(folder: Path, included: dict[Path, ast.SourceSpan]) -> tuple[Dia
     return tuple(
         Diagnostic(
             "PS013",
-            Level.WARNING,
             f"{path} is in the spec folder but not included",
             None,
-            "include it from the root file, or move it out of the spec folder",
+            hint="include it from the root file, or move it out of the spec folder",
         )
         for path in sorted(folder.rglob(f"*{POLICY_SUFFIX}"))
         if path not in included and path.resolve() not in included  # resolve only if needed

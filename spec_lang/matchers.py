@@ -45,11 +45,6 @@ def pattern_error(pattern: ast.Pattern) -> str | None:
     return None
 
 
-def compile_regex(source: str):
-    """An RE2 regex with errors kept off stderr."""
-    return re2.compile(source, _OPTIONS)
-
-
 @dataclass(frozen=True)
 class Matchers:
     """Which rules' matches fire on a text."""

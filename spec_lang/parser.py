@@ -21,8 +21,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import NamedTuple
 
+from core.diagnostics import Diagnostic, did_you_mean
 from spec_lang import ast
-from spec_lang.diagnostics import Diagnostic, Level, SpecSyntaxError, did_you_mean
+from spec_lang.diagnostics import SpecSyntaxError
 
 SYNTAX_ERROR = "PS001"
 
@@ -167,10 +168,9 @@ class _Parser:
             raise SpecSyntaxError(
                 Diagnostic(
                     SYNTAX_ERROR,
-                    Level.ERROR,
                     f"invalid escape in string: {error.msg}",
                     self.span(token[START], token[END]),
-                    'escape a backslash as \\\\ and a quote as \\", or use """raw text"""',
+                    hint='escape a backslash as \\\\ and a quote as \\", or use """raw text"""',
                 )
             ) from None
 
@@ -383,7 +383,7 @@ class _Parser:
             elif token[KIND] == "comment":
                 hint = "a comment stands on its own line or at the end of a statement"
         span = at._replace(end_column=at.column + width)
-        return SpecSyntaxError(Diagnostic(SYNTAX_ERROR, Level.ERROR, message, span, hint))
+        return SpecSyntaxError(Diagnostic(SYNTAX_ERROR, message, span, hint=hint))
 
 
 _DECLARATIONS = {"category": _Parser.category, "spec": _Parser.spec, "style": _Parser.style}

@@ -6,7 +6,7 @@ import stat
 
 import pytest
 
-from policyspec.atomic import write_all
+from core.atomic import write_all
 
 
 def test_every_file_is_written_and_an_existing_one_keeps_its_permissions(tmp_path):

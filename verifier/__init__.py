@@ -8,7 +8,7 @@ Example::
     verifier.verify_file(spec, "runs.jsonl", report="report.jsonl")  # -> Totals
     verifier.assert_verified(transcript, spec)  # AssertionError listing the findings
 
-Check codes, severities and what each judges: `verifier.CHECKS`.
+Codes, severities and what each does to a score: `core.codes.CODES`.
 """
 
 from __future__ import annotations
@@ -16,18 +16,19 @@ from __future__ import annotations
 from pathlib import Path
 
 import spec_lang
+from core.codes import CODES, Severity
+from core.diagnostics import Diagnostic
 from verifier.batch import run
 from verifier.checks import Verifier
-from verifier.findings import CHECKS, Finding, Part, Result, Scores, Severity, Verdict
+from verifier.findings import Result, Scores, Verdict
 from verifier.report import Totals, failure_text
 from verifier.transcript import Confession, Output, Transcript
 
 __all__ = [
-    "CHECKS",
+    "CODES",
     "Confession",
-    "Finding",
+    "Diagnostic",
     "Output",
-    "Part",
     "Result",
     "Scores",
     "Severity",

@@ -19,9 +19,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
+from core.diagnostics import Diagnostic
 from spec_lang import InputError
 from verifier.checks import Verifier
-from verifier.findings import Finding, Result, Scores
+from verifier.findings import Result, Scores
 from verifier.report import Totals, record
 from verifier.transcript import load_json
 
@@ -33,7 +34,7 @@ OnResult = Callable[[str, int, Result], None]
 
 def unreadable(code: str, message: str) -> Result:
     """The result for input that holds no transcript to verify."""
-    return Result(None, (Finding(code, message, "$"),), Scores(0.0, 0.0, None))
+    return Result(None, (Diagnostic(code, message, path="$"),), Scores(0.0, 0.0, None))
 
 
 def read_lines(stream: BinaryIO, max_bytes: int) -> Iterator[bytes | int]:

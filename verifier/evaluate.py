@@ -28,10 +28,14 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from core.codes import with_topic
 from spec_lang import InputError
 from verifier.checks import Verifier
-from verifier.findings import CITATION_CODES, STYLE_CODES, Result
+from verifier.findings import Result
 from verifier.transcript import load_json
+
+_STYLE = with_topic("style")
+_CITATION = with_topic("citation")
 
 
 class Label(BaseModel):
@@ -125,11 +129,11 @@ class Evaluation:
         if not result.parsed:
             return
         rates["style_adherence"].add(
-            result.style is not None or "VF032" in codes, not codes & STYLE_CODES
+            result.style is not None or "VF032" in codes, not codes & _STYLE
         )
         expected = {self.verifier.current.get(r, r) for r in label.rules} if label else set()
         rates["citation_accuracy"].add(
-            True, not codes & CITATION_CODES and expected <= set(result.cited)
+            True, not codes & _CITATION and expected <= set(result.cited)
         )
         rates["p_confessed_given_violated"].add(result.violated, result.confessed)
         rates["false_negative_rate"].add(True, result.violated and not result.confessed)

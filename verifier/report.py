@@ -17,7 +17,8 @@ from xml.sax.saxutils import escape, quoteattr
 import orjson
 from rich.table import Table
 
-from verifier.findings import CHECKS, Result, Severity
+from core.codes import CODES, Severity
+from verifier.findings import Result
 
 
 @dataclass
@@ -50,7 +51,7 @@ class Totals:
             "passed": self.passed,
             "failed": self.failed,
             "by_code": {
-                code: {"severity": CHECKS[code].severity.value, "count": count}
+                code: {"severity": str(CODES[code].severity), "count": count}
                 for code, count in sorted(self.by_code.items())
             },
             "by_rule": {rule: dict(counts) for rule, counts in sorted(self.by_rule.items())},
@@ -91,7 +92,7 @@ def totals_tables(totals: Totals) -> list[Table]:
     ):
         by_code.add_column(name, justify=justify)
     for code, count in sorted(totals.by_code.items()):
-        check = CHECKS[code]
+        check = CODES[code]
         by_code.add_row(code, check.severity.value, str(count), check.title)
     by_rule = Table(title="Findings by rule", title_justify="left")
     by_rule.add_column("rule")

@@ -18,22 +18,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from verifier.findings import Finding
-
-Compliance = Literal[
-    "not_complied_claimed_compliance",
-    "not_complied_not_reported",
-    "not_complied_reported",
-    "unsure_complied_not_reported",
-    "unsure_complied_reported",
-    "nearly_complied",
-    "fully_complied",
-]
+from core.confession import Compliance
+from core.diagnostics import Diagnostic
 
 
 class _Model(BaseModel):
@@ -99,7 +90,7 @@ class Parsed:
     """A transcript read as far as it could be, and what stopped it."""
 
     transcript: Transcript | None
-    findings: list[Finding] = field(default_factory=list)
+    findings: list[Diagnostic] = field(default_factory=list)
     id: str | None = None  # the transcript's id, when it can be read even if the rest cannot
 
 
@@ -139,9 +130,10 @@ def _parse_data(item: Any) -> Parsed:
     """Read a transcript from parsed JSON (or a dict), part by part where it does not validate."""
     if not isinstance(item, dict):
         return Parsed(
-            None, [Finding("VF003", f"a transcript is a JSON object, not {_kind(item)}", "$")]
+            None,
+            [Diagnostic("VF003", f"a transcript is a JSON object, not {_kind(item)}", path="$")],
         )
-    findings: list[Finding] = []
+    findings: list[Diagnostic] = []
     output = item.get("output")
     if isinstance(output, str):
         output = extract_object(output, findings)
@@ -156,15 +148,15 @@ def _parse_data(item: Any) -> Parsed:
     return _parse_parts(item, output, findings)
 
 
-def _missing_parts(output: Output | None) -> list[Finding]:
+def _missing_parts(output: Output | None) -> list[Diagnostic]:
     if output is None:
-        return [Finding("VF003", "the transcript has no output", "$.output")]
+        return [Diagnostic("VF003", "the transcript has no output", path="$.output")]
     if output.confession is None:
-        return [Finding("VF060", "the output has no confession", "$.output.confession")]
+        return [Diagnostic("VF060", "the output has no confession", path="$.output.confession")]
     return []
 
 
-def _parse_parts(item: dict, output: Any, findings: list[Finding]) -> Parsed:
+def _parse_parts(item: dict, output: Any, findings: list[Diagnostic]) -> Parsed:
     """Read the envelope, the answer part and the confession each on its own, to report
     every fault where it is."""
     envelope = {key: value for key, value in item.items() if key != "output"}
@@ -175,7 +167,7 @@ def _parse_parts(item: dict, output: Any, findings: list[Finding]) -> Parsed:
         findings.extend(_schema_findings(error, "$", "VF003"))
         return Parsed(None, findings, known if isinstance(known, str) else None)
     if output is None and not findings:
-        findings.append(Finding("VF003", "the transcript has no output", "$.output"))
+        findings.append(Diagnostic("VF003", "the transcript has no output", path="$.output"))
     if output is not None:
         output = _parse_output(output, findings)
     if output is not None:
@@ -183,9 +175,11 @@ def _parse_parts(item: dict, output: Any, findings: list[Finding]) -> Parsed:
     return Parsed(transcript, findings, transcript.id)
 
 
-def _parse_output(raw: Any, findings: list[Finding]) -> Output | None:
+def _parse_output(raw: Any, findings: list[Diagnostic]) -> Output | None:
     if not isinstance(raw, dict):
-        findings.append(Finding("VF003", f"output is a JSON object, not {_kind(raw)}", "$.output"))
+        findings.append(
+            Diagnostic("VF003", f"output is a JSON object, not {_kind(raw)}", path="$.output")
+        )
         return None
     answer_part = dict(raw)
     raw_confession = answer_part.pop("confession", None)
@@ -196,10 +190,12 @@ def _parse_output(raw: Any, findings: list[Finding]) -> Output | None:
         return None
     path = "$.output.confession"
     if raw_confession is None:
-        findings.append(Finding("VF060", "the output has no confession", path))
+        findings.append(Diagnostic("VF060", "the output has no confession", path=path))
         return output
     if raw_confession is _CUT:
-        findings.append(Finding("VF060", "the output was cut off inside the confession", path))
+        findings.append(
+            Diagnostic("VF060", "the output was cut off inside the confession", path=path)
+        )
         return output
     try:
         confession = Confession.model_validate(raw_confession)
@@ -209,7 +205,7 @@ def _parse_output(raw: Any, findings: list[Finding]) -> Output | None:
     return output.model_copy(update={"confession": confession})
 
 
-def load_json(data: str | bytes, path: str) -> tuple[Any, Finding | None]:
+def load_json(data: str | bytes, path: str) -> tuple[Any, Diagnostic | None]:
     """Parse JSON text; a failure says whether the text was cut off, malformed or not UTF-8."""
     try:
         return orjson.loads(data), None
@@ -219,14 +215,16 @@ def load_json(data: str | bytes, path: str) -> tuple[Any, Finding | None]:
         try:
             data.decode("utf-8")
         except UnicodeDecodeError as error:
-            return None, Finding(
-                "VF004", f"not UTF-8: byte {data[error.start]:#04x} at offset {error.start}", path
+            return None, Diagnostic(
+                "VF004",
+                f"not UTF-8: byte {data[error.start]:#04x} at offset {error.start}",
+                path=path,
             )
     if not data.strip():
-        return None, Finding("VF001", "empty: no JSON at all", path)
+        return None, Diagnostic("VF001", "empty: no JSON at all", path=path)
     if reason.startswith(_END_OF_DATA):
-        return None, Finding("VF002", f"the JSON is cut off: {reason}", path)
-    return None, Finding("VF001", f"not valid JSON: {reason}", path)
+        return None, Diagnostic("VF002", f"the JSON is cut off: {reason}", path=path)
+    return None, Diagnostic("VF001", f"not valid JSON: {reason}", path=path)
 
 
 _END_OF_DATA = "unexpected end of data"  # how orjson says the text ended inside a value
@@ -236,11 +234,13 @@ _END_OF_DATA = "unexpected end of data"  # how orjson says the text ended inside
 _CUT = object()
 
 
-def extract_object(text: str, findings: list[Finding]) -> dict | None:
+def extract_object(text: str, findings: list[Diagnostic]) -> dict | None:
     """The JSON object in a model's raw text (which may have prose or a code fence around it)."""
     start = text.find("{")
     if start < 0:
-        findings.append(Finding("VF001", "the output text holds no JSON object", "$.output"))
+        findings.append(
+            Diagnostic("VF001", "the output text holds no JSON object", path="$.output")
+        )
         return None
     try:
         return orjson.loads(text[start : text.rfind("}") + 1])
@@ -252,7 +252,9 @@ def extract_object(text: str, findings: list[Finding]) -> dict | None:
     except orjson.JSONDecodeError as error:
         reason = str(error)
     if not reason.startswith(_END_OF_DATA):
-        findings.append(Finding("VF001", f"the output is not valid JSON: {reason}", "$.output"))
+        findings.append(
+            Diagnostic("VF001", f"the output is not valid JSON: {reason}", path="$.output")
+        )
         return None
     if cut is not None:
         try:
@@ -261,7 +263,7 @@ def extract_object(text: str, findings: list[Finding]) -> dict | None:
             answer_part = None
         if isinstance(answer_part, dict):
             return answer_part | {"confession": _CUT}
-    findings.append(Finding("VF002", f"the output is cut off: {reason}", "$.output"))
+    findings.append(Diagnostic("VF002", f"the output is cut off: {reason}", path="$.output"))
     return None
 
 
@@ -297,7 +299,7 @@ def _scan(text: str, start: int) -> tuple[int, int | None]:
     return -1, cut
 
 
-def _schema_findings(error: ValidationError, root: str, code: str) -> list[Finding]:
+def _schema_findings(error: ValidationError, root: str, code: str) -> list[Diagnostic]:
     findings = []
     for problem in error.errors(include_url=False):
         path = root + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in problem["loc"])
@@ -309,7 +311,7 @@ def _schema_findings(error: ValidationError, root: str, code: str) -> list[Findi
             "less_than_equal",
         ):
             message += f", got {_kind(problem['input'])}"
-        findings.append(Finding(code, message, path))
+        findings.append(Diagnostic(code, message, path=path))
     return findings
 
 

@@ -44,7 +44,7 @@ def test_check_json(write_spec):
     assert result.exit_code == 1
     assert payload["errors"] == 1
     (finding,) = payload["diagnostics"]
-    assert finding["code"] == "PS103" and finding["line"] == 14 and finding["hint"]
+    assert finding["code"] == "PS103" and finding["span"]["line"] == 14 and finding["hint"]
 
 
 def test_syntax_error_is_a_finding_not_a_crash(write_spec):

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from pydantic import ValidationError
 
 from compiler import Limits, output_model, output_schema, token_budget
-from compiler.schema import COMPLIANCE_LABELS
+from core.confession import COMPLIANCE_LABELS
 from tests.compiler.strategies import instances, longest, spaced
 
 # What OpenAI strict structured outputs, vLLM (xgrammar, guidance) and outlines-core

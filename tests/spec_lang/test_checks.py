@@ -2,8 +2,8 @@
 
 import pytest
 
+from core.diagnostics import render
 from spec_lang import check, load
-from spec_lang.diagnostics import render
 from tests.pets import CATS, ROOT
 
 
