@@ -6,7 +6,6 @@ functions are what pipelines call at run time.
 """
 
 from compiler.build import CompileError, CompileResult, Target, compile_spec
-from compiler.inputs import Problem
 from compiler.render import spec_for_category
 from compiler.rubric import Grade, confession_judge_prompt, judge_prompt, parse_grade
 from compiler.schema import Limits, output_model, output_schema, token_budget
@@ -18,7 +17,6 @@ __all__ = [
     "CompileResult",
     "Grade",
     "Limits",
-    "Problem",
     "Target",
     "compile_spec",
     "confession_judge_prompt",

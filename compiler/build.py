@@ -29,11 +29,11 @@ import orjson
 
 import spec_lang
 from compiler import llamaguard, rubric, safeguard, scope, sft, sft_gen, tokens
-from compiler.inputs import Problem
 from compiler.render import front_matter, spec_texts
 from compiler.schema import DEFAULT_LIMITS, Limits, output_schemas
 from core.atomic import write_all
-from spec_lang import Diagnostic, InputError, Spec
+from core.diagnostics import Diagnostic
+from spec_lang import InputError, Spec
 
 DEFAULT_TOKEN_WARNING = 4096  # half the default model's 8192-token context
 PROMPT_TARGETS = ("sft-gen", "rubric", "safeguard")
@@ -63,20 +63,18 @@ class CompileResult:
     spec: dict[str, str]
     out_dir: Path
     files: dict[str, str] = field(default_factory=dict)
-    problems: list[Problem] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)  # rows skipped, token budgets
     skipped: dict[str, int] = field(default_factory=dict)
     spec_tokens: dict[str, int] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict:
         return {
             "spec": self.spec,
             "out_dir": str(self.out_dir),
             "files": self.files,
-            "problems": [p.to_json() for p in self.problems],
+            "diagnostics": [d.to_json() for d in self.diagnostics],
             "skipped": self.skipped,
             "spec_tokens": self.spec_tokens,
-            "warnings": self.warnings,
         }
 
 
@@ -128,7 +126,7 @@ def compile_spec(
         result = CompileResult(scope.spec_meta(spec), Path(out_dir))
         made = {each: GENERATORS[each](spec, options) for each in chosen}
         for each in made.values():
-            result.problems += each.problems
+            result.diagnostics += each.problems
             result.skipped.update(each.skipped)
         if any(t.value in PROMPT_TARGETS for t in chosen):
             _count_tokens(spec, options.spec_text, tokenizer, token_warning, result)
@@ -185,7 +183,7 @@ class Made:
     """One target's files (relative path -> bytes), and the input rows it skipped."""
 
     files: dict[str, bytes | bytearray]
-    problems: list[Problem] = field(default_factory=list)
+    problems: list[Diagnostic] = field(default_factory=list)
     skipped: dict[str, int] = field(default_factory=dict)
 
     def entry(self, digests: dict[str, str]) -> dict:
@@ -332,15 +330,14 @@ def _count_tokens(
     except InputError as error:
         if tokenizer is not None:
             raise
-        result.warnings.append(f"spec(category) sizes not counted: {error}")
+        result.diagnostics.append(Diagnostic("CP011", f"spec(category) sizes not counted: {error}"))
         return
     for category, size in zip(categories, sizes, strict=True):
         result.spec_tokens[category] = size
         if size > limit:
-            result.warnings.append(
-                f"spec({category}) is {size} tokens, past the budget of {limit}: "
-                "shorten the category's rules or examples, or split the category"
-            )
+            message = f"spec({category}) is {size} tokens, past the budget of {limit}"
+            hint = "shorten the category's rules or examples, or split the category"
+            result.diagnostics.append(Diagnostic("CP010", message, hint=hint))
 
 
 def _write(result: CompileResult, made: dict[Target, Made]) -> None:

@@ -1,7 +1,8 @@
 """Reading JSONL and CSV input files row by row, keeping each row's line number.
 
-A row that cannot be used becomes a Problem that names its file and line; the
-caller reports it and goes on, so no row is ever dropped silently. A file that
+A row that cannot be used becomes a diagnostic (CP001 unreadable, CP002 unusable) that
+names its file and line; the caller reports it and goes on, so no row is ever dropped
+silently. A file that
 cannot be read at all raises InputError.
 """
 
@@ -11,32 +12,22 @@ import csv
 import io
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
+from core.diagnostics import Diagnostic, SourceSpan
 from spec_lang import InputError
 from spec_lang.loader import read_text
 
 JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json")
 
 
-@dataclass(frozen=True)
-class Problem:
+def skipped_row(path: Path | str, line: int, message: str, code: str = "CP002") -> Diagnostic:
     """A row that was skipped, and why."""
-
-    file: str
-    line: int
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.message}"
-
-    def to_json(self) -> dict:
-        return {"file": self.file, "line": self.line, "message": self.message}
+    return Diagnostic(code, message, SourceSpan(str(path), line, 1, line, 1))
 
 
-def rows(path: Path, required: str | None = None) -> Iterator[tuple[int, dict | Problem]]:
-    """(line, row) per row of a .jsonl or .csv file; a row that cannot be read is a Problem.
+def rows(path: Path, required: str | None = None) -> Iterator[tuple[int, dict | Diagnostic]]:
+    """(line, row) per row of a .jsonl or .csv file; a row that cannot be read is a diagnostic.
 
     `required` names a CSV column without which the file is unusable.
     """
@@ -49,22 +40,24 @@ def rows(path: Path, required: str | None = None) -> Iterator[tuple[int, dict | 
         raise InputError(f"{path}: give a .jsonl or .csv file")
 
 
-def _jsonl_rows(path: Path, text: str) -> Iterator[tuple[int, dict | Problem]]:
+def _jsonl_rows(path: Path, text: str) -> Iterator[tuple[int, dict | Diagnostic]]:
     for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         try:
             row = json.loads(line)
         except json.JSONDecodeError as error:
-            yield number, Problem(str(path), number, f"not valid JSON ({error.msg})")
+            yield number, skipped_row(path, number, f"not valid JSON ({error.msg})", "CP001")
             continue
         if not isinstance(row, dict):
-            yield number, Problem(str(path), number, "not a JSON object")
+            yield number, skipped_row(path, number, "not a JSON object", "CP001")
             continue
         yield number, row
 
 
-def _csv_rows(path: Path, text: str, required: str | None) -> Iterator[tuple[int, dict | Problem]]:
+def _csv_rows(
+    path: Path, text: str, required: str | None
+) -> Iterator[tuple[int, dict | Diagnostic]]:
     reader = csv.reader(io.StringIO(text), strict=True)
     try:
         header = next(reader)
@@ -82,12 +75,15 @@ def _csv_rows(path: Path, text: str, required: str | None) -> Iterator[tuple[int
         except StopIteration:
             return
         except csv.Error as error:
-            yield start, Problem(str(path), start, f"not valid CSV ({error}); the rest is unread")
+            yield (
+                start,
+                skipped_row(path, start, f"not valid CSV ({error}); the rest is unread", "CP001"),
+            )
             return
         if not fields:
             continue
         if len(fields) != len(header):
             message = f"{len(fields)} fields where the header has {len(header)}"
-            yield start, Problem(str(path), start, message)
+            yield start, skipped_row(path, start, message, "CP001")
             continue
         yield start, dict(zip(header, fields, strict=True))

@@ -28,9 +28,10 @@ from typing import Literal
 from pydantic import BaseModel, ValidationError
 
 from compiler import inputs, scope
-from compiler.inputs import Problem
+from compiler.inputs import skipped_row
 from compiler.render import spec_texts
 from compiler.schema import output_model
+from core.diagnostics import Diagnostic
 from spec_lang import Spec
 
 Reasoning = Literal["inline", "field"]
@@ -41,7 +42,7 @@ ROLES = ("system", "user", "assistant")
 class Records:
     messages: list[dict] = field(default_factory=list)
     prompt_completion: list[dict] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
+    problems: list[Diagnostic] = field(default_factory=list)
     skipped: Counter = field(default_factory=Counter)
 
 
@@ -62,7 +63,7 @@ def records(
     model = cache(partial(output_model, spec))
     spec_text = spec_texts(spec) if spec_text is None else spec_text
     for line, row in inputs.rows(transcripts):
-        if not isinstance(row, Problem):
+        if not isinstance(row, Diagnostic):
             id_ = row.get("id")
             verdict = verdict_of.get(id_) if verdict_of is not None else row.get("verdict")
             if isinstance(id_, str) and id_ and verdict != "pass" and not include_failed:
@@ -70,8 +71,8 @@ def records(
                 continue
             row = _record(spec, row, verdict, model, spec_text, reasoning)
         if isinstance(row, str):
-            row = Problem(str(transcripts), line, row)
-        if isinstance(row, Problem):
+            row = skipped_row(transcripts, line, row)
+        if isinstance(row, Diagnostic):
             found.problems.append(row)
             continue
         common, prompt, turn = row
@@ -150,17 +151,17 @@ def _is_conversation(messages: object) -> bool:
     )
 
 
-def _verdicts(path: Path, problems: list[Problem]) -> dict[str, str]:
+def _verdicts(path: Path, problems: list[Diagnostic]) -> dict[str, str]:
     """id -> "pass" or "fail" from a verify report; an id with any failing line fails."""
     found: dict[str, str] = {}
     for line, row in inputs.rows(path):
-        if isinstance(row, Problem):
+        if isinstance(row, Diagnostic):
             problems.append(row)
             continue
         id_, verdict = row.get("id"), row.get("verdict")
         if not isinstance(id_, str) or verdict not in ("pass", "fail"):
             problems.append(
-                Problem(str(path), line, "a report line needs 'id' and a 'verdict' of pass or fail")
+                skipped_row(path, line, "a report line needs 'id' and a 'verdict' of pass or fail")
             )
             continue
         found[id_] = "fail" if found.get(id_) == "fail" else verdict

@@ -13,16 +13,15 @@ category in full) and the global schema.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from functools import cache
 from pathlib import Path
 
 from compiler import inputs, scope
-from compiler.inputs import Problem
+from compiler.inputs import skipped_row
 from compiler.render import render, spec_for_category, spec_texts
 from compiler.schema import DEFAULT_LIMITS, Limits, output_schemas
 from core.confession import COMPLIANCE_LABELS
-from core.diagnostics import did_you_mean
+from core.diagnostics import Diagnostic, did_you_mean
 from spec_lang import Matchers, Spec
 
 
@@ -58,7 +57,7 @@ def requests(
     limits: Limits = DEFAULT_LIMITS,
     spec_text: Callable[[str | None], str] | None = None,
     schema: Callable[[str | None], dict] | None = None,
-) -> tuple[list[dict], list[Problem]]:
+) -> tuple[list[dict], list[Diagnostic]]:
     """One request per spec example, then per usable row of `prompts`; the rows skipped.
 
     `spec_text` gives spec(category) and `schema` the output schema by category when
@@ -103,13 +102,13 @@ def requests(
                         rules=list(dict.fromkeys(own + [name.value for name in example.cites])),
                     )
                 )
-    problems: list[Problem] = []
+    problems: list[Diagnostic] = []
     if prompts is not None:
         matchers = Matchers.for_spec(spec)
         for line, row in inputs.rows(prompts, required="prompt"):
-            if not isinstance(row, Problem):
-                row = _prompt_row(spec, matchers, Problem(str(prompts), line, ""), row)
-            if isinstance(row, Problem):
+            if not isinstance(row, Diagnostic):
+                row = _prompt_row(spec, matchers, prompts, line, row)
+            if isinstance(row, Diagnostic):
                 problems.append(row)
                 continue
             prompt, category, label = row
@@ -123,12 +122,12 @@ def requests(
 
 
 def _prompt_row(
-    spec: Spec, matchers: Matchers, at: Problem, row: dict
-) -> tuple[str, str | None, str | None] | Problem:
-    """(prompt, category, label) from a row, or the Problem with it (`at` holds its place)."""
+    spec: Spec, matchers: Matchers, path: Path, line: int, row: dict
+) -> tuple[str, str | None, str | None] | Diagnostic:
+    """(prompt, category, label) from a row, or the diagnostic that says why it is skipped."""
 
-    def problem(message: str) -> Problem:
-        return replace(at, message=message)
+    def problem(message: str) -> Diagnostic:
+        return skipped_row(path, line, message)
 
     prompt, category, label = (row.get(key) for key in ("prompt", "category", "label"))
     if not isinstance(prompt, str) or not prompt.strip():

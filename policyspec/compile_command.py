@@ -10,7 +10,8 @@ import typer
 
 import compiler
 import spec_lang
-from compiler.build import DEFAULT_TOKEN_WARNING, Target
+from compiler.build import DEFAULT_TOKEN_WARNING, CompileResult, Target
+from core.diagnostics import render
 from policyspec.console import (
     EXIT_FINDINGS,
     Format,
@@ -136,10 +137,8 @@ def compile_spec(
     if output_format is Format.json:
         emit_json(result.to_json())
         return
-    for problem in result.problems:
-        err.print(f"skipped {problem}", markup=False)
-    for warning in result.warnings:
-        err.print(f"warning: {warning}", markup=False)
+    for diagnostic in result.diagnostics:
+        err.print(render(diagnostic), markup=False)
     for name in result.files:
         out.print(f"wrote {out_dir / name}", markup=False)
     for category, size in result.spec_tokens.items():
@@ -147,7 +146,11 @@ def compile_spec(
     skipped = ", ".join(f"{count} {why}" for why, count in result.skipped.items() if count)
     out.print(
         f"{spec.name} {spec.version} ({spec.content_hash[:19]}): {len(result.files)} files"
-        + (f", {len(result.problems)} rows skipped" if result.problems else "")
+        + (f", {rows} rows skipped" if (rows := _rows_skipped(result)) else "")
         + (f"; sft transcripts skipped: {skipped}" if skipped else ""),
         markup=False,
     )
+
+
+def _rows_skipped(result: CompileResult) -> int:
+    return sum(d.code in ("CP001", "CP002") for d in result.diagnostics)

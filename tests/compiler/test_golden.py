@@ -141,4 +141,4 @@ def test_spec_category_sizes_are_counted_with_a_warning_past_the_budget(
     result = compile_spec(mini, "safeguard", tmp_path / "out", token_warning=200)
     assert set(result.spec_tokens) == {"self_harm", "weapons"}
     over = [c for c, size in result.spec_tokens.items() if size > 200]
-    assert over and all(any(f"spec({c})" in w for w in result.warnings) for c in over)
+    assert over and all(any(f"spec({c})" in d.message for d in result.diagnostics) for c in over)

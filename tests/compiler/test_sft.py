@@ -23,7 +23,7 @@ def test_verdicts_on_the_transcripts(mini, files):
     made = records(mini, transcripts)
     assert [r["id"] for r in made.messages] == ["t-pass", "t-raw", "t-system", "t-global"]
     assert dict(made.skipped) == {"failed": 1, "unverified": 1, "malformed": 6}
-    assert [(p.line, p.message) for p in made.problems] == [
+    assert [(p.span.line, p.message) for p in made.problems] == [
         (6, f"made under spec sha256:0, not {mini.content_hash}"),
         (7, "unknown category 'cooking'"),
         (8, "output does not fit the schema: reasoning.0.rule: " + SH_RULES),
@@ -39,7 +39,7 @@ def test_a_verify_report_decides_instead(mini, files):
     # t-fail passed in the report; t-raw has a failing line too, so it fails.
     assert [r["id"] for r in made.messages] == ["t-pass", "t-fail"]
     assert made.skipped["failed"] == 2 and made.skipped["unverified"] == 6
-    assert (str(report).endswith("report.jsonl"), made.problems[0].line) == (True, 6)
+    assert (str(report).endswith("report.jsonl"), made.problems[0].span.line) == (True, 6)
 
 
 def test_include_failed_keeps_every_well_formed_transcript(mini, files):

@@ -6,6 +6,7 @@ import pytest
 
 from compiler import spec_for_category, teacher_messages
 from compiler.sft_gen import requests
+from core.diagnostics import render
 from spec_lang import InputError
 from tests.compiler.conftest import DATA
 
@@ -78,14 +79,16 @@ def test_csv_rows_keep_their_line_numbers_and_bad_rows_are_reported(mini):
     assert rows["prompts.csv:10"]["category"] == "weapons"  # W-1's keyword fires
     assert rows["prompts.csv:11"]["category"] is None  # two categories fire
     assert spec_for_category(mini) in rows["prompts.csv:11"]["messages"][0]["content"]
-    messages = [(p.line, p.message) for p in problems]
+    messages = [(p.span.line, p.message) for p in problems]
     assert messages == [
         (6, "no prompt (a non-empty 'prompt' is required)"),
         (7, "unknown category 'weapon'; did you mean 'weapons'?"),
         (8, "unknown label 'maybe'; labels are decisions: comply, safe_complete, refuse"),
         (9, "2 fields where the header has 3"),
     ]
-    assert str(problems[0]).endswith("prompts.csv:6: no prompt (a non-empty 'prompt' is required)")
+    assert render(problems[0]).endswith(
+        "prompts.csv:6:1: warning[CP002]: no prompt (a non-empty 'prompt' is required)"
+    )
 
 
 def test_jsonl_rows(mini):
@@ -95,7 +98,7 @@ def test_jsonl_rows(mini):
         ("prompts.jsonl:1", None, None),
         ("prompts.jsonl:7", "self_harm", "comply"),
     ]
-    assert [(p.line, p.message.split(" (")[0]) for p in problems] == [
+    assert [(p.span.line, p.message.split(" (")[0]) for p in problems] == [
         (2, "not valid JSON"),
         (3, "not a JSON object"),
         (4, "no prompt"),

@@ -36,7 +36,9 @@ def test_the_default_tokenizer_counts_spec_category(mini, gguf, tmp_path):
     assert count_tokens(text, str(gguf)) == size  # the same file, named
     result = compile_spec(mini, "safeguard", tmp_path, token_warning=size - 1)
     assert result.spec_tokens["self_harm"] == size
-    assert any(w.startswith(f"spec(self_harm) is {size} tokens") for w in result.warnings)
+    assert any(
+        d.message.startswith(f"spec(self_harm) is {size} tokens") for d in result.diagnostics
+    )
 
 
 def test_spec_none_of_the_default_spec_fits_the_default_models_context():
