@@ -67,6 +67,23 @@ class Diagnostic:
         }
 
 
+class InputError(Exception):
+    """Input that cannot be used at all: a missing path, a file that is not UTF-8, an include
+    outside the spec folder, an output that would overwrite an input.
+
+    The CLI shows it as one line (with --format json, as one diagnostic) and exits 2.
+    `code` is the registry code that names the problem.
+    """
+
+    def __init__(self, message: str, code: str = "US002", span: SourceSpan | None = None):
+        super().__init__(message)
+        self.code = code
+        self.span = span
+
+    def diagnostic(self) -> Diagnostic:
+        return Diagnostic(self.code, str(self), self.span)
+
+
 def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
     """A hint naming the closest candidate, or None when nothing is close."""
     close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 import importlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated
 
@@ -33,6 +33,7 @@ from policyspec.console import (
     load_spec,
     out,
     print_findings,
+    report_as,
 )
 from policyspec.explain import explain_json, explain_text
 from spec_lang.examples import flagged_too_strictly
@@ -97,6 +98,10 @@ class LazyGroup(TyperGroup):
             command = LAZY_COMMANDS[name].load(name)
         return name, command, rest
 
+    def invoke(self, ctx: click.Context) -> object:
+        report_as(Format.text)  # until a command with --format json says otherwise
+        return super().invoke(ctx)
+
 
 app = typer.Typer(
     cls=LazyGroup,
@@ -108,30 +113,34 @@ app = typer.Typer(
 )
 
 
+StrictOption = Annotated[bool, typer.Option("--strict", help="Warnings fail too (exit 1).")]
+
+
 @app.command()
-def check(path: SpecPath, output_format: FormatOption = Format.text) -> None:
+def check(
+    path: SpecPath, output_format: FormatOption = Format.text, strict: StrictOption = False
+) -> None:
     """Check a spec: syntax, references, overrides, patterns, examples, overlaps.
 
-    Example: policyspec check policies/
+    Lint settings (select, ignore, severities, per-file ignores) come from policyspec.toml
+    or pyproject.toml's [tool.policyspec], the nearest at or above the spec folder.
+    Example: policyspec check policies/ --strict
     """
-    spec, findings, sources = diagnose(path)
-    errors, warnings = count_levels(findings)
+    report_as(output_format)
+    checked = diagnose(path)
+    if strict:
+        checked.settings = replace(checked.settings, strict=True)
+    spec, findings = checked.spec, checked.findings
     if output_format is Format.json:
-        emit_json(
-            {
-                "spec": spec.name if spec else None,
-                "diagnostics": [d.to_json() for d in findings],
-                "errors": errors,
-                "warnings": warnings,
-            }
-        )
+        emit_json(checked.to_json())
     else:
-        print_findings(findings, sources)
+        print_findings(findings, checked.sources)
         if spec is not None:
-            scope = f"{len(spec.rules)} rules in {len(spec.files)} files"
+            errors, warnings = count_levels(findings)
+            scope = f"{_plural(len(spec.rules), 'rule')} in {_plural(len(spec.files), 'file')}"
             counts = f"{_plural(errors, 'error')}, {_plural(warnings, 'warning')}"
             out.print(f"{spec.name}: {counts} ({scope})")
-    raise typer.Exit(EXIT_FINDINGS if errors else EXIT_OK)
+    raise typer.Exit(EXIT_FINDINGS if checked.failed else EXIT_OK)
 
 
 def _plural(count: int, noun: str) -> str:
@@ -169,7 +178,7 @@ def fmt(
         try:
             source = spec_lang.loader.read_text(file)
         except spec_lang.InputError as error:
-            fail_input(str(error))
+            fail_input(error)
         try:
             formatted = spec_lang.formatter.format_source(source, str(file))
         except spec_lang.SpecError as error:
@@ -210,6 +219,7 @@ def explain(
     """
     from policies import DEFAULT_SPEC
 
+    report_as(output_format)
     spec = load_spec(spec_path or DEFAULT_SPEC)
     try:
         if output_format is Format.json:
@@ -228,6 +238,7 @@ def test(path: SpecPath, output_format: FormatOption = Format.text) -> None:
     they decide, then per-rule coverage. Exit 1 on any mismatch.
     Example: policyspec test policies/
     """
+    report_as(output_format)
     spec, findings = load_checked(path)
     results = spec_lang.evaluate_examples(spec, spec_lang.Matchers.for_spec(spec))
     coverage = [d for d in findings if d.code in ("PS401", "PS402")]

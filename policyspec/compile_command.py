@@ -11,6 +11,7 @@ import typer
 import compiler
 import spec_lang
 from compiler.build import DEFAULT_TOKEN_WARNING, CompileResult, Target
+from core.codes import Severity
 from core.diagnostics import render
 from policyspec.console import (
     EXIT_FINDINGS,
@@ -23,6 +24,7 @@ from policyspec.console import (
     fail_input,
     out,
     print_findings,
+    report_as,
 )
 
 
@@ -101,19 +103,15 @@ def compile_spec(
     reported with their line and skipped.
     Example: policyspec compile policies/ --target all -o build/
     """
-    spec, findings, sources = diagnose(path)
-    errors = [d for d in findings if d.severity is spec_lang.Severity.ERROR]
+    report_as(output_format)
+    checked = diagnose(path)
+    spec, findings = checked.spec, checked.findings
+    errors = [d for d in findings if d.severity is Severity.ERROR]
     if spec is None or errors:
         if output_format is Format.json:
-            emit_json(
-                {
-                    "spec": spec.name if spec else None,
-                    "diagnostics": [d.to_json() for d in errors],
-                    "errors": len(errors),
-                }
-            )
+            emit_json(checked.to_json(errors))
         else:
-            print_findings(errors, sources)
+            print_findings(errors, checked.sources)
             err.print("the spec has errors; it was not compiled (see policyspec check)")
         raise typer.Exit(EXIT_FINDINGS)
     try:
@@ -133,7 +131,7 @@ def compile_spec(
             findings=findings,
         )
     except spec_lang.InputError as error:
-        fail_input(str(error))
+        fail_input(error)
     if output_format is Format.json:
         emit_json(result.to_json())
         return

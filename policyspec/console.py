@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -12,7 +13,10 @@ import typer
 from rich.console import Console
 
 import spec_lang
-from core.diagnostics import render
+from core import settings as core_settings
+from core.codes import Severity
+from core.diagnostics import Diagnostic, InputError, render
+from core.settings import Settings
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -31,21 +35,45 @@ FormatOption = Annotated[
 ]
 
 
-def fail_input(message: str) -> NoReturn:
-    """One clear line on stderr and exit 2: the input could not be used at all."""
-    err.print(f"error: {message}", markup=False)
+def fail_input(error: str | InputError) -> NoReturn:
+    """One clear line on stderr (with --format json, one diagnostic on stdout) and exit 2:
+    the input could not be used at all. A plain message is a usage error (US001)."""
+    diagnostic = error.diagnostic() if isinstance(error, InputError) else Diagnostic("US001", error)
+    if _run.json:
+        emit_json({"diagnostics": [diagnostic.to_json()], "errors": 1, "warnings": 0})
+    else:
+        err.print(f"error: {diagnostic.message}", markup=False)
     raise typer.Exit(EXIT_USAGE)
 
 
-def load_checked(path: Path) -> tuple[spec_lang.Spec, list[spec_lang.Diagnostic]]:
-    """A spec with no errors, and its warnings. Errors are printed and exit 1; bad input exits 2."""
-    spec, findings, sources = diagnose(path)
-    errors = [d for d in findings if d.severity is spec_lang.Severity.ERROR]
-    if spec is None or errors:
-        print_findings(errors, sources)
-        err.print(f"error: {path}: the spec has errors; fix them first (policyspec check)")
+@dataclass
+class _Run:
+    """What one command run reports errors as: set by `report_as` when a command starts."""
+
+    json: bool = False
+
+
+_run = _Run()
+
+
+def report_as(output_format: str) -> None:
+    """Report this run's input errors as JSON when the command's output is JSON."""
+    _run.json = output_format == "json"
+
+
+def load_checked(path: Path) -> tuple[spec_lang.Spec, list[Diagnostic]]:
+    """A spec with no errors, and its other findings. Errors are printed (as JSON when the
+    command writes JSON) and exit 1; bad input exits 2."""
+    checked = diagnose(path)
+    errors = [d for d in checked.findings if d.severity is Severity.ERROR]
+    if checked.spec is None or errors:
+        if _run.json:
+            emit_json(checked.to_json(errors))
+        else:
+            print_findings(errors, checked.sources)
+            err.print(f"error: {path}: the spec has errors; fix them first (policyspec check)")
         raise typer.Exit(EXIT_FINDINGS)
-    return spec, findings
+    return checked.spec, checked.findings
 
 
 def load_spec(path: Path) -> spec_lang.Spec:
@@ -56,24 +84,52 @@ def emit_json(payload: dict) -> None:
     sys.stdout.write(orjson.dumps(payload, option=orjson.OPT_INDENT_2).decode() + "\n")
 
 
-def print_findings(findings, sources) -> None:
+def print_findings(findings: list[Diagnostic], sources: dict[str, str]) -> None:
     for finding in findings:
         out.print(render(finding, sources), markup=False)
         out.print()
 
 
-def count_levels(findings) -> tuple[int, int]:
-    errors = sum(d.severity is spec_lang.Severity.ERROR for d in findings)
-    return errors, sum(d.severity is spec_lang.Severity.WARNING for d in findings)
+def count_levels(findings: list[Diagnostic]) -> tuple[int, int]:
+    errors = sum(d.severity is Severity.ERROR for d in findings)
+    return errors, sum(d.severity is Severity.WARNING for d in findings)
 
 
-def diagnose(path: Path) -> tuple[spec_lang.Spec | None, list, dict]:
-    """Load and check; a root file that does not parse gives its syntax error as the finding."""
+@dataclass
+class Checked:
+    """A spec as `check` sees it: the spec (None when its root does not parse), its findings
+    after the lint settings, the settings, and the sources the findings point into."""
+
+    spec: spec_lang.Spec | None
+    findings: list[Diagnostic]
+    settings: Settings
+    sources: dict[str, str]
+
+    @property
+    def failed(self) -> bool:
+        return self.spec is None or any(self.settings.fails(d) for d in self.findings)
+
+    def to_json(self, findings: list[Diagnostic] | None = None) -> dict:
+        shown = self.findings if findings is None else findings
+        errors, warnings = count_levels(shown)
+        return {
+            "spec": self.spec.name if self.spec else None,
+            "diagnostics": [d.to_json() for d in shown],
+            "errors": errors,
+            "warnings": warnings,
+        }
+
+
+def diagnose(path: Path) -> Checked:
+    """Load and check under the lint settings found beside the spec; a root file that does
+    not parse gives its syntax error as the finding."""
     try:
+        settings = core_settings.discover(path)
         spec = spec_lang.load(path, freeze=True)  # it lives until the command exits
-    except spec_lang.InputError as error:
-        fail_input(str(error))
+    except InputError as error:
+        fail_input(error)
     except spec_lang.SpecError as error:
         root = spec_lang.loader.find_root(path)
-        return None, error.diagnostics, {str(root): spec_lang.loader.read_text(root)}
-    return spec, spec_lang.check(spec), spec.sources
+        sources = {str(root): spec_lang.loader.read_text(root)}
+        return Checked(None, settings.apply(error.diagnostics), settings, sources)
+    return Checked(spec, settings.apply(spec_lang.check(spec)), settings, spec.sources)

@@ -10,6 +10,7 @@ the file are skipped).
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -18,6 +19,8 @@ import typer
 from rich.progress import Progress
 
 from compiler.sft_gen import requests
+from core.codes import Severity
+from core.diagnostics import InputError, render
 from policyspec.console import SpecPath, err, fail_input, load_spec, out
 from runtime.generation import BACKENDS, DEFAULT_BACKEND
 from runtime.models import EMBEDDED_MODEL, ModelLoadError, load_model
@@ -70,7 +73,7 @@ def generate(
     try:
         loaded = load_model(model, device)
     except ModelLoadError as error:
-        fail_input(str(error))
+        fail_input(InputError(str(error)))
     settings = Settings(with_spec, confession_turn, batch_size, seed, backend)
     _refuse_too_long(loaded, todo, settings)
     written = 0
@@ -103,8 +106,8 @@ def _requests(spec, prompts: Path | None, output: Path) -> list[dict]:
     """The requests still to generate: every bad prompt row is reported and stops the run."""
     found, problems = requests(spec, prompts)
     if problems:
-        for problem in problems:
-            err.print(f"error: {problem}", markup=False)
+        for problem in problems:  # a skipped row is a warning in compile; here it stops the run
+            err.print(render(replace(problem, severity=Severity.ERROR)), markup=False)
         fail_input(f"{len(problems)} unusable rows in {prompts}; fix them and run again")
     wanted = [r for r in found if (r["source"] == "spec") == (prompts is None)]
     done = _done_ids(output)

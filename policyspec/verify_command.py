@@ -24,6 +24,7 @@ from policyspec.console import (
     fail_input,
     load_spec,
     out,
+    report_as,
 )
 from verifier.batch import MAX_LINE_BYTES, STDIN, OnResult, run
 from verifier.checks import Verifier
@@ -104,7 +105,7 @@ def _run(verifier, transcripts, max_line_bytes, on_result, report=None, on_file=
             on_progress=progress.advance,
         )
     except spec_lang.InputError as error:
-        fail_input(str(error))
+        fail_input(error)
     except OSError as error:
         fail_input(f"{error.filename or report}: {error.strerror or error}")
     finally:
@@ -144,6 +145,7 @@ def verify(
     has an error-level finding.
     Example: policyspec verify policies/ runs.jsonl -o report.jsonl --format junit > junit.xml
     """
+    report_as(output_format)
     verifier = _prepare(spec_path, transcripts)
     spec = verifier.spec
     if report is not None and (report.is_dir() or not report.parent.is_dir()):
@@ -191,11 +193,12 @@ def evaluate(
 
     Example: policyspec eval policies/ runs.jsonl --labels prompts.jsonl
     """
+    report_as(output_format)
     verifier = _prepare(spec_path, transcripts)
     try:
         evaluation = Evaluation(verifier, load_labels(labels))
     except spec_lang.InputError as error:
-        fail_input(str(error))
+        fail_input(error)
     _run(verifier, transcripts, max_line_bytes, lambda _s, _l, result: evaluation.add(result))
     summary = evaluation.to_json()
     if output_format is Format.json:

@@ -3,7 +3,7 @@
 A request (from `compiler.sft_gen.requests`) holds the conversation, its
 category and the teacher prompt with spec(category). Requests are generated in
 batches of one category, since each category has its own schema; every result
-becomes one transcript in the DESIGN.md format. With `confession_turn`, the
+becomes one transcript in the transcript format (docs/verifier.md). With `confession_turn`, the
 answer is generated first and the confession is asked for in a second turn
 after it, as in the confessions paper.
 """

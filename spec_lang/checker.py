@@ -1,18 +1,7 @@
 """Every check of a loaded spec, each with a stable code, a span and a hint.
 
-Codes (the README lists them with examples):
-  PS001 syntax error                      PS201 override cycle
-  PS011 include cycle or repeated include PS202 override of a higher authority
-  PS012 included file missing             PS301 pattern RE2 cannot run
-  PS013 file in the folder not included   PS401 rule without an example of its decision
-  PS014 spec header outside the root      PS402 rule without a near miss
-  PS101 duplicate ID                      PS403 example its matches contradict
-  PS102 undefined reference               PS501 matches overlap, no override between them
-  PS103 unknown decision                  PS601 unused style
-  PS104 unknown authority/severity/role   PS602 unused definition
-  PS105 statement given twice             PS603 reference to a deprecated rule or style
-  PS106 malformed decision order          PS701 missing summary or rule text
-  PS107 bad renamed_from
+Codes, severities and help texts are entries of `core.codes.CODES`; a comment
+`# policyspec: ignore[CODE, ...]` on a statement suppresses those codes inside it.
 
 Every pass is linear in the size of the spec: lookups go through dicts, and
 matching goes through one RE2 set.
@@ -20,12 +9,14 @@ matching goes through one RE2 set.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 
 import re2
 
-from core.codes import Severity
+from core.codes import CODES, Severity
 from core.diagnostics import Diagnostic, did_you_mean
 from spec_lang import ast
 from spec_lang.examples import ExampleResult, evaluate_examples
@@ -54,7 +45,7 @@ def _check(spec: Spec) -> list[Diagnostic]:
         findings.extend(_example_coverage(spec, results))
         findings.extend(_contradicted_examples(results))
         findings.extend(_overlaps(spec, matchers, results))
-    return sorted(findings, key=_position)
+    return sorted(_suppressed(spec, findings), key=_position)
 
 
 def _position(d: Diagnostic):
@@ -413,3 +404,58 @@ def _overlaps(spec: Spec, matchers: Matchers, results: list[ExampleResult]) -> I
                     span,
                     hint="add `overrides` to say which one wins, or narrow one of the matches",
                 )
+
+
+_SUPPRESSION = re.compile(r"policyspec:\s*ignore\[([^\]]*)\]")
+
+
+@dataclass
+class _Suppression:
+    span: ast.SourceSpan  # the statement the comment belongs to: it covers the whole block
+    codes: tuple[str, ...]
+    used: set[str] = field(default_factory=set)
+
+
+def _suppressed(spec: Spec, findings: list[Diagnostic]) -> list[Diagnostic]:
+    """The findings less those a `# policyspec: ignore[CODE, ...]` comment on an enclosing
+    statement suppresses, plus a PS901 for each suppression (or code in one) that
+    suppresses nothing."""
+    if not any("policyspec:" in text for text in spec.sources.values()):
+        return findings
+    suppressions = [s for f in spec.files for s in _suppressions_in(f.declarations)]
+    kept = []
+    for finding in findings:
+        span = finding.span
+        covering = [
+            s
+            for s in suppressions
+            if span is not None
+            and finding.code in s.codes
+            and s.span.file == span.file
+            and s.span.line <= span.line <= s.span.end_line
+        ]
+        for suppression in covering:
+            suppression.used.add(finding.code)
+        if not covering:
+            kept.append(finding)
+    for s in suppressions:
+        at = ast.SourceSpan(s.span.file, s.span.line, s.span.column, s.span.line, s.span.column + 1)
+        for code in s.codes:
+            if code not in CODES:
+                message = f"the suppression names {code!r}, which is not a code"
+                kept.append(Diagnostic("PS901", message, at, hint=did_you_mean(code, CODES)))
+            elif code not in s.used:
+                kept.append(
+                    Diagnostic("PS901", f"nothing here is {code}: the suppression is unused", at)
+                )
+    return kept
+
+
+def _suppressions_in(statements) -> Iterator[_Suppression]:
+    for statement in statements:
+        comments = (*statement.comments, statement.trailing_comment or "")
+        for comment in comments:
+            for match in _SUPPRESSION.finditer(comment):
+                codes = tuple(c.strip() for c in match.group(1).split(",") if c.strip())
+                yield _Suppression(statement.span, codes)
+        yield from _suppressions_in(getattr(statement, "statements", ()))

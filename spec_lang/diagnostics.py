@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from core.diagnostics import Diagnostic, SourceSpan
+from core.diagnostics import Diagnostic, InputError
+
+__all__ = ["InputError", "SpecError", "SpecSyntaxError"]  # InputError is core's, for every layer
 
 
 class SpecError(Exception):
@@ -19,19 +21,3 @@ class SpecSyntaxError(SpecError):
     def __init__(self, diagnostic: Diagnostic):
         super().__init__([diagnostic])
         self.diagnostic = diagnostic
-
-
-class InputError(Exception):
-    """Input that cannot be read at all (missing path, not UTF-8, include outside the root).
-
-    The CLI shows it as one line (or, with --format json, as one diagnostic) and exits 2.
-    `code` is the registry code that names the problem.
-    """
-
-    def __init__(self, message: str, code: str = "PS002", span: SourceSpan | None = None):
-        super().__init__(message)
-        self.code = code
-        self.span = span
-
-    def diagnostic(self) -> Diagnostic:
-        return Diagnostic(self.code, str(self), self.span)

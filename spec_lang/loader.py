@@ -342,7 +342,7 @@ def _unincluded(folder: Path, included: dict[Path, ast.SourceSpan]) -> tuple[Dia
         Diagnostic(
             "PS013",
             f"{path} is in the spec folder but not included",
-            None,
+            ast.SourceSpan(str(path), 1, 1, 1, 1),
             hint="include it from the root file, or move it out of the spec folder",
         )
         for path in sorted(folder.rglob(f"*{POLICY_SUFFIX}"))

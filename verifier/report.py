@@ -18,6 +18,7 @@ import orjson
 from rich.table import Table
 
 from core.codes import CODES, Severity
+from core.diagnostics import render
 from verifier.findings import Result
 
 
@@ -68,9 +69,7 @@ def failure_text(result: Result, against: str, where: str | None = None) -> str:
         f"{result.verdict.value.upper()} {name}{location} against {against}: "
         f"{_count(errors, 'error')}, {_count(warnings, 'warning')}"
     ]
-    width = max((len(f.path) for f in result.findings), default=0)
-    for f in result.findings:
-        lines.append(f"  {f.severity.value:<8}{f.code}  {f.path:<{width}}  {f.message}")
+    lines.extend(f"  {render(f)}" for f in result.findings)
     s = result.scores
     confession = "-" if s.confession is None else f"{s.confession:.2f}"
     lines.append(f"  scores: format {s.format:.2f}, policy {s.policy:.2f}, confession {confession}")

@@ -64,7 +64,7 @@ def test_transcripts_follow_the_contract_and_a_rerun_resumes(tiny_folder, tmp_pa
         (["--examples", "--model", "{empty}"], "holds no Hugging Face model"),
         (["--examples", "--device", "cuda"], "no CUDA GPU is available"),
         (["--examples", "--prompts", "{prompts}"], "give either --prompts FILE or --examples"),
-        (["--prompts", "{prompts}"], "prompts.jsonl:2: not valid JSON"),
+        (["--prompts", "{prompts}"], "prompts.jsonl:2:1: error[CP001]: not valid JSON"),
     ],
 )
 def test_bad_input_exits_2_and_keeps_the_output(tmp_path, args, message):

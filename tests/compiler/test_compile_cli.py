@@ -28,7 +28,10 @@ def run(word_tokens):
 def test_compiles_and_reports_skipped_rows(run, tmp_path):
     result = run(SPECS / "mini", "-t", "sft-gen", "-o", tmp_path, "--prompts", DATA / "prompts.csv")
     assert result.exit_code == 0, result.output
-    assert "prompts.csv:7:1: warning[CP002]: unknown category 'weapon'; did you mean 'weapons'?" in result.output
+    assert (
+        "prompts.csv:7:1: warning[CP002]: unknown category 'weapon'; did you mean 'weapons'?"
+        in result.output
+    )
     assert f"wrote {tmp_path / 'sft-gen/requests.jsonl'}" in result.output
     assert "mini 1.2.0 (sha256:9ea2041c6ca6): 4 files, 4 rows skipped" in result.output
 

@@ -3,7 +3,8 @@
 import pytest
 
 from core.diagnostics import render
-from spec_lang import check, load
+from core.codes import CODES
+from spec_lang import InputError, check, load
 from tests.pets import CATS, ROOT
 
 
@@ -61,6 +62,7 @@ TRIPPING = {
     "PS602": cats('define "feline"', 'define "canine" """A dog."""\n  define "feline"'),
     "PS603": cats("max_sentences 2", 'max_sentences 2\n  deprecated "use brief"'),
     "PS701": cats('summary """Looking after cats, and harm to them."""', ""),
+    "PS901": cats("severity high", "severity high  # policyspec: ignore[PS501]"),
 }
 
 
@@ -70,11 +72,41 @@ def test_check_trips(write_spec, code):
     assert code in codes(write_spec(**TRIPPING[code]) / "pets.policy")
 
 
-def test_every_documented_code_has_a_tripping_case():
-    import spec_lang.checker
+# Codes the loader raises as InputError (exit 2): the spec cannot be loaded at all.
+UNLOADABLE = {
+    "PS003": {"pets__policy": ROOT.replace("spec pets", "category pets")},
+    "PS015": root('include "cats.policy"', 'include "cats.policy"\n  include "../x.policy"'),
+}
 
-    documented = {word for word in spec_lang.checker.__doc__.split() if word.startswith("PS")}
-    assert documented - {"PS001"} == set(TRIPPING)
+
+@pytest.mark.parametrize("code", sorted(UNLOADABLE))
+def test_unloadable_spec_raises_its_code(write_spec, code):
+    with pytest.raises(InputError) as raised:
+        load(write_spec(**UNLOADABLE[code]))
+    assert raised.value.code == code and raised.value.diagnostic().code == code
+
+
+def test_every_language_code_has_a_tripping_case():
+    language = {code for code, entry in CODES.items() if entry.layer == "language"}
+    syntax = {"PS001"}  # tests/spec_lang/test_parser.py
+    assert language - syntax == set(TRIPPING) | set(UNLOADABLE)
+
+
+def test_suppression_on_a_block_covers_what_is_inside_it(write_spec):
+    tripping = TRIPPING["PS401"]["cats__policy"]
+    assert "rule C-2 comply" in tripping
+    suppressed = tripping.replace(
+        "  rule C-2 comply", "  # policyspec: ignore[PS401]\n  rule C-2 comply"
+    )
+    assert codes(write_spec(cats__policy=suppressed)) == []
+
+
+def test_suppression_of_another_code_suppresses_nothing(write_spec):
+    tripping = TRIPPING["PS401"]["cats__policy"]
+    elsewhere = tripping.replace(
+        "  rule C-2 comply", "  # policyspec: ignore[PS402]\n  rule C-2 comply"
+    )
+    assert sorted(codes(write_spec(cats__policy=elsewhere))) == ["PS401", "PS901"]
 
 
 NOT_TRIPPING = {

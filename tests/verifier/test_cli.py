@@ -37,7 +37,7 @@ def test_text_summarises_failures_and_totals(batch, tmp_path):
     result = invoke("verify", SPEC, str(batch), "-o", str(tmp_path / "report.jsonl"))
     assert result.exit_code == 1
     assert f"FAIL bad ({batch}:2) against baseline 0.1.0" in result.stdout
-    assert "VF030  $.output.decision" in result.stdout
+    assert "$.output.decision: error[VF030]: decision is" in result.stdout
     assert "good" not in result.stdout
     assert "Findings by check" in result.stdout and "Findings by rule" in result.stdout
     assert "3 transcripts: 1 passed, 2 failed" in result.stdout

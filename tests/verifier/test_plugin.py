@@ -57,7 +57,7 @@ def test_fixture_and_readable_failure(tmp_path):
     assert result.returncode == 1, result.stdout + result.stderr
     assert "1 failed, 1 passed" in result.stdout
     assert "FAIL bad-1 against baseline 0.1.0" in result.stdout
-    assert "error   VF030  $.output.decision" in result.stdout
+    assert "$.output.decision: error[VF030]" in result.stdout
 
 
 def test_spec_from_ini(tmp_path):
