@@ -1,4 +1,4 @@
-"""Transcripts (the format of docs/verifier.md) for the sft tests, written with the spec's real hash."""
+"""Transcripts (docs/verifier.md's format) for the sft tests, with the spec's real hash."""
 
 from __future__ import annotations
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from core.diagnostics import render
 from core.codes import CODES
+from core.diagnostics import render
 from spec_lang import InputError, check, load
 from tests.pets import CATS, ROOT
 
