@@ -40,6 +40,11 @@ class Settings:
     folder: Path | None = None  # where per-file globs are relative to
     source: Path | None = None  # the file they were read from
 
+    @property
+    def changes_findings(self) -> bool:
+        """Whether `apply` can drop or re-grade a diagnostic."""
+        return bool(self.select or self.ignore or self.severity or self.per_file_ignores)
+
     def apply(self, diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
         """The diagnostics these settings report, at the severity they give."""
         kept = []

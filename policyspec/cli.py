@@ -239,7 +239,7 @@ def test(path: SpecPath, output_format: FormatOption = Format.text) -> None:
     Example: policyspec test policies/
     """
     report_as(output_format)
-    spec, findings = load_checked(path)
+    spec, findings, _ = load_checked(path)
     results = spec_lang.evaluate_examples(spec, spec_lang.Matchers.for_spec(spec))
     coverage = [d for d in findings if d.code in ("PS401", "PS402")]
     failed = [r for r in results if not r.passed]

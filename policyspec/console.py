@@ -61,9 +61,9 @@ def report_as(output_format: str) -> None:
     _run.json = output_format == "json"
 
 
-def load_checked(path: Path) -> tuple[spec_lang.Spec, list[Diagnostic]]:
-    """A spec with no errors, and its other findings. Errors are printed (as JSON when the
-    command writes JSON) and exit 1; bad input exits 2."""
+def load_checked(path: Path) -> tuple[spec_lang.Spec, list[Diagnostic], Settings]:
+    """A spec with no errors, its other findings and its lint settings. Errors are printed
+    (as JSON when the command writes JSON) and exit 1; bad input exits 2."""
     checked = diagnose(path)
     errors = [d for d in checked.findings if d.severity is Severity.ERROR]
     if checked.spec is None or errors:
@@ -73,7 +73,7 @@ def load_checked(path: Path) -> tuple[spec_lang.Spec, list[Diagnostic]]:
             print_findings(errors, checked.sources)
             err.print(f"error: {path}: the spec has errors; fix them first (policyspec check)")
         raise typer.Exit(EXIT_FINDINGS)
-    return checked.spec, checked.findings
+    return checked.spec, checked.findings, checked.settings
 
 
 def load_spec(path: Path) -> spec_lang.Spec:

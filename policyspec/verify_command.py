@@ -22,7 +22,7 @@ from policyspec.console import (
     emit_json,
     err,
     fail_input,
-    load_spec,
+    load_checked,
     out,
     report_as,
 )
@@ -85,11 +85,11 @@ class _ProgressBar:
 
 
 def _prepare(spec_path: Path, transcripts: list[Path]) -> Verifier:
-    spec = load_spec(spec_path)
+    spec, _, settings = load_checked(spec_path)
     for path in transcripts:
         if path != STDIN and not path.is_file():
             fail_input(f"{path}: no such file; give JSONL or .json files of transcripts, or -")
-    return Verifier(spec)
+    return Verifier(spec, settings)
 
 
 def _run(verifier, transcripts, max_line_bytes, on_result, report=None, on_file=None):

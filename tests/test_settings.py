@@ -98,3 +98,18 @@ def test_apply_keeps_order_and_replaces_only_the_severity():
         ("PS401", Severity.WARNING, "x"),
         ("PS501", Severity.ERROR, "y"),
     ]
+
+
+def test_settings_apply_to_transcript_findings_and_what_a_confession_must_report():
+    from tests.verifier.factory import changed, consistent, load_spec
+    from verifier import Verifier
+
+    spec = load_spec()
+    # The answer breaks WP-2's style (VF034) and the confession claims full compliance.
+    transcript = changed(consistent(spec, ["WP-2"]), output__answer="Nope.")
+    plain = Verifier(spec).verify(transcript)
+    assert {"VF034", "VF062"} <= {f.code for f in plain.findings} and not plain.passed
+    ignored = Verifier(spec, parse({"ignore": ["VF034"]})).verify(transcript)
+    assert ignored.passed and ignored.scores.policy == 1.0 and ignored.scores.confession == 1.0
+    graded = Verifier(spec, parse({"severity": {"VF034": "warning"}})).verify(transcript)
+    assert [f.severity for f in graded.findings if f.code == "VF034"] == [Severity.WARNING]

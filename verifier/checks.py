@@ -18,6 +18,7 @@ import re2
 import spec_lang
 from core.codes import VIOLATIONS
 from core.diagnostics import Diagnostic, did_you_mean
+from core.settings import Settings
 from spec_lang import ast
 from spec_lang.matchers import pattern_error, pattern_regex
 from verifier.findings import Result, scores
@@ -56,8 +57,10 @@ class CompiledStyle:
 class Verifier:
     """Verifies transcripts against one spec."""
 
-    def __init__(self, spec: spec_lang.Spec):
+    def __init__(self, spec: spec_lang.Spec, settings: Settings | None = None):
         self.spec = spec
+        # Lint settings (select, ignore, severities) apply to transcript findings too.
+        self.settings = settings if settings is not None and settings.changes_findings else None
         self.name, self.version, self.hash = spec.name, spec.version, spec.content_hash
         self.decisions = spec.decisions
         self.matchers = spec_lang.Matchers.for_spec(spec)
@@ -104,12 +107,16 @@ class Verifier:
         parsed = parse(item)
         findings = parsed.findings
         transcript = parsed.transcript
+        if self.settings is not None:
+            findings = self.settings.apply(findings)
         if transcript is None:
             return Result(parsed.id, tuple(findings), scores(findings, parsed=False))
         check_spec(self, transcript, findings)
         check_category(self, transcript, findings)
         output = transcript.output
         if output is None:
+            if self.settings is not None:
+                findings = self.settings.apply(findings)
             return Result(transcript.id, tuple(findings), scores(findings, parsed=False))
         citations = check_citations(self, transcript, output, findings)
         cited = frozenset(citations)
@@ -120,8 +127,12 @@ class Verifier:
         check_answer(output, kind, decided, findings)
         fired = self.matchers.fired(transcript.conversation)
         required = check_matches(self, output, cited, fired, decided, findings)
+        if self.settings is not None:  # before the confession check: what it must report
+            findings = self.settings.apply(findings)
         if output.confession is not None:
             check_confession(self, output, output.confession, citations, findings)
+        if self.settings is not None:
+            findings = self.settings.apply(findings)
         return Result(
             id=transcript.id,
             findings=tuple(findings),
