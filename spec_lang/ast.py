@@ -269,7 +269,8 @@ class Example(Block):
 
     messages = view[tuple[Message, ...]]()
     cites = view[tuple[Name, ...]]()
-    text = view[str]()  # every message's content, one per line: what matchers run on
+    text = view[str]()  # every message, one per line: how prompts show the example
+    request = view[str]()  # the user messages, one per line: what matchers read
 
     def _views(self) -> dict[str, Any]:
         messages = tuple(s for s in self.statements if type(s) is Message)
@@ -277,6 +278,7 @@ class Example(Block):
             "messages": messages,
             "cites": tuple(n for s in self.statements if type(s) is Cites for n in s.rules),
             "text": "\n".join(m.content for m in messages),
+            "request": "\n".join(m.content for m in messages if m.role.value == "user"),
         }
 
 

@@ -379,7 +379,7 @@ def _overlaps(spec: Spec, matchers: Matchers, results: list[ExampleResult]) -> I
     The texts tried are the spec's own examples and keywords: overlap is shown
     by a witness, never guessed.
     """
-    witnesses = [(r.example.text, r.example.span, r.fired) for r in results]
+    witnesses = [(r.example.request, r.example.span, r.fired) for r in results]
     witnesses += [
         (s.keyword, s.span, matchers.fired(s.keyword))
         for r in spec.rule_by_id.values()

@@ -56,7 +56,7 @@ def evaluate_examples(spec: Spec, matchers: Matchers) -> list[ExampleResult]:
     for rule in spec.rule_by_id.values():
         for example in rule.examples:
             expected = example.decision.value
-            fired = matchers.fired(example.text)
+            fired = matchers.fired(example.request)
             cited = (spec.resolve(name.value) for name in example.cites)
             owner = (rule.id,) if expected == rule.decision.value else ()
             applying = tuple(dict.fromkeys((*owner, *(c for c in cited if c), *fired)))

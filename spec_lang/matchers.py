@@ -1,7 +1,12 @@
 """Every rule's `match` statements compiled into one RE2 set.
 
 Matching text against the whole spec is one linear-time scan, however many
-rules it has, and safe on untrusted text (RE2 has no backtracking).
+rules it has, and safe on untrusted text (RE2 has no backtracking). Text is
+normalised first (`spec_lang.normalize`: NFKC, invisible characters removed,
+look-alike letters mapped), keywords the same way, and a keyword's word
+boundaries are Unicode-aware (RE2's `\b` knows only ASCII letters). Matchers read
+what the user said (a transcript's `request`, an example's user messages), never a
+system message (which may hold the spec itself) or the assistant's own words.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import re2
 
 from spec_lang import ast
 from spec_lang.loader import Spec
+from spec_lang.normalize import normalize
 
 PATTERN_FLAGS = frozenset("ims")
 _OPTIONS = re2.Options()
@@ -19,12 +25,19 @@ _OPTIONS.log_errors = False
 _OPTIONS.max_mem = 1 << 30  # a set of ten thousand patterns needs more than the 8 MB default
 
 
+# Not a letter, digit or underscore of any script: a keyword's edge where it starts or
+# ends with a word character.
+_EDGE_BEFORE = r"(?:^|[^\pL\pN_])"
+_EDGE_AFTER = r"(?:$|[^\pL\pN_])"
+
+
 def keyword_regex(keyword: str) -> str:
-    """A keyword matches as a whole word or phrase, ignoring case and how it is spaced or
-    wrapped across lines."""
+    """A keyword matches as a whole word or phrase in any script, ignoring case and how it
+    is spaced or wrapped across lines."""
+    keyword = normalize(keyword)
     escaped = r"\s+".join(re2.escape(word) for word in keyword.split())
-    start = r"\b" if keyword[:1].isalnum() or keyword[:1] == "_" else ""
-    end = r"\b" if keyword[-1:].isalnum() or keyword[-1:] == "_" else ""
+    start = _EDGE_BEFORE if keyword[:1].isalnum() or keyword[:1] == "_" else ""
+    end = _EDGE_AFTER if keyword[-1:].isalnum() or keyword[-1:] == "_" else ""
     return f"(?i){start}{escaped}{end}"
 
 
@@ -91,5 +104,5 @@ class Matchers:
         """IDs of the rules with a match in `text`, in declaration order."""
         if self.regex_set is None:
             return ()
-        hits = {self.rule_of_entry[i] for i in self.regex_set.Match(text) or ()}
+        hits = {self.rule_of_entry[i] for i in self.regex_set.Match(normalize(text)) or ()}
         return tuple(sorted(hits, key=self.order.__getitem__))

@@ -125,7 +125,7 @@ class Verifier:
         check_style(self, output, decided, findings)
         kind = classify_answer(output.answer)
         check_answer(output, kind, decided, findings)
-        fired = self.matchers.fired(transcript.conversation)
+        fired = self.matchers.fired(transcript.request)
         required = check_matches(self, output, cited, fired, decided, findings)
         if self.settings is not None:  # before the confession check: what it must report
             findings = self.settings.apply(findings)

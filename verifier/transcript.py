@@ -77,9 +77,10 @@ class Transcript(_Model):
     output: Output | None = None  # None when it could not be read (findings say why)
 
     @property
-    def conversation(self) -> str:
-        """Every message's content, one per line: what rule matchers run on."""
-        return "\n".join([m.content for m in self.messages])
+    def request(self) -> str:
+        """The user's turns, one per line: what request matchers read (never a system
+        message, which may hold the spec, nor the assistant's own words)."""
+        return "\n".join([m.content for m in self.messages if m.role == "user"])
 
 
 _VALIDATOR = Transcript.__pydantic_validator__
