@@ -97,6 +97,14 @@ class LazyGroup(TyperGroup):
             command = LAZY_COMMANDS[name].load(name)
         return name, command, rest
 
+    def invoke(self, ctx: click.Context) -> object:
+        """Input that cannot be used is one line and exit 2 in every command, also where a
+        command does not catch the InputError itself."""
+        try:
+            return super().invoke(ctx)
+        except spec_lang.InputError as error:
+            fail_input(str(error))
+
 
 app = typer.Typer(
     cls=LazyGroup,
