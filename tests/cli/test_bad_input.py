@@ -120,3 +120,16 @@ def test_specgen_has_a_help_and_refuses_bad_arguments(tmp_path):
     assert made.returncode == 0
     findings = spec_lang.check(spec_lang.load(tmp_path / "s"))
     assert not [d for d in findings if d.level is spec_lang.Level.ERROR]
+
+
+@pytest.mark.parametrize("output_format", ["text", "json"])
+def test_a_json_file_over_the_size_limit_is_one_line(tmp_path, output_format):
+    spec = ROOT / "tests" / "verifier" / "specs" / "baseline"
+    batch = tmp_path / "batch.json"
+    batch.write_text(json.dumps([{"id": str(n), "messages": []} for n in range(100)]))
+    args = ["verify", str(spec), str(batch), "--max-line-bytes", "1000", "--format", output_format]
+    result = runner.invoke(app, args)
+    _no_traceback(result)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"error: {batch}: a .json file is read whole")
+    assert result.stderr.count("\n") == 1
