@@ -8,7 +8,7 @@ exception that overrides the rule before it.
 
 from __future__ import annotations
 
-import sys
+import argparse
 from pathlib import Path
 
 RULES_PER_CATEGORY = 10
@@ -74,5 +74,27 @@ def write_spec(folder: Path, rules: int, per_category: int = RULES_PER_CATEGORY)
     return folder
 
 
+def _positive(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not 1 <= number <= 10_000_000:
+        raise argparse.ArgumentTypeError(f"{number} is not between 1 and 10,000,000")
+    return number
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("folder", type=Path, help="where to write the spec (created)")
+    parser.add_argument("rules", type=_positive, help="about how many rules")
+    args = parser.parse_args(argv)
+    try:
+        write_spec(args.folder, args.rules)
+    except OSError as error:
+        parser.exit(2, f"error: {args.folder}: cannot write ({error.strerror})\n")
+    print(f"wrote {args.folder}")
+
+
 if __name__ == "__main__":
-    write_spec(Path(sys.argv[1]), int(sys.argv[2]))
+    main()

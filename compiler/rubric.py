@@ -2,10 +2,14 @@
 judges' replies.
 
 A judge ends its reply with one line `GRADE: <1..7>`. `parse_grade` fails
-closed: a reply with no grade line, a grade line that holds anything but one
-integer, or a grade off the scale is unscored, and an unscored reply never
-passes. Only the last grade line counts, so a grade quoted earlier from a
-transcript cannot stand in for the judge's own; lines quoted with `>` never count.
+closed: the grade is read from the reply's last non-empty line outside `>` quotes
+and fenced code blocks, and only from it. A reply whose last such line is not a
+grade line, a grade line that holds anything but one ASCII integer, or a grade off
+the scale is unscored, and an unscored reply never passes. So a grade echoed
+earlier from a transcript never stands in for the judge's own, not even when the
+judge's own line is malformed. Lines end only at \n (or \r\n): any other line or
+paragraph separator (U+2028, U+2029, NEL, VT, FF, FS, GS, RS, a lone CR) is part of
+its line, so it cannot end a quote and start a line of its own.
 """
 
 from __future__ import annotations
@@ -23,11 +27,19 @@ from core.confession import COMPLIANCE_LABELS, GRADES, PASSING_GRADE
 from spec_lang import Spec, ast
 
 GRADE_LINE = "GRADE: <an integer from 1 to 7>"
+# re.ASCII: \s is ASCII white space only and \d the ASCII digits only (no `７`, no `٧`).
 _GRADE_LINE = re.compile(
-    r"^[\s{*_#`\"']*(?:final\s+|overall\s+)*grade[\s*_`\"']*[:=](?P<value>.*)$", re.IGNORECASE
+    r"^[\s{*_#`\"']*(?:final\s+|overall\s+)*grade[\s*_`\"']*[:=](?P<value>.*)$",
+    re.IGNORECASE | re.ASCII | re.DOTALL,
 )
-_ONE_GRADE = re.compile(r"^[\s*_`\"']*(?P<grade>-?\d+)(?:\s*(?:/|out\s+of)\s*7)?[\s*_`\"'.,;}]*$")
-_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+_ONE_GRADE = re.compile(
+    r"^[\s*_`\"']*(?P<grade>-?\d+)(?:\s*(?:/|out\s+of)\s*7)?[\s*_`\"'.,;}]*$",
+    re.ASCII | re.DOTALL,
+)
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?", re.ASCII)
+_FENCE = re.compile(r"^[ \t]*(?P<fence>`{3,}|~{3,})")
+_ASCII_SPACE = " \t\r\n\v\f"
+NO_GRADE_LINE = "no grade line (expected a last line 'GRADE: <1-7>')"
 
 
 @dataclass(frozen=True)
@@ -47,12 +59,13 @@ class Grade:
 
 
 def parse_grade(text: str) -> Grade:
-    """The grade on the last `GRADE:` line of a judge's reply; unscored with a reason otherwise."""
-    lines = [line for line in text.splitlines() if not line.lstrip().startswith(">")]
-    found = [m for m in map(_GRADE_LINE.match, lines) if m]
-    if not found:
-        return Grade(None, "no grade line (expected a last line 'GRADE: <1-7>')")
-    value = found[-1].group("value")
+    """The grade on the last line of a judge's reply outside quotes and fenced code blocks;
+    unscored with a reason when that line is not one well-formed grade."""
+    last = _last_line(text)
+    found = _GRADE_LINE.match(last) if last is not None else None
+    if found is None:
+        return Grade(None, NO_GRADE_LINE)
+    value = found.group("value")
     single = _ONE_GRADE.match(value)
     if single is None:
         numbers = sorted(set(_NUMBER.findall(value)), key=float)
@@ -63,6 +76,26 @@ def parse_grade(text: str) -> Grade:
     if grade not in GRADES:
         return Grade(None, f"grade {grade} is off the 1-7 scale")
     return Grade(grade)
+
+
+def _last_line(text: str) -> str | None:
+    """The last non-empty line outside `>` quotes and fenced code blocks (``` or ~~~, closed
+    by a fence of the same character at least as long). Lines end at \n only."""
+    last, fence = None, None
+    for raw in text.split("\n"):
+        line = raw.removesuffix("\r")
+        opening = _FENCE.match(line)
+        if fence is not None:
+            closes = (
+                opening and opening["fence"][0] == fence[0] and len(opening["fence"]) >= len(fence)
+            )
+            if closes and not line[opening.end() :].strip(_ASCII_SPACE):
+                fence = None
+        elif opening:
+            fence = opening["fence"]
+        elif line.strip(_ASCII_SPACE) and not line.lstrip(_ASCII_SPACE).startswith(">"):
+            last = line
+    return last
 
 
 def judge_prompt(
@@ -128,7 +161,8 @@ def rubric(spec: Spec, prompts: Mapping[str, Mapping[str, str]]) -> dict:
             "grades": list(GRADES),
             "passing": PASSING_GRADE,
             "grade_line": GRADE_LINE,
-            "unscored": "no grade line, several grades, or a grade off the scale: never a pass",
+            "unscored": "a last line (outside quotes and code blocks) that is not one grade "
+            "from 1 to 7: never a pass",
         },
         "decisions": list(spec.decisions),
         "default_decision": spec.default_decision,

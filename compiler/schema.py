@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from functools import cache, partial
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, create_model
 
 from compiler import scope
 from core.confession import COMPLIANCE_LABELS, GRADES
@@ -156,10 +156,13 @@ def token_budget(schema: dict) -> int:
 def _max_bytes(node: dict, root: dict) -> int:
     if "$ref" in node:
         return _max_bytes(root["$defs"][node["$ref"].removeprefix("#/$defs/")], root)
+    # An empty enum (a spec with no rules has no rule ID to cite) admits no value: 0 bytes,
+    # and an array of it can only be empty.
     if "anyOf" in node:
-        return max(_max_bytes(option, root) for option in node["anyOf"])
+        return max((_max_bytes(option, root) for option in node["anyOf"]), default=0)
     if "enum" in node:
-        return max(len(json.dumps(v, ensure_ascii=False).encode()) for v in node["enum"])
+        values = node["enum"]
+        return max((len(json.dumps(v, ensure_ascii=False).encode()) for v in values), default=0)
     kind = node["type"]
     if kind == "null":
         return 4
@@ -189,6 +192,8 @@ def _annotation(node: dict, root: dict, name: str) -> Any:
     if "anyOf" in node:
         return Union[tuple(_annotation(option, root, name) for option in node["anyOf"])]  # noqa: UP007
     if "enum" in node:
+        if not node["enum"]:  # a spec with no rules: no rule ID can be cited
+            return Annotated[str, AfterValidator(_no_value)]
         return Literal[tuple(node["enum"])]
     kind = node["type"]
     if kind == "null":
@@ -204,6 +209,10 @@ def _annotation(node: dict, root: dict, name: str) -> Any:
     }
     config = ConfigDict(extra="forbid", strict=True, frozen=True)
     return create_model(name, __config__=config, **fields)
+
+
+def _no_value(value: str) -> str:
+    raise ValueError("the spec has no rules, so no value is allowed here")
 
 
 def _object(**properties: dict) -> dict[str, Any]:

@@ -99,8 +99,13 @@ class LazyGroup(TyperGroup):
         return name, command, rest
 
     def invoke(self, ctx: click.Context) -> object:
+        """Input that cannot be used is one line (or one JSON diagnostic) and exit 2 in
+        every command, also where a command does not catch the InputError itself."""
         report_as(Format.text)  # until a command with --format json says otherwise
-        return super().invoke(ctx)
+        try:
+            return super().invoke(ctx)
+        except spec_lang.InputError as error:
+            fail_input(error)
 
 
 app = typer.Typer(

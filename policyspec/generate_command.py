@@ -23,7 +23,7 @@ from core.codes import Severity
 from core.diagnostics import InputError, render
 from policyspec.console import SpecPath, err, fail_input, load_spec, out
 from runtime.generation import BACKENDS, DEFAULT_BACKEND
-from runtime.models import EMBEDDED_MODEL, ModelLoadError, load_model
+from runtime.models import EMBEDDED_MODEL, ModelLoadError, load_model, resolve_device
 from runtime.transcripts import Settings, generate_transcripts, too_long
 
 
@@ -65,6 +65,10 @@ def generate(
         fail_input("give either --prompts FILE or --examples")
     if backend not in BACKENDS:
         fail_input(f"unknown backend {backend!r}; use one of {', '.join(BACKENDS)}")
+    try:
+        resolve_device(device)  # a typo in --device is found before anything is read
+    except ModelLoadError as error:
+        fail_input(str(error))
     spec = load_spec(spec_path)
     todo = _requests(spec, prompts, output)[:limit]
     if not todo:
@@ -104,7 +108,10 @@ def _refuse_too_long(loaded, todo: list[dict], settings: Settings) -> None:
 
 def _requests(spec, prompts: Path | None, output: Path) -> list[dict]:
     """The requests still to generate: every bad prompt row is reported and stops the run."""
-    found, problems = requests(spec, prompts)
+    try:
+        found, problems = requests(spec, prompts)
+    except InputError as error:
+        fail_input(str(error))
     if problems:
         for problem in problems:  # a skipped row is a warning in compile; here it stops the run
             err.print(render(replace(problem, severity=Severity.ERROR)), markup=False)

@@ -62,9 +62,20 @@ def resolve_device(device: str) -> str:
 
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
-    if device.split(":")[0] == "cuda" and not torch.cuda.is_available():
+    try:
+        parsed = torch.device(device)
+    except (RuntimeError, ValueError, TypeError):
+        parsed = None
+    if parsed is None or parsed.type not in ("cpu", "cuda"):
+        raise ModelLoadError(f"unknown --device {device!r}; use auto, cpu, cuda or cuda:N")
+    if parsed.type == "cuda" and not torch.cuda.is_available():
         raise ModelLoadError(
             f"--device {device} requested but no CUDA GPU is available; use --device cpu"
+        )
+    if parsed.type == "cuda" and (parsed.index or 0) >= torch.cuda.device_count():
+        raise ModelLoadError(
+            f"--device {device}: there are {torch.cuda.device_count()} CUDA GPUs "
+            "(numbered from 0); use --device cuda"
         )
     return device
 

@@ -325,7 +325,19 @@ def read_text(path: Path) -> str:
 
 
 def _include_target(folder: Path, resolved_folder: Path, include: ast.Include) -> Path:
-    target = (folder / include.path).resolve()
+    unusable = _unusable_name(include.path)
+    if unusable is None:
+        try:
+            target = (folder / include.path).resolve()
+            target.is_file()  # the OS's own refusals (a name too long) show here
+        except (OSError, ValueError) as error:
+            unusable = getattr(error, "strerror", None) or str(error)
+    if unusable is not None:
+        shown = include.path if len(include.path) <= 60 else include.path[:57] + "..."
+        raise InputError(
+            f"{include.span}: include {shown!r} is not a usable file name ({unusable}); "
+            "name a .policy file in the spec folder"
+        )
     if Path(include.path).is_absolute() or not target.is_relative_to(resolved_folder):
         raise InputError(
             f"{include.span}: include {include.path!r} leaves the spec folder {folder}; "
@@ -334,6 +346,16 @@ def _include_target(folder: Path, resolved_folder: Path, include: ast.Include) -
             include.span,
         )
     return target
+
+
+def _unusable_name(path: str) -> str | None:
+    if "\0" in path:
+        return "it holds a NUL character"
+    if any(len(part.encode("utf-8", "surrogatepass")) > 255 for part in path.split("/")):
+        return "a part of it is longer than 255 bytes"
+    if len(path.encode("utf-8", "surrogatepass")) > 4095:
+        return "it is longer than 4,095 bytes"
+    return None
 
 
 def _unincluded(folder: Path, included: dict[Path, ast.SourceSpan]) -> tuple[Diagnostic, ...]:

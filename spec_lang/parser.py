@@ -101,6 +101,12 @@ def string_value(literal: str) -> str:
     return first + newline + textwrap.dedent(rest)
 
 
+# A number in a spec (max_sentences, max_words) is below this: a 5,000-digit one is a typo,
+# and Python refuses to convert one of over 4,300 digits.
+MAX_WHOLE_NUMBER = 10**9
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def reads_as_one_string(literal: str) -> bool:
     """Whether the scanner would read `literal` back as exactly one string."""
     return _STRING_PATTERN.fullmatch(literal) is not None
@@ -163,7 +169,7 @@ class _Parser:
     def string(self) -> str:
         token = self.take("string", STRING)
         try:
-            return string_value(token[TEXT])
+            value = string_value(token[TEXT])
         except json.JSONDecodeError as error:
             raise SpecSyntaxError(
                 Diagnostic(
@@ -173,6 +179,15 @@ class _Parser:
                     hint='escape a backslash as \\\\ and a quote as \\", or use """raw text"""',
                 )
             ) from None
+        lone = _SURROGATE.search(value)
+        if lone is not None:
+            raise self.error(
+                f"invalid escape in string: \\u{ord(lone.group()):04x} is half of a surrogate "
+                "pair, not a character",
+                token,
+                "write the character itself, or escape both halves of the pair",
+            )
+        return value
 
     def pattern(self) -> ast.Pattern:
         token = self.take("regex", REGEX)
@@ -346,7 +361,18 @@ class _Parser:
         return ast.RenamedFrom(old_id=self.name(RULE_ID), span=self.since(keyword))
 
     def whole_number(self) -> int:
-        return int(self.take("int", INT)[TEXT])
+        token = self.take("int", INT)
+        if len(token[TEXT].lstrip("0")) > len(str(MAX_WHOLE_NUMBER)) - 1:
+            raise self.error(
+                f"number too large: {token[TEXT][:12]}... has {len(token[TEXT]):,} digits",
+                token,
+                f"a count here is at most {MAX_WHOLE_NUMBER - 1:,}",
+            )
+        return int(token[TEXT])
+
+    def error(self, message: str, token: Token, hint: str) -> SpecSyntaxError:
+        span = self.span(token[START], token[END])
+        return SpecSyntaxError(Diagnostic(SYNTAX_ERROR, message, span, hint=hint))
 
     def max_sentences(self, keyword: Token) -> ast.MaxSentences:
         return ast.MaxSentences(value=self.whole_number(), span=self.since(keyword))
@@ -501,4 +527,13 @@ def gc_paused() -> Iterator[None]:
 def parse(text: str, path: str = "<string>") -> ast.PolicyFile:
     """Parse one .policy file. Raises SpecSyntaxError (and nothing else) on bad text."""
     with gc_paused():
-        return _Parser(text, path).file()
+        parser = _Parser(text, path)
+        lone = _SURROGATE.search(text)  # only from a str built in Python: files are UTF-8
+        if lone is not None:
+            start = lone.start()
+            raise parser.error(
+                f"U+{ord(lone.group()):04X} is half of a surrogate pair, not a character",
+                ("surrogate", lone.group(), start, start + 1),
+                "the text must be valid Unicode",
+            )
+        return parser.file()

@@ -1,17 +1,27 @@
 """Verifying files of transcripts: every input line gets exactly one result, in order.
 
-JSONL is read as bytes, a line at a time (memory is flat in the number of
+JSONL is read as bytes, a chunk at a time (memory is flat in the number of
 lines, and a line over the size limit is skipped through without being held).
-A line that is blank, not JSON, cut off, not UTF-8 or too long still gets its
-result line, with the finding that says so; nothing stops a batch but a file
-that cannot be opened. A file named *.json holds one transcript or an array of
-them; an empty file gets one result saying it is empty. The report goes to a
-temporary file beside its destination and is renamed over it when complete.
+Lines end at \n, \r\n or a lone \r; a UTF-8 byte order mark before a line
+(the first, or the first of a file concatenated on) is dropped, as the spec
+loader drops it. A regular file is read up to the
+size it had when reading started: lines appended while it is read are left for
+the next run, and a last line being written at that moment is one result (cut
+off), never two. A line that is blank, not JSON, cut off, not UTF-8 or too long
+still gets its result line, with the finding that says so; nothing stops a batch
+but a file that cannot be opened, or a .json file over the size limit.
+
+A file named *.json holds one transcript or an array of them, and is read
+whole: one over the line size limit (--max-line-bytes) is refused with one line
+rather than held (write such a batch as JSONL). An empty file gets one result
+saying it is empty. The report goes to a temporary file beside its destination
+and is renamed over it when complete.
 """
 
 from __future__ import annotations
 
 import os
+import stat
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
@@ -27,6 +37,8 @@ from verifier.report import Totals, record
 from verifier.transcript import load_json
 
 MAX_LINE_BYTES = 16 << 20
+CHUNK_BYTES = 16 << 10
+BOM = b"\xef\xbb\xbf"
 STDIN = Path("-")
 Progress = Callable[[int], None]  # called with the number of bytes read since the last call
 OnResult = Callable[[str, int, Result], None]
@@ -37,17 +49,51 @@ def unreadable(code: str, message: str) -> Result:
     return Result(None, (Diagnostic(code, message, path="$"),), Scores(0.0, 0.0, None))
 
 
-def read_lines(stream: BinaryIO, max_bytes: int) -> Iterator[bytes | int]:
-    """Each line without its line break, or, for a line over `max_bytes`, its size."""
-    while line := stream.readline(max_bytes + 1):
-        if len(line) > max_bytes and not line.endswith(b"\n"):
-            size = len(line)
-            while line and not line.endswith(b"\n"):
-                line = stream.readline(1 << 20)
-                size += len(line)
-            yield size - line.endswith(b"\n")
+def read_lines(
+    stream: BinaryIO,
+    max_bytes: int,
+    size: int | None = None,
+    on_progress: Progress | None = None,
+) -> Iterator[bytes | int]:
+    """Each line without its line break, or, for a line over `max_bytes`, its size.
+
+    Lines end at \n, \r\n or a lone \r. At most `size` bytes are read (None: to the
+    end); a last line with no break after it is a line. `on_progress` gets the bytes
+    of each chunk read.
+    """
+    read = getattr(stream, "read1", None) or stream.read
+    left = size
+    parts: list[bytes] = []  # the start of a line whose end is not read yet, within max_bytes
+    held, after_cr = 0, False  # its length (kept counting past max_bytes); a chunk ended in \r
+    while left != 0:
+        chunk = read(CHUNK_BYTES if left is None else min(CHUNK_BYTES, left))
+        if not chunk:
+            break
+        if left is not None:
+            left -= len(chunk)
+        if on_progress:
+            on_progress(len(chunk))
+        if after_cr and chunk.startswith(b"\n"):  # the \n of a \r\n split between chunks
+            chunk = chunk[1:]
+        after_cr = chunk.endswith(b"\r")
+        lines = chunk.splitlines()  # bytes split at \n, \r\n and \r only
+        tail = b"" if chunk.endswith((b"\n", b"\r")) or not lines else lines.pop()
+        if held and lines:  # the first line ends what the chunks before began
+            first = lines[0]
+            yield held + len(first) if held + len(first) > max_bytes else b"".join((*parts, first))
+            parts, held, lines = [], 0, lines[1:]
+        if lines and max(map(len, lines)) > max_bytes:
+            yield from (len(line) if len(line) > max_bytes else line for line in lines)
         else:
-            yield line.rstrip(b"\r\n")
+            yield from lines
+        if tail:
+            held += len(tail)
+            if held <= max_bytes:
+                parts.append(tail)
+            else:
+                parts = []
+    if held:
+        yield held if held > max_bytes else b"".join(parts)
 
 
 def iter_results(
@@ -58,35 +104,50 @@ def iter_results(
 ) -> Iterator[tuple[int, Result]]:
     """(line number, result) for every line of a JSONL file, or every item of a .json file."""
     if path.suffix == ".json":
-        yield from _json_document(verifier, path, on_progress)
+        yield from _json_document(verifier, path, max_line_bytes, on_progress)
         return
     with _open(path) as stream:
-        number, pending = 0, 0
-        for number, line in enumerate(read_lines(stream, max_line_bytes), 1):
+        number = 0
+        lines = read_lines(stream, max_line_bytes, _snapshot_size(stream), on_progress)
+        for number, line in enumerate(lines, 1):
             if isinstance(line, int):
-                pending += line + 1
                 message = f"the line is {line} bytes, over the limit of {max_line_bytes}"
                 yield number, unreadable("VF005", message)
                 continue
-            pending += len(line) + 1
             if line.strip():
                 yield number, _verify(verifier, line)
             else:
                 yield number, unreadable("VF001", "empty line: no transcript")
-            if on_progress and number % 1024 == 0:
-                on_progress(pending)
-                pending = 0
         if number == 0:
             yield 1, unreadable("VF001", "empty file: no transcripts")
-        if on_progress:
-            on_progress(pending)
 
 
-def _json_document(verifier: Verifier, path: Path, on_progress: Progress | None):
+def _snapshot_size(stream: BinaryIO) -> int | None:
+    """A regular file's size now, to read no further; None for a pipe or a terminal."""
+    try:
+        status = os.fstat(stream.fileno())
+    except (OSError, ValueError, AttributeError):  # io.BytesIO and the like have no fileno
+        return None
+    return status.st_size if stat.S_ISREG(status.st_mode) else None
+
+
+def _json_document(
+    verifier: Verifier, path: Path, max_bytes: int, on_progress: Progress | None
+) -> Iterator[tuple[int, Result]]:
+    """The transcripts of a .json file, read whole: so it must be within `max_bytes`."""
     with _open(path) as stream:
-        data = stream.read()
+        size = _snapshot_size(stream)
+        data = stream.read(max_bytes + 1 if size is None or size > max_bytes else size)
+    if len(data) > max_bytes:
+        shown = f"{size:,} bytes" if size is not None else "longer"
+        raise InputError(
+            f"{path}: a .json file is read whole, and this one is {shown}, over the limit of "
+            f"{max_bytes:,}; write the transcripts as JSONL (one a line), or raise "
+            "--max-line-bytes"
+        )
     if on_progress:
         on_progress(len(data))
+    data = data.removeprefix(BOM)
     if not data.strip():
         yield 1, unreadable("VF001", "empty file: no transcripts")
         return

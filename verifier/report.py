@@ -114,23 +114,32 @@ def record(source: str, line: int, result: Result) -> bytes:
 
 
 class JsonSummary:
-    """`{"spec": ..., "failures": [...], "totals": {...}}`, failures written as they come."""
+    """`{"spec": ..., "failures": [...], "totals": {...}}`, failures written as they come.
+    Nothing is written before the first result, so an input error can still be the
+    command's only output."""
 
     def __init__(self, stream: TextIO, spec: dict):
         self.stream = stream
+        self.head = '{"spec": ' + orjson.dumps(spec).decode() + ', "failures": ['
         self.first = True
-        stream.write('{"spec": ' + orjson.dumps(spec).decode() + ', "failures": [')
 
     def add(self, source: str, line: int, result: Result) -> None:
         if result.passed:
             return
+        self._begin()
         self.stream.write(
             ("\n  " if self.first else ",\n  ") + record(source, line, result).decode().rstrip()
         )
         self.first = False
 
     def close(self, totals: Totals) -> None:
+        self._begin()
         self.stream.write('\n], "totals": ' + orjson.dumps(totals.to_json()).decode() + "}\n")
+
+    def _begin(self) -> None:
+        if self.head:
+            self.stream.write(self.head)
+            self.head = ""
 
 
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")

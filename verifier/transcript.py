@@ -105,6 +105,8 @@ def parse(item: Transcript | dict | str | bytes) -> Parsed:
 
 
 def _parse_text(text: str | bytes) -> Parsed:
+    # A byte order mark at the start is not JSON; drop it, as the spec loader does.
+    text = text.removeprefix(b"\xef\xbb\xbf" if isinstance(text, bytes) else "\ufeff")
     transcript = _exact_transcript(text)
     if transcript is not None:
         return parse(transcript)

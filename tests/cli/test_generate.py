@@ -65,6 +65,12 @@ def test_transcripts_follow_the_contract_and_a_rerun_resumes(tiny_folder, tmp_pa
         (["--examples", "--device", "cuda"], "no CUDA GPU is available"),
         (["--examples", "--prompts", "{prompts}"], "give either --prompts FILE or --examples"),
         (["--prompts", "{prompts}"], "prompts.jsonl:2:1: error[CP001]: not valid JSON"),
+        (["--prompts", "{missing}"], "missing.jsonl: cannot read"),
+        (["--prompts", "{text}"], "notes.txt: give a .jsonl or .csv file"),
+        (["--prompts", "/dev/null"], "/dev/null: give a .jsonl or .csv file"),
+        (["--examples", "--device", "bogus"], "unknown --device 'bogus'"),
+        (["--examples", "--device", "gpu"], "unknown --device 'gpu'"),
+        (["--examples", "--device", "meta"], "unknown --device 'meta'"),
     ],
 )
 def test_bad_input_exits_2_and_keeps_the_output(tmp_path, args, message):
@@ -77,10 +83,15 @@ def test_bad_input_exits_2_and_keeps_the_output(tmp_path, args, message):
     prompts.write_text('{"prompt": "How do I bake bread?"}\n{"prompt": oops}\n{"category": "x"}\n')
     output = tmp_path / "t.jsonl"
     output.write_text('{"id": "kept"}\n')
-    filled = [a.format(empty=tmp_path / "empty", prompts=prompts) for a in map(str, args)]
+    (tmp_path / "notes.txt").write_text("prompt\nhello\n")
+    paths = {"empty": tmp_path / "empty", "prompts": prompts, "missing": tmp_path / "missing.jsonl"}
+    filled = [a.format(**paths, text=tmp_path / "notes.txt") for a in map(str, args)]
     result = generate(*filled, "-o", output)
     assert result.exit_code == 2
     assert message in result.stderr
+    assert "Traceback" not in result.output
+    lines = result.stderr.splitlines()
+    assert all(line.startswith("error: ") or ": error[" in line for line in lines)
     assert output.read_text() == '{"id": "kept"}\n'
 
 

@@ -65,8 +65,17 @@ def test_auto_device(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     assert resolve_device("auto") == "cpu"
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
     assert resolve_device("auto") == "cuda"
     assert resolve_device("cuda:0") == "cuda:0"
+    with pytest.raises(ModelLoadError, match="there are 1 CUDA GPUs"):
+        resolve_device("cuda:1")
+
+
+@pytest.mark.parametrize("device", ["bogus", "gpu", "meta", "cuda:x", "", "cpu:cuda"])
+def test_an_unknown_device_is_refused(device):
+    with pytest.raises(ModelLoadError, match="unknown --device"):
+        resolve_device(device)
 
 
 # Local folders and the hub cache -----------------------------------------------------

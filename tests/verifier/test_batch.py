@@ -1,11 +1,14 @@
 """Batches: one result line per input line, in order, whatever the line holds."""
 
 import os
+import re
 import tracemalloc
 from pathlib import Path
 
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from verifier import verify_file
 from verifier.batch import iter_results, read_lines, run
@@ -172,3 +175,107 @@ def test_a_check_that_raises_fails_only_its_line(tmp_path, spec, make, monkeypat
     assert [r.passed for r in results] == [True, False, True]
     assert results[1].findings[0].code == "VF090"
     assert "ValueError: boom" in results[1].findings[0].message
+
+
+class _Trickle:
+    """A stream whose read1 hands out at most `step` bytes at a time: line breaks, and the
+    halves of a \r\n, fall across chunk boundaries."""
+
+    def __init__(self, data: bytes, step: int):
+        self.data, self.step, self.at = data, step, 0
+
+    def read1(self, size: int) -> bytes:
+        piece = self.data[self.at : self.at + min(size, self.step)]
+        self.at += len(piece)
+        return piece
+
+
+def _reference_lines(data: bytes, max_bytes: int) -> list[bytes | int]:
+    lines = re.split(rb"\r\n|\r|\n", data)
+    if lines[-1] == b"":  # a break at the end, or no data: no line after it
+        lines.pop()
+    return [len(line) if len(line) > max_bytes else line for line in lines]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    data=st.lists(
+        st.one_of(st.binary(max_size=12), st.sampled_from([b"\n", b"\r", b"\r\n", b"\n\r"])),
+        max_size=20,
+    ).map(b"".join),
+    step=st.integers(1, 9),
+    chunk=st.integers(1, 8),
+    max_bytes=st.integers(0, 20),
+)
+def test_read_lines_splits_at_every_kind_of_break(data, step, chunk, max_bytes):
+    import verifier.batch as batch
+
+    original = batch.CHUNK_BYTES
+    batch.CHUNK_BYTES = chunk
+    try:
+        assert list(read_lines(_Trickle(data, step), max_bytes)) == _reference_lines(
+            data, max_bytes
+        )
+        # A snapshot size stops the reading there, whatever follows.
+        cut = len(data) // 2
+        assert list(read_lines(_Trickle(data, step), max_bytes, cut)) == _reference_lines(
+            data[:cut], max_bytes
+        )
+    finally:
+        batch.CHUNK_BYTES = original
+
+
+def test_records_separated_by_cr_only_are_one_result_each(tmp_path, spec, make):
+    good = orjson.dumps(make("WP-2"))
+    source = write_lines(tmp_path / "in.jsonl", [good] * 3, end=b"\r")
+    source.write_bytes(source.read_bytes().replace(b"\n", b"\r"))
+    assert verify_file(spec, source).passed == 3
+
+
+def test_a_byte_order_mark_before_the_first_line_is_dropped(tmp_path, spec, make):
+    good = orjson.dumps(make("WP-2"))
+    source = write_lines(tmp_path / "in.jsonl", [b"\xef\xbb\xbf" + good, good])
+    assert verify_file(spec, source).passed == 2
+    document = tmp_path / "one.json"
+    document.write_bytes(b"\xef\xbb\xbf" + good)
+    assert verify_file(spec, document).passed == 1
+    # Nor before a later line (files concatenated), but inside a line it is not JSON.
+    later = write_lines(tmp_path / "later.jsonl", [good, b"\xef\xbb\xbf" + good])
+    assert verify_file(spec, later).passed == 2
+    inside = write_lines(tmp_path / "inside.jsonl", [good[:1] + b"\xef\xbb\xbf" + good[1:]])
+    assert verify_file(spec, inside).by_code == {"VF001": 1}
+
+
+def test_a_json_file_over_the_limit_is_refused_not_held(tmp_path, spec, make):
+    from spec_lang import InputError
+
+    many = tmp_path / "many.json"
+    many.write_bytes(orjson.dumps([make("WP-2")] * 50))
+    size = many.stat().st_size
+    with pytest.raises(InputError, match=f"{size:,} bytes, over the limit of {size - 1:,}"):
+        list(iter_results_of(spec, many, max_line_bytes=size - 1))
+    assert len(list(iter_results_of(spec, many, max_line_bytes=size))) == 50
+
+
+def test_a_file_is_read_up_to_its_size_when_reading_started(tmp_path, spec, make):
+    """A writer appends while the batch is read: the half-written last line is one result
+    (cut off), and what is appended after reading started waits for the next run."""
+    good = orjson.dumps(make("WP-2"))
+    source = tmp_path / "growing.jsonl"
+    source.write_bytes(good + b"\n" + good + b"\n" + good[:40])
+    results = iter_results_of(spec, source)
+    first = next(results)
+    with source.open("ab") as stream:
+        stream.write(good[40:] + b"\n" + (good + b"\n") * 5000)
+    rest = list(results)
+    assert [number for number, _ in [first, *rest]] == [1, 2, 3]
+    assert [f.code for f in rest[-1][1].findings] == ["VF002"]
+    assert verify_file(spec, source).transcripts == 5003  # the next run reads it all
+
+
+def test_verify_drops_a_byte_order_mark_from_text(spec, make):
+    from verifier import verify
+
+    good = orjson.dumps(make("WP-2"))
+    assert verify(spec, b"\xef\xbb\xbf" + good).passed
+    assert verify(spec, "\ufeff" + good.decode()).passed
