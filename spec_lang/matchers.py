@@ -25,8 +25,9 @@ _OPTIONS.log_errors = False
 _OPTIONS.max_mem = 1 << 30  # a set of ten thousand patterns needs more than the 8 MB default
 
 
-# Not a letter, digit or underscore of any script: a keyword's edge where it starts or
-# ends with a word character.
+# Not a letter, digit or underscore of any script: the edge of a keyword that starts or
+# ends with a non-ASCII letter. RE2's `\b` knows only ASCII word characters; Unicode
+# classes cost memory and time in a set of thousands, so ASCII edges keep `\b`.
 _EDGE_BEFORE = r"(?:^|[^\pL\pN_])"
 _EDGE_AFTER = r"(?:$|[^\pL\pN_])"
 
@@ -36,9 +37,13 @@ def keyword_regex(keyword: str) -> str:
     is spaced or wrapped across lines."""
     keyword = normalize(keyword)
     escaped = r"\s+".join(re2.escape(word) for word in keyword.split())
-    start = _EDGE_BEFORE if keyword[:1].isalnum() or keyword[:1] == "_" else ""
-    end = _EDGE_AFTER if keyword[-1:].isalnum() or keyword[-1:] == "_" else ""
-    return f"(?i){start}{escaped}{end}"
+    return f"(?i){_edge(keyword[:1], _EDGE_BEFORE)}{escaped}{_edge(keyword[-1:], _EDGE_AFTER)}"
+
+
+def _edge(character: str, unicode_edge: str) -> str:
+    if not (character.isalnum() or character == "_"):
+        return ""
+    return r"\b" if character.isascii() else unicode_edge
 
 
 def pattern_regex(pattern: ast.Pattern) -> str:
