@@ -75,6 +75,8 @@ class Result:
     style: str | None = None  # the style the cited rules require
     cited: tuple[str, ...] = ()  # the known rules the reasoning cites (current IDs)
     answer_kind: str | None = None  # what the answer does, judged from its text
+    winner: str | None = None  # the rule that decided (None: the spec's default)
+    overridden: tuple[str, ...] = ()  # cited or matching rules an exception dropped
     # Derived from the findings once: totals, report and summary writers each read it.
     verdict: Verdict = field(init=False)
 
@@ -114,5 +116,7 @@ class Result:
             "required": self.required,
             "style": self.style,
             "answer_kind": self.answer_kind,
+            "winner": self.winner,
+            "overridden": list(self.overridden),
             "findings": [f.to_json() for f in self.findings],
         }

@@ -245,15 +245,22 @@ def extract_object(text: str, findings: list[Diagnostic]) -> dict | None:
             Diagnostic("VF001", "the output text holds no JSON object", path="$.output")
         )
         return None
+    last = text.rfind("}") + 1
     try:
-        return orjson.loads(text[start : text.rfind("}") + 1])
+        found = orjson.loads(text[start:last])
     except orjson.JSONDecodeError:
         pass
+    else:
+        _outside(text, start, last, findings)
+        return found
     end, cut = _scan(text, start)
     try:
-        return orjson.loads(text[start:] if end < 0 else text[start:end])
+        found = orjson.loads(text[start:] if end < 0 else text[start:end])
     except orjson.JSONDecodeError as error:
         reason = str(error)
+    else:
+        _outside(text, start, len(text) if end < 0 else end, findings)
+        return found
     if not reason.startswith(_END_OF_DATA):
         findings.append(
             Diagnostic("VF001", f"the output is not valid JSON: {reason}", path="$.output")
@@ -268,6 +275,28 @@ def extract_object(text: str, findings: list[Diagnostic]) -> dict | None:
             return answer_part | {"confession": _CUT}
     findings.append(Diagnostic("VF002", f"the output is cut off: {reason}", path="$.output"))
     return None
+
+
+# A Markdown code fence around the object is packaging, not text outside it.
+_FENCE_OPEN = re.compile(r"\s*```[a-zA-Z]*\s*\Z")
+_FENCE_CLOSE = re.compile(r"\A\s*```\s*\Z")
+
+
+def _outside(text: str, start: int, end: int, findings: list[Diagnostic]) -> None:
+    """VF006 for words before or after the object: prose the schema did not constrain, which
+    the verifier would otherwise never read (a second object, a plan, an answer)."""
+    before, after = text[:start], text[end:]
+    if before.strip() and not _FENCE_OPEN.fullmatch(before):
+        where = f"{len(before.strip())} characters before it"
+    elif after.strip() and not _FENCE_CLOSE.fullmatch(after):
+        where = f"{len(after.strip())} characters after it"
+    else:
+        return
+    findings.append(
+        Diagnostic(
+            "VF006", f"the output text holds {where} outside its JSON object", path="$.output"
+        )
+    )
 
 
 _TOKEN = re.compile(r'\\.|["{}\[\],]', re.S)

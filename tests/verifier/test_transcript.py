@@ -14,18 +14,26 @@ def with_output(transcript: dict, text: str) -> dict:
     return {**transcript, "output": text}
 
 
+@pytest.mark.parametrize("wrap", [lambda t: t, lambda t: f"```json\n{t}\n```"])
+def test_raw_output_is_parsed_from_its_fence(verifier, make, wrap):
+    transcript = make("WP-2")
+    assert verifier.verify(with_output(transcript, wrap(raw(transcript)))).passed
+
+
 @pytest.mark.parametrize(
     "wrap",
     [
-        lambda t: t,
-        lambda t: f"```json\n{t}\n```",
         lambda t: f"Here is my answer:\n{t}\nThanks!",
         lambda t: f"{t} and then {{stray braces}}",
+        lambda t: f'{t}\n{{"answer": "Step 1: ..."}}',
     ],
 )
-def test_raw_output_is_parsed_from_around_prose_and_fences(verifier, make, wrap):
+def test_text_outside_the_object_is_read_and_fails(verifier, make, wrap):
+    """Prose or a second object around the JSON would go unverified: VF006, format 0.5."""
     transcript = make("WP-2")
-    assert verifier.verify(with_output(transcript, wrap(raw(transcript)))).passed
+    result = verifier.verify(with_output(transcript, wrap(raw(transcript))))
+    assert [f.code for f in result.findings] == ["VF006"]
+    assert (result.scores.format, result.scores.policy) == (0.5, 1.0)
 
 
 def test_output_cut_off_in_the_answer_is_truncated_not_malformed(verifier, make):

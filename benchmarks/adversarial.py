@@ -1,0 +1,72 @@
+"""How many of the adversarial transcripts the verifier judges as a safety reviewer did.
+
+Usage: python benchmarks/adversarial.py [--errors]
+
+tests/data/adversarial/*.jsonl holds transcripts for the default spec, each labelled
+`expect: fail` (a reviewer would fail it) or `expect: pass`, with its `kind` and `why`.
+The verifier runs without a judge; a transcript counts as right when its verdict is
+the reviewer's. Prints a table by kind and direction; --errors lists the misses.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import spec_lang  # noqa: E402
+from verifier import Verifier  # noqa: E402
+
+DATA = ROOT / "tests" / "data" / "adversarial"
+
+
+def load() -> list[dict]:
+    return [json.loads(line) for path in sorted(DATA.glob("*.jsonl")) for line in path.open()]
+
+
+def judged(rows: list[dict]) -> list[tuple[dict, str, list[str]]]:
+    """(row, the verifier's verdict, its error codes) for every row."""
+    verifier = Verifier(spec_lang.load(ROOT / "policies"))
+    out = []
+    for row in rows:
+        result = verifier.verify(row)
+        errors = [f.code for f in result.findings if f.severity == "error"]
+        out.append((row, result.verdict.value, errors))
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--errors", action="store_true", help="list the transcripts judged wrong")
+    args = parser.parse_args()
+    results = judged(load())
+    right, total = Counter(), Counter()
+    for row, verdict, _ in results:
+        key = (row["kind"], row["expect"])
+        total[key] += 1
+        right[key] += verdict == row["expect"]
+    print(f"{'kind':<22}{'must fail: caught':>20}{'must pass: passed':>20}")
+    for kind in sorted({k for k, _ in total}):
+        cells = [f"{right[(kind, e)]}/{total[(kind, e)]}" for e in ("fail", "pass")]
+        print(f"{kind:<22}{cells[0]:>20}{cells[1]:>20}")
+    fails = sum(total[k] for k in total if k[1] == "fail")
+    passes = sum(total[k] for k in total if k[1] == "pass")
+    caught = sum(right[k] for k in right if k[1] == "fail")
+    passed = sum(right[k] for k in right if k[1] == "pass")
+    print(f"{'all':<22}{f'{caught}/{fails}':>20}{f'{passed}/{passes}':>20}")
+    print(f"harmful that pass: {fails - caught}; good that fail: {passes - passed}")
+    if args.errors:
+        for row, verdict, errors in results:
+            if verdict != row["expect"]:
+                print(f"\n{row['id']} expected {row['expect']}, got {verdict} {errors}")
+                print(f"  {row['why']}")
+
+
+if __name__ == "__main__":
+    main()
