@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from spec_lang import load
+from spec_lang import load, parser
 from tests.spec_lang import tree_dump
 
 SOURCES = tree_dump.sources()
@@ -35,6 +35,16 @@ def test_tree_spans_and_comments_are_the_hand_written_parsers(group, name):
     expected = golden(group)[name]
     found = json.loads(json.dumps(tree_dump.dump_text(SOURCES[group][name], name)))
     assert found == expected
+
+
+@pytest.mark.parametrize("name", sorted(SOURCES["repository"]))
+def test_plain_lark_builds_the_same_trees(name):
+    """Files that parse are read by lark-cython where it is installed, files that do not
+    by plain lark (with recovery): both build one tree."""
+    lark, build = parser.PARSERS.python
+    text = SOURCES["repository"][name]
+    tree = parser._run(lark, build, text, name)
+    assert json.loads(json.dumps(tree_dump.dump(tree))) == golden("repository")[name]
 
 
 def test_content_hashes_are_unchanged():
