@@ -17,6 +17,7 @@ import json
 import re
 import textwrap
 import threading
+import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from copy import copy
@@ -442,6 +443,7 @@ class _Recovery:
             if t.pattern.type == "str" and t.pattern.value.isidentifier()
         }
         self.errors: list[Diagnostic] = []
+        self.substitutions: dict[int, str] = {}
         self.skipped_to = -1  # while skipping, errors before this offset are echoes
 
     def span(self, start: int, end: int) -> ast.SourceSpan:
@@ -470,31 +472,56 @@ class _Recovery:
     def on_character(self, error: UnexpectedCharacters) -> bool:
         offset = error.pos_in_stream
         char = self.text[offset]
+        stand_in = _stand_in(char)
+        if stand_in is not None:
+            # Read again with an ASCII character in its place, so that what follows
+            # is read as the author meant it, not as a cascade of errors.
+            self.report(offset, 1, *_foreign_message(self.text, offset, stand_in))
+            self.substitutions = _substitutions(self.text, offset, stand_in)
+            raise _ReadAgain
         if offset >= self.skipped_to:
-            self.report(offset, 1, *_stray_message(char, self.text, offset, self.expected(error)))
-        self.skip_line(error.interactive_parser, offset)
-        return True
+            if self.text.startswith('"""', offset):
+                self.report(offset, 3, *_unterminated_text(self.text, offset))
+            else:
+                expected = self.expected(error)
+                self.report(offset, 1, *_stray_message(char, self.text, offset, expected))
+        if char == '"':  # the rest of the line is the string's
+            self.skip_line(error.interactive_parser, offset)
+        return True  # lark goes on after the character
 
     def expected(self, error: UnexpectedInput) -> list[str]:
         return _expected_words(self.parser, error.interactive_parser.accepts())
 
     def on_token(self, error: UnexpectedToken) -> bool:
+        """Report the error unless it echoes one on its line; then supply what is
+        missing before the token, or drop the token."""
         token, interactive = error.token, error.interactive_parser
         end = token.type == "$END"
         start = _end_of_text(self.text) if end else token.start_pos
-        if start >= self.skipped_to:
-            self.report_token(token, start, interactive)
         repair = self.repair(interactive, token)
+        opening = _misread_text(interactive, token)
+        if opening is not None and self.skipped_to < len(self.text):
+            # A text left open ran on to the next text's opening quotes: say so where it
+            # starts, and take nothing after it for a new error.
+            self.report(opening.start_pos, 3, *_unterminated_text(self.text, opening.start_pos))
+            self.skipped_to = len(self.text)
+        elif opening is None and start >= self.skipped_to and not self.quiet(repair, start):
+            self.report_token(token, start, interactive)
         if repair is not None:
             for fake in repair:
                 interactive.feed_token(fake)
             if not end:
                 interactive.feed_token(self.retyped(interactive, token))
             return True
-        if end:
+        return not end  # lark goes on after the token: it is dropped
+
+    def quiet(self, repair: list | None, start: int) -> bool:
+        """Whether a token that a repair lets the parser read is the first after the
+        line of the last error: the statement left unfinished there is finished
+        quietly."""
+        if repair is None or self.skipped_to < 0:
             return False
-        self.skip_line(interactive, token.start_pos)
-        return True
+        return not self.text[self.skipped_to : start].strip()
 
     def report_token(self, token, start: int, interactive) -> None:
         expected = self.expected_at(interactive)
@@ -505,6 +532,11 @@ class _Recovery:
         elif token.type not in ("STRING", "REGEX", "INT", "$END") and token.value:
             keywords = [word.strip("'") for word in expected if word.startswith("'")]
             hint = did_you_mean(token.value, keywords)
+            if token.value == "include" and "include" not in keywords:
+                hint = (
+                    "includes belong in the spec header, in the root file: "
+                    'spec NAME "Title" { include "file.policy" }'
+                )
         width = len(token.value.split("\n", 1)[0]) if token.type != "$END" else 1
         self.report(start, width, message, hint)
 
@@ -627,6 +659,101 @@ def _fake(parser: Lark, name: str, at):
     return Token(name, value, at.start_pos, at.line, at.column, at.line, at.column, at.start_pos)
 
 
+class _ReadAgain(Exception):
+    """Raised by the recovery to read the file again with `substitutions` made."""
+
+
+# Characters that look like ASCII ones the language uses, and the ASCII they stand for.
+_LOOK_ALIKES = {
+    **dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe63\uff0d", "-"),
+    **dict.fromkeys("\u201c\u201d\u201e\u201f\u2033\uff02", '"'),
+    **dict.fromkeys("\u2018\u2019\u201a\u201b\u2032", "'"),
+    **dict.fromkeys("\u00a0\u2000\u2001\u2002\u2003\u2007\u2009\u200a\u202f\u3000", " "),
+    "\uff5b": "{",
+    "\uff5d": "}",
+    "\uff0c": ",",
+    "\uff1c": "<",
+}
+# Cyrillic and Greek capitals and small letters drawn like Latin ones.
+_LOOK_ALIKES.update(zip("АВЕКМНОРСТХУасеорху", "ABEKMHOPCTXYaceopxy", strict=True))
+_LOOK_ALIKES.update(zip("ΑΒΕΖΗΙΚΜΝΟΡΤΥΧο", "ABEZHIKMNOPTYXo", strict=True))
+
+
+def _stand_in(char: str) -> str | None:
+    """The ASCII character read in place of `char`: its look-alike, or `_` for any
+    other letter or digit (a name's letters are ASCII); None for anything else."""
+    if char in _LOOK_ALIKES:
+        return _LOOK_ALIKES[char]
+    if not char.isascii() and (char.isalnum() or unicodedata.category(char) == "Mn"):
+        return "_"
+    return None
+
+
+def _character(char: str) -> str:
+    return f"U+{ord(char):04X} {unicodedata.name(char, 'UNNAMED')}"
+
+
+def _foreign_message(text: str, offset: int, stand_in: str) -> tuple[str, str]:
+    char = text[offset]
+    if stand_in != "_":
+        return (
+            f"{_character(char)} looks like {stand_in!r} but is not; use {stand_in!r}",
+            f"the language is written in ASCII outside strings: type {stand_in!r} instead",
+        )
+    start = offset
+    while start and (text[start - 1].isalnum() or text[start - 1] in "_-"):
+        start -= 1
+    end = offset + 1
+    while end < len(text) and (text[end].isalnum() or text[end] in "_-"):
+        end += 1
+    return (
+        f"{_character(char)} in the name '{text[start:end]}'; a name is ASCII letters, "
+        "digits, '_' and '-'",
+        "use ASCII letters in IDs and names; any text may go in a quoted string",
+    )
+
+
+def _substitutions(text: str, offset: int, stand_in: str) -> dict[int, str]:
+    """Where to read ASCII in place of the character at `offset`: there, and for a
+    curly quote at the next one on its line too (its partner)."""
+    found = {offset: stand_in}
+    if stand_in in "\"'":
+        newline = text.find("\n", offset)
+        line_end = len(text) if newline < 0 else newline
+        for index in range(offset + 1, line_end):
+            if _LOOK_ALIKES.get(text[index]) == stand_in:
+                found[index] = stand_in
+                break
+    return found
+
+
+def _unterminated_text(text: str, offset: int) -> tuple[str, str]:
+    line = _position(text, offset).line
+    return (
+        f'unterminated string: the text opened by """ on line {line} is never closed',
+        'close it with """; the next """ in the file would open a text, not close this one',
+    )
+
+
+def _misread_text(interactive, token):
+    """The STRING token of a text that was left open, when `token` is what follows it:
+    the text ran on to the quotes that open the next text, whose words the parser
+    now meets. Such quotes stand on a line of their own, before the words."""
+    stack = interactive.parser_state.value_stack
+    if not stack or token.type in ("$END", "STRING"):
+        return None
+    last = stack[-1]
+    value = getattr(last, "value", None)
+    if getattr(last, "type", None) != "STRING" or not value.startswith('"""'):
+        return None
+    closing_line_start = value.rfind("\n") + 1
+    if value[closing_line_start:-3].strip() or token.line <= last.end_line:
+        return None  # the closing quotes end a line of text: a real close
+    if token.type not in ("WORD", *NAME_KINDS):
+        return None
+    return last
+
+
 def _stray_message(char: str, text: str, offset: int, expected: list[str]):
     """The message and hint for a character no token starts with."""
     if char == '"':
@@ -673,12 +800,26 @@ def parse_all(text: str, path: str = "<string>") -> tuple[ast.PolicyFile | None,
             if not build.errors:
                 return tree, []
         parser, build = PARSERS.python
-        recovery = _Recovery(parser, build, text, path)
-        try:
-            tree = _run(parser, build, text, path, on_error=recovery)
-        except (UnexpectedInput, _TooMany):
-            tree = None
-        errors = recovery.errors + build.errors
+        read, substituted = text, []
+        while True:
+            recovery = _Recovery(parser, build, read, path)
+            try:
+                tree = _run(parser, build, read, path, on_error=recovery)
+            except _ReadAgain:
+                # Characters are replaced one for one, so offsets, lines and columns
+                # stay those of the file.
+                substituted.append(recovery.errors[-1])
+                chars = list(read)
+                for index, char in recovery.substitutions.items():
+                    chars[index] = char
+                read = "".join(chars)
+                if len(substituted) < MAX_ERRORS:
+                    continue
+                tree = None
+            except (UnexpectedInput, _TooMany):
+                tree = None
+            break
+        errors = substituted + recovery.errors + build.errors
     errors.sort(key=lambda d: (d.span.line, d.span.column))
     return tree, errors
 
