@@ -109,10 +109,11 @@ app = typer.Typer(
 
 
 @app.command()
-def check(path: SpecPath, output_format: FormatOption = Format.text) -> None:
+def check(path: SpecPath = Path("."), output_format: FormatOption = Format.text) -> None:
     """Check a spec: syntax, references, overrides, patterns, examples, overlaps.
 
-    Example: policyspec check policies/
+    Given a file, checks the spec it belongs to, that file's findings first; given
+    nothing, the spec in the current folder. Example: policyspec check policies/
     """
     spec, findings, sources = diagnose(path)
     errors, warnings = count_levels(findings)
@@ -128,7 +129,7 @@ def check(path: SpecPath, output_format: FormatOption = Format.text) -> None:
     else:
         print_findings(findings, sources)
         if spec is not None:
-            scope = f"{len(spec.rules)} rules in {len(spec.files)} files"
+            scope = f"{_plural(len(spec.rules), 'rule')} in {_plural(len(spec.files), 'file')}"
             counts = f"{_plural(errors, 'error')}, {_plural(warnings, 'warning')}"
             out.print(f"{spec.name}: {counts} ({scope})")
     raise typer.Exit(EXIT_FINDINGS if errors else EXIT_OK)

@@ -25,7 +25,12 @@ class Format(StrEnum):
     json = "json"
 
 
-SpecPath = Annotated[Path, typer.Argument(help="The spec folder, or its root .policy file.")]
+SpecPath = Annotated[
+    Path,
+    typer.Argument(
+        help="The spec folder, or any .policy file of the spec (its root is found above)."
+    ),
+]
 FormatOption = Annotated[
     Format, typer.Option("--format", help="text for people, json for machines.")
 ]
@@ -68,12 +73,23 @@ def count_levels(findings) -> tuple[int, int]:
 
 
 def diagnose(path: Path) -> tuple[spec_lang.Spec | None, list, dict]:
-    """Load and check; a root file that does not parse gives its syntax error as the finding."""
+    """Load and check; a root file that does not parse gives its syntax errors as the
+    findings, and so does a file that belongs to no spec (with a note). Given one file
+    of a spec, the whole spec is checked and that file's findings come first."""
     try:
         spec = spec_lang.load(path, freeze=True)  # it lives until the command exits
     except spec_lang.InputError as error:
         fail_input(str(error))
     except spec_lang.SpecError as error:
-        root = spec_lang.loader.find_root(path)
-        return None, error.diagnostics, {str(root): spec_lang.loader.read_text(root)}
-    return spec, spec_lang.check(spec), spec.sources
+        return None, error.diagnostics, error.sources
+    return spec, _first_in(path, spec_lang.check(spec)), spec.sources
+
+
+def _first_in(path: Path, findings: list) -> list:
+    """The findings in file `path` first, each group in its own order."""
+    if not path.is_file():
+        return findings
+    target = path.resolve()
+    files = {d.span.file for d in findings if d.span}
+    mine = {file for file in files if Path(file).resolve() == target}
+    return sorted(findings, key=lambda d: not (d.span and d.span.file in mine))

@@ -42,9 +42,10 @@ class Diagnostic:
 class SpecError(Exception):
     """A spec that cannot be used: it carries the diagnostics that say why."""
 
-    def __init__(self, diagnostics: list[Diagnostic]):
+    def __init__(self, diagnostics: list[Diagnostic], sources: Mapping[str, str] | None = None):
         super().__init__("; ".join(f"{d.span}: {d.message}" for d in diagnostics))
         self.diagnostics = diagnostics
+        self.sources = dict(sources or {})  # the text of each file the diagnostics name
 
 
 class SpecSyntaxError(SpecError):
@@ -63,8 +64,15 @@ class InputError(Exception):
 
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
-    """A hint naming the closest candidate, or None when nothing is close."""
-    close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
+    """A hint naming the closest candidate, or None when nothing is close.
+
+    A word that is one part of hyphenated candidates (`unsafe` of `unsafe-low` and
+    `unsafe-high`) names those: spelling alone would offer `safe`."""
+    candidates = list(candidates)
+    parts = [c for c in candidates if c != word and word in c.split("-")]
+    if parts:
+        return "did you mean " + " or ".join(f"'{c}'" for c in parts[:3]) + "?"
+    close = difflib.get_close_matches(word, candidates, n=1, cutoff=0.6)
     return f"did you mean '{close[0]}'?" if close else None
 
 
@@ -77,7 +85,7 @@ def render(diagnostic: Diagnostic, sources: Mapping[str, str]) -> str:
     lines = [f"{span}: {head}"]
     source = sources.get(span.file)
     if source is not None:
-        source_lines = source.splitlines()
+        source_lines = source.split("\n")  # as the parser counts lines: not at U+2028
         if 0 < span.line <= len(source_lines):
             text = source_lines[span.line - 1].expandtabs(1)
             width = (span.end_column - span.column) if span.end_line == span.line else 1
