@@ -51,3 +51,9 @@ def test_content_hashes_are_unchanged():
     expected = json.loads((tree_dump.GOLDEN / "content_hashes.json").read_text())
     assert tree_dump.content_hashes() == expected
     assert load(tree_dump.ROOT / "policies").content_hash == expected["policies"]
+
+
+def test_the_docs_show_the_grammar_file():
+    docs = (tree_dump.ROOT / "docs" / "language.md").read_text()
+    shown = docs.split("```lark\n", 1)[1].split("```\n", 1)[0]
+    assert shown == parser.GRAMMAR.read_text()
