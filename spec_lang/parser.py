@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 import re
 import textwrap
 import threading
@@ -333,6 +334,10 @@ def _lark(fast: bool) -> tuple[Lark, _Build]:
 
 
 def _has_lark_cython() -> bool:
+    """Whether lark-cython is installed, and not turned off (POLICYSPEC_LARK_CYTHON=0,
+    as benchmarks/spec_scale.py does to measure plain lark)."""
+    if os.environ.get("POLICYSPEC_LARK_CYTHON") == "0":
+        return False
     try:
         import lark_cython  # noqa: F401
     except ImportError:
