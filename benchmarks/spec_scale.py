@@ -103,9 +103,9 @@ def measure(child: str, folder: Path, code: Path = ROOT, env: dict | None = None
 
 def hand_parser_commit() -> str:
     """The last commit whose spec_lang/parser.py is the hand-written parser: the parent
-    of the commit that took `class _Parser` out."""
+    of the commit that took its `class _Parser:` out."""
     removed = subprocess.run(
-        ["git", "log", "-1", "--format=%H", "-S", "class _Parser", "--", "spec_lang/parser.py"],
+        ["git", "log", "-1", "--format=%H", "-G", "^class _Parser:", "--", "spec_lang/parser.py"],
         capture_output=True,
         text=True,
         check=True,
