@@ -756,7 +756,17 @@ def _misread_text(interactive, token):
         return None  # the closing quotes end a line of text: a real close
     if token.type not in ("WORD", *NAME_KINDS):
         return None
+    # and the text swallowed statements: a line that is a brace, or opens like one
+    if not _SWALLOWED.search(value):
+        return None
     return last
+
+
+_SWALLOWED = re.compile(
+    r"^[ \t]*(?:\}[ \t]*|(?:rule|example|severity|style|overrides|match|renamed_from|summary|"
+    r"define|authority|category|deprecated)[ \t]+[A-Za-z_\"/].*)$",
+    re.MULTILINE,
+)
 
 
 def _stray_message(char: str, text: str, offset: int, expected: list[str]):

@@ -90,6 +90,13 @@ def test_an_unclosed_text_is_reported_where_it_opens():
     assert "Responses" not in found.message
 
 
+def test_a_mistake_after_a_closed_text_is_not_taken_for_an_unclosed_text():
+    text = 'category c "C" {\n  rule A refuse "T" {\n    """\n    Fine text.\n    """\n'
+    text += "    severty high\n  }\n}\n"
+    (found,) = errors(text)
+    assert where(found) == (6, 5) and found.hint == "did you mean 'severity'?"
+
+
 def test_an_unclosed_text_at_the_end_is_reported_where_it_opens():
     (found,) = errors('category c "C" {\n  summary """never closed\n}\n')
     assert where(found) == (2, 11) and "never closed" in found.message
