@@ -11,13 +11,20 @@ disk, or other work on the machine); "out MB" is what it wrote. Imports are not 
 Targets (issue 7): 10,000 rules checked in under 2 s and compiled in under 5 s;
 cost linear in rules.
 
+parsers: check's figures for each parser, measured in the same run: lark with
+lark-cython (what the commands use when it is installed), plain lark
+(POLICYSPEC_LARK_CYTHON=0), and the hand-written parser lark replaced, run from a
+`git worktree` of the last commit that has it, made in a temporary folder (the
+package keeps no copy). --no-parsers leaves the comparison out.
+
 spec(category) carries a summary of every category, and compile writes it into a
 prompt per category, so compile's output grows with categories squared: with 10
 rules per category (the default) categories grow with rules; with a fixed number
 of categories (say --rules-per-category 500) it is linear in rules.
 
     python benchmarks/spec_scale.py [--runs 3] [--sizes 100,1000,10000]
-                                    [--rules-per-category 10]
+                                    [--rules-per-category 10] [--cpu 1]
+                                    [--no-parsers | --only-parsers]
 """
 
 from __future__ import annotations
@@ -76,17 +83,69 @@ HEADER = (
 )
 
 
-def measure(child: str, folder: Path) -> dict:
-    pin = ["taskset", "-c", "0"] if shutil.which("taskset") else []
+CPU = "1"
+
+
+def measure(child: str, folder: Path, code: Path = ROOT, env: dict | None = None) -> dict:
+    """Run `child` on `folder` in a fresh process pinned to one CPU, with the code
+    (spec_lang and the rest) of the checkout at `code`."""
+    pin = ["taskset", "-c", CPU] if shutil.which("taskset") else []
     result = subprocess.run(
         [*pin, sys.executable, "-c", child, str(folder)],
         capture_output=True,
         text=True,
         check=True,
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        cwd=code,
+        env={**os.environ, "PYTHONPATH": str(code), **(env or {})},
     )
     return json.loads(result.stdout)
+
+
+def hand_parser_commit() -> str:
+    """The last commit whose spec_lang/parser.py is the hand-written parser: the parent
+    of the commit that took its `class _Parser:` out."""
+    removed = subprocess.run(
+        ["git", "log", "-1", "--format=%H", "-G", "^class _Parser:", "--", "spec_lang/parser.py"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    ).stdout.strip()
+    return subprocess.run(
+        ["git", "rev-parse", f"{removed}^"], capture_output=True, text=True, check=True, cwd=ROOT
+    ).stdout.strip()
+
+
+PARSERS_HEADER = (
+    f"{'':13} {' parse s (load) ':-^32}  {' check total s ':-^32}\n"
+    f"{'rules':>6} {'':6} {'hand':>10} {'lark':>10} {'lark-cy':>10}  "
+    f"{'hand':>10} {'lark':>10} {'lark-cy':>10}"
+)
+
+
+def compare_parsers(folders: dict[int, Path], runs: int, hand: Path) -> None:
+    """check's parse and total times with each parser, measured in turn, run by run."""
+    print(PARSERS_HEADER)
+    variants = {
+        "hand": (hand, {}),
+        "lark": (ROOT, {"POLICYSPEC_LARK_CYTHON": "0"}),
+        "lark-cy": (ROOT, {}),
+    }
+    for size, folder in folders.items():
+        found: dict[str, list[dict]] = {name: [] for name in variants}
+        for _ in range(runs):  # interleaved, so a busy moment on the machine hits all three
+            for name, (code, env) in variants.items():
+                found[name].append(measure(CHECK_CHILD, folder, code, env))
+        figures = {name: medians(found[name]) for name in variants}
+        parse = " ".join(f"{figures[n]['parse']:>10.2f}" for n in variants)
+        total = " ".join(f"{figures[n]['total']:>10.2f}" for n in variants)
+        ratio = figures["lark-cy"]["parse"] / figures["hand"]["parse"]
+        plain = figures["lark"]["parse"] / figures["hand"]["parse"]
+        print(
+            f"{size:>6} {'':6} {parse}  {total}   (parse: lark {plain:.2f}x, "
+            f"lark-cython {ratio:.2f}x the hand parser)",
+            flush=True,
+        )
 
 
 def medians(runs: list[dict]) -> dict[str, float]:
@@ -117,24 +176,55 @@ def main() -> None:
         default=10,
         help="10 makes categories grow with rules; spec(category) then grows too",
     )
+    parser.add_argument("--cpu", default="1", help="the CPU each run is pinned to")
+    parser.add_argument(
+        "--no-parsers",
+        action="store_true",
+        help="leave out the comparison with plain lark and the hand-written parser",
+    )
+    parser.add_argument(
+        "--only-parsers", action="store_true", help="measure only the parser comparison"
+    )
     args = parser.parse_args()
+    global CPU
+    CPU = args.cpu
     print(
         f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}; one core per run, median of {args.runs}; "
         f"{args.rules_per_category} rules per category"
     )
-    print(HEADER)
+    if not args.only_parsers:
+        print(HEADER)
     uncounted = False
+    folders: dict[int, Path] = {}
     with tempfile.TemporaryDirectory() as scratch:
         for size in (int(s) for s in args.sizes.split(",")):
             folder = write_spec(Path(scratch) / str(size), size, args.rules_per_category)
+            folders[size] = folder
+            if args.only_parsers:
+                continue
             check = medians([measure(CHECK_CHILD, folder) for _ in range(args.runs)])
             runs = [measure(COMPILE_CHILD, folder) for _ in range(args.runs)]
             uncounted |= not all(r.pop("tokens_counted") for r in runs)
             files = len(list(folder.glob("*.policy")))
             print(row(size, files, check, medians(runs)), flush=True)
-    if uncounted:
-        print("note: spec(category) tokens were not counted (no tokenizer), which is faster")
+        if uncounted:
+            print("note: spec(category) tokens were not counted (no tokenizer), which is faster")
+        if not args.no_parsers:
+            commit = hand_parser_commit()
+            print(f"\nparsers (hand-written: {commit[:10]}, from a git worktree)")
+            hand = Path(scratch) / "hand-parser"
+            subprocess.run(
+                ["git", "worktree", "add", "--detach", "-q", str(hand), commit],
+                check=True,
+                cwd=ROOT,
+            )
+            try:
+                compare_parsers(folders, args.runs, hand)
+            finally:
+                subprocess.run(
+                    ["git", "worktree", "remove", "--force", str(hand)], check=True, cwd=ROOT
+                )
 
 
 if __name__ == "__main__":

@@ -23,10 +23,12 @@ def write_all(files: Mapping[Path, bytes | bytearray]) -> None:
     handled as strings: on tmpfs, pathlib's objects cost as much as the writing."""
     staged: list[tuple[str, Path]] = []
     try:
-        for folder in sorted({os.path.dirname(path) for path in files}):
+        # A bare file name ("root.policy", as `fmt .` gives) is in the current folder.
+        for folder in sorted({os.path.dirname(path) or "." for path in files}):
             os.makedirs(folder, exist_ok=True)
         for path, data in files.items():
             folder, name = os.path.split(path)
+            folder = folder or "."
             handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
             staged.append((temporary, path))
             _fill(handle, data, like=path)

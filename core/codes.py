@@ -85,6 +85,12 @@ _ENTRIES = (
         'one .policy file of the folder holds the `spec ID "Title" { ... }` header; '
         "give that folder or file",
     ),
+    Code(
+        "PS010",
+        I,
+        "file belongs to no spec",
+        "no folder from the file's up holds a spec header: its syntax alone was checked",
+    ),
     Code("PS011", E, "include cycle or repeated include", "include each file once, from one place"),
     Code("PS012", E, "included file missing", "correct the path or create the file"),
     Code(

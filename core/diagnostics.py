@@ -85,8 +85,15 @@ class InputError(Exception):
 
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
-    """A hint naming the closest candidate, or None when nothing is close."""
-    close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
+    """A hint naming the closest candidate, or None when nothing is close.
+
+    A word that is one part of hyphenated candidates (`unsafe` of `unsafe-low` and
+    `unsafe-high`) names those: spelling alone would offer `safe`."""
+    candidates = list(candidates)
+    parts = [c for c in candidates if c != word and word in c.split("-")]
+    if parts:
+        return "did you mean " + " or ".join(f"'{c}'" for c in parts[:3]) + "?"
+    close = difflib.get_close_matches(word, candidates, n=1, cutoff=0.6)
     return f"did you mean '{close[0]}'?" if close else None
 
 

@@ -123,13 +123,16 @@ StrictOption = Annotated[bool, typer.Option("--strict", help="Warnings fail too 
 
 @app.command()
 def check(
-    path: SpecPath, output_format: FormatOption = Format.text, strict: StrictOption = False
+    path: SpecPath = Path("."),
+    output_format: FormatOption = Format.text,
+    strict: StrictOption = False,
 ) -> None:
     """Check a spec: syntax, references, overrides, patterns, examples, overlaps.
 
-    Lint settings (select, ignore, severities, per-file ignores) come from policyspec.toml
-    or pyproject.toml's [tool.policyspec], the nearest at or above the spec folder.
-    Example: policyspec check policies/ --strict
+    Given a file, checks the spec it belongs to, that file's findings first; given
+    nothing, the spec in the current folder. Lint settings (select, ignore, severities,
+    per-file ignores) come from policyspec.toml or pyproject.toml's [tool.policyspec],
+    the nearest at or above the spec folder. Example: policyspec check policies/ --strict
     """
     report_as(output_format)
     checked = diagnose(path)

@@ -29,7 +29,12 @@ class Format(StrEnum):
     json = "json"
 
 
-SpecPath = Annotated[Path, typer.Argument(help="The spec folder, or its root .policy file.")]
+SpecPath = Annotated[
+    Path,
+    typer.Argument(
+        help="The spec folder, or any .policy file of the spec (its root is found above)."
+    ),
+]
 FormatOption = Annotated[
     Format, typer.Option("--format", help="text for people, json for machines.")
 ]
@@ -121,15 +126,26 @@ class Checked:
 
 
 def diagnose(path: Path) -> Checked:
-    """Load and check under the lint settings found beside the spec; a root file that does
-    not parse gives its syntax error as the finding."""
+    """Load and check under the lint settings found beside the spec. A root file that does
+    not parse gives its syntax errors as the findings, and so does a file that belongs to
+    no spec (with a note). Given one file of a spec, the whole spec is checked and that
+    file's findings come first."""
     try:
         settings = core_settings.discover(path)
         spec = spec_lang.load(path, freeze=True)  # it lives until the command exits
     except InputError as error:
         fail_input(error)
     except spec_lang.SpecError as error:
-        root = spec_lang.loader.find_root(path)
-        sources = {str(root): spec_lang.loader.read_text(root)}
-        return Checked(None, settings.apply(error.diagnostics), settings, sources)
-    return Checked(spec, settings.apply(spec_lang.check(spec)), settings, spec.sources)
+        return Checked(None, settings.apply(error.diagnostics), settings, error.sources)
+    findings = settings.apply(_first_in(path, spec_lang.check(spec)))
+    return Checked(spec, findings, settings, spec.sources)
+
+
+def _first_in(path: Path, findings: list[Diagnostic]) -> list[Diagnostic]:
+    """The findings in file `path` first, each group in its own order."""
+    if not path.is_file():
+        return findings
+    target = path.resolve()
+    files = {d.span.file for d in findings if d.span}
+    mine = {file for file in files if Path(file).resolve() == target}
+    return sorted(findings, key=lambda d: not (d.span and d.span.file in mine))

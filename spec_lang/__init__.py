@@ -8,7 +8,7 @@ from spec_lang.examples import ExampleResult, evaluate_examples
 from spec_lang.formatter import format_file
 from spec_lang.loader import Spec, load
 from spec_lang.matchers import Matchers
-from spec_lang.parser import parse
+from spec_lang.parser import parse, parse_all
 from spec_lang.semantics import Decision, decide
 
 __all__ = [
@@ -27,4 +27,5 @@ __all__ = [
     "format_file",
     "load",
     "parse",
+    "parse_all",
 ]

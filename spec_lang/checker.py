@@ -33,13 +33,16 @@ def check(spec: Spec) -> list[Diagnostic]:
 
 def _check(spec: Spec) -> list[Diagnostic]:
     findings = list(spec.load_diagnostics)
-    if any(d.code == "PS001" for d in findings):
-        return findings  # later checks would only echo the syntax errors
+    # A file with syntax errors is checked no further: what was left out of its tree
+    # would only be echoed as other findings. The other files are checked in full.
+    broken = {d.span.file for d in findings if d.code == "PS001" and d.span}
+    checked: list[Diagnostic] = []
     matchers = Matchers.for_spec(spec)
     passes = (_headers, _duplicates, _references, _values, _repeated, _overrides, _renames)
     for check_pass in (*passes, _unused, _missing_text):
-        findings.extend(check_pass(spec))
-    findings.extend(_patterns(spec, matchers))
+        checked.extend(check_pass(spec))
+    checked.extend(_patterns(spec, matchers))
+    findings.extend(d for d in checked if not (d.span and d.span.file in broken))
     if not any(d.severity is Severity.ERROR for d in findings):
         results = evaluate_examples(spec, matchers)
         findings.extend(_example_coverage(spec, results))
@@ -193,12 +196,12 @@ def _overrides(spec: Spec) -> Iterator[Diagnostic]:
             if target is None:
                 continue
             if target == rule.id or rule.id in spec.overridden_by(target):
-                cycle = frozenset({rule.id, target})
-                if cycle not in reported:
-                    reported.add(cycle)
+                cycle = _override_path(spec, target, rule.id)
+                if frozenset(cycle) not in reported:
+                    reported.add(frozenset(cycle))
                     yield Diagnostic(
                         "PS201",
-                        f"override cycle: '{rule.id}' and '{target}' override each other",
+                        _cycle_message(rule.id, cycle),
                         name.span,
                         hint="an exception overrides the rule it carves out of, never the reverse",
                     )
@@ -255,6 +258,36 @@ def _renames(spec: Spec) -> Iterator[Diagnostic]:
             claimed.setdefault(old.value, rule.id)
 
 
+def _override_path(spec: Spec, start: str, goal: str) -> list[str]:
+    """The rules from `start` to `goal` along overrides, both included (shortest)."""
+    came_from: dict[str, str | None] = {start: None}
+    queue = [start]
+    for current in queue:
+        if current == goal:
+            break
+        rule = spec.rule_by_id.get(current)
+        for name in rule.overrides if rule else ():
+            target = spec.resolve(name.value)
+            if target is not None and target not in came_from:
+                came_from[target] = current
+                queue.append(target)
+    path, step = [], goal
+    while step is not None:
+        path.append(step)
+        step = came_from.get(step)
+    return path[::-1]
+
+
+def _cycle_message(rule_id: str, path: list[str]) -> str:
+    """`rule_id` overrides path[0], which leads back to `rule_id` along `path`."""
+    if path == [rule_id]:
+        return f"override cycle: '{rule_id}' overrides itself"
+    if len(path) == 2:
+        return f"override cycle: '{rule_id}' and '{path[0]}' override each other"
+    chain = " → ".join([rule_id, *path])
+    return f"override cycle: {chain}"
+
+
 def _unused(spec: Spec) -> Iterator[Diagnostic]:
     used_styles = {rule.style.value for rule in spec.rules if rule.style}
     for style in spec.styles:
@@ -271,7 +304,7 @@ def _unused(spec: Spec) -> Iterator[Diagnostic]:
         return
     terms = re2.Set.SearchSet(re2.Options())
     for definition in definitions:
-        terms.Add(keyword_regex(definition.term))
+        terms.Add(_term_regex(definition.term))
     terms.Compile()
     used: set[int] = set()
     texts = [c.summary for c in spec.categories] + [s.text for s in spec.styles]
@@ -288,6 +321,22 @@ def _unused(spec: Spec) -> Iterator[Diagnostic]:
                 definition.span,
                 hint="use the term in a rule, summary or style, or remove it",
             )
+
+
+def _term_regex(term: str) -> str:
+    """A defined term as a keyword whose last word may be inflected: a definition of
+    'violent crime' is used by 'violent crimes'; of 'policy', by 'policies'."""
+    regex = keyword_regex(term)
+    if not term[-1:].isalpha():
+        return regex
+    body = regex.removesuffix(r"\b")
+    if term.endswith("y"):
+        body = body[:-1] + "(?:y|ies|ied)"
+    elif term.endswith("e"):
+        body += "(?:s|d|rs?)?"
+    else:
+        body += "(?:s|es|ed|ing|er|ers)?"
+    return body + (r"\b" if regex.endswith(r"\b") else "")
 
 
 def _deprecated_references(spec: Spec) -> Iterator[Diagnostic]:

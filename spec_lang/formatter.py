@@ -12,7 +12,8 @@ import json
 from functools import singledispatch
 
 from spec_lang import ast
-from spec_lang.parser import parse, reads_as_one_string, string_value
+from spec_lang.diagnostics import SpecError
+from spec_lang.parser import parse, parse_all, reads_as_one_string, string_value
 
 INDENT = "  "
 
@@ -228,9 +229,11 @@ def _(node: ast.Forbid, depth: int) -> str:
 def format_source(source: str, path: str = "<string>") -> str:
     """Format a file's text, refusing to return anything that would not parse back the same.
 
-    Raises SpecSyntaxError when `source` does not parse.
+    Raises SpecError with every syntax error when `source` does not parse.
     """
-    tree = parse(source, path)
+    tree, errors = parse_all(source, path)
+    if errors:
+        raise SpecError(errors, {path: source})
     formatted = format_file(tree)
     if parse(formatted, path) != tree:  # a formatter bug must never reach the disk
         raise AssertionError(f"{path}: formatting would change the meaning; file left as it is")

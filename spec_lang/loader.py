@@ -18,7 +18,7 @@ from pathlib import Path
 from core.diagnostics import Diagnostic, did_you_mean
 from spec_lang import ast
 from spec_lang.diagnostics import InputError, SpecError
-from spec_lang.parser import gc_paused, parse
+from spec_lang.parser import gc_paused, parse_all
 
 
 class cached:
@@ -194,10 +194,13 @@ class Spec:
 
 
 def load(path: str | Path, *, freeze: bool = False) -> Spec:
-    """Load the spec at `path` (its folder or its root file).
+    """Load the spec at `path`: its folder, its root file, or any file of it (the
+    root is then found by walking up from the file's folder).
 
-    Raises InputError for unreadable input, SpecError when the root file does
-    not parse. Syntax errors in included files are kept in `load_diagnostics`.
+    Raises InputError for unreadable input, SpecError when the root file does not
+    parse (with every syntax error in it) or when a file belongs to no spec (with
+    the file's syntax errors and a note). Syntax errors in included files are kept
+    in `load_diagnostics`, and the rest of each such file is loaded.
 
     `freeze` is for a spec that lives as long as the process, as in the commands: the
     tree (about 66 objects per rule) goes to the collector's permanent generation
@@ -207,11 +210,29 @@ def load(path: str | Path, *, freeze: bool = False) -> Spec:
     structures it made before loading should leave it off.
     """
     read: dict[str, str] = {}
+    path = Path(path)
     with gc_paused():  # one pause for all files: re-enabling between them rescans the trees
-        spec = _load(find_root(Path(path), read), read)
+        root = find_root(path, read)
+        if root is None:
+            _no_spec(path, read)
+        spec = _load(root, read)
         if freeze:
             gc.freeze()
     return spec
+
+
+def _no_spec(file: Path, read: dict[str, str]) -> None:
+    """A file that belongs to no spec: its syntax errors, and a note that says so."""
+    name = str(file)
+    _, errors = parse_all(read[name], name)
+    note = Diagnostic(
+        "PS010",
+        f"{file} belongs to no spec: no folder from {file.resolve().parent} up has a .policy file "
+        "with a spec header",
+        None,
+        hint='give the spec a root file that starts with `spec NAME "Title" { include ... }`',
+    )
+    raise SpecError([*errors, note], {name: read[name]})
 
 
 def _load(root_file: Path, read: dict[str, str]) -> Spec:
@@ -220,15 +241,17 @@ def _load(root_file: Path, read: dict[str, str]) -> Spec:
     sources: dict[str, str] = {}
     root_name = str(root_file)
     sources[root_name] = read.get(root_name) or read_text(root_file)
-    root_tree = parse(sources[root_name], root_name)
-    headers = [d for d in root_tree.declarations if isinstance(d, ast.SpecHeader)]
+    root_tree, diagnostics = parse_all(sources[root_name], root_name)
+    declarations = root_tree.declarations if root_tree else ()
+    headers = [d for d in declarations if isinstance(d, ast.SpecHeader)]
     if not headers:
+        if diagnostics:
+            raise SpecError(diagnostics, sources)
         raise InputError(
             f'{root_file}: no spec header; start the file with `spec NAME "Title" {{ }}`',
             "PS003",
         )
     files = [root_tree]
-    diagnostics: list[Diagnostic] = []
     seen = {root_file.resolve(): headers[0].span}
     resolved_folder = folder.resolve()
     for include in headers[0].includes:
@@ -261,46 +284,69 @@ def _load(root_file: Path, read: dict[str, str]) -> Spec:
             continue
         name = str(folder / include.path)
         sources[name] = read.get(name) or read_text(target)
-        try:
-            files.append(parse(sources[name], name))
-        except SpecError as error:
-            diagnostics.extend(error.diagnostics)
+        tree, errors = parse_all(sources[name], name)
+        diagnostics.extend(errors)
+        if tree is not None:
+            files.append(tree)
     return Spec(folder, tuple(files), sources, tuple(diagnostics) + _unincluded(folder, seen))
 
 
-def find_root(path: Path, read: dict[str, str] | None = None) -> Path:
-    """The root file for a path that names a spec folder or the root file itself.
+def find_root(path: Path, read: dict[str, str] | None = None) -> Path | None:
+    """The root file of the spec that `path` names: a spec folder, its root file, or
+    any other file of the spec. From a folder with no root file, and from a file
+    without a spec header, the root is looked for in the folders above, up to the top
+    of the repository (a folder with .git) or of the file system; None when a file
+    belongs to no spec.
 
     The text of each file it reads goes into `read`, by path, for the loader.
     """
     read = {} if read is None else read
-    if path.is_file():
-        return path
     if not path.exists():
         raise InputError(
-            f"{path}: no such file or folder; give a spec folder or its root .policy file"
+            f"{path}: no such file or folder; give a spec folder or one of its .policy files"
         )
-    if not path.is_dir():
+    if path.is_file():
+        read[str(path)] = read_text(path)
+        if _has_spec_header(read[str(path)]):
+            return path
+        start = path.parent
+    elif path.is_dir():
+        start = path
+    else:
         raise InputError(f"{path}: not a file or folder")
-    candidates = sorted(path.glob(f"*{POLICY_SUFFIX}"))
-    if not candidates:
+    folder = start
+    while True:
+        roots = _roots_in(folder, read)
+        if len(roots) > 1:
+            names = ", ".join(p.name for p in roots)
+            raise InputError(
+                f"{folder}: several files have a spec header ({names}); keep it in one", "PS003"
+            )
+        if roots:
+            return roots[0]
+        if (folder / ".git").exists() or folder.resolve().parent == folder.resolve():
+            break
+        folder = folder.parent if folder.name not in ("", ".") else folder.resolve().parent
+    if path.is_file():
+        return None
+    if not any(path.glob(f"*{POLICY_SUFFIX}")):
         raise InputError(
             f"{path}: no {POLICY_SUFFIX} files in this folder; is it the spec folder?", "PS003"
         )
-    read.update((str(p), read_text(p)) for p in candidates)
-    roots = [p for p in candidates if _has_spec_header(read[str(p)])]
-    if not roots:
-        raise InputError(
-            f"{path}: no {POLICY_SUFFIX} file has a spec header; "
-            'add `spec NAME "Title" { ... }` to the root file',
-            "PS003",
-        )
-    if len(roots) > 1:
-        names = ", ".join(p.name for p in roots)
-        raise InputError(
-            f"{path}: several files have a spec header ({names}); keep it in one", "PS003"
-        )
-    return roots[0]
+    raise InputError(
+        f"{path}: no {POLICY_SUFFIX} file has a spec header; "
+        'add `spec NAME "Title" { ... }` to the root file',
+        "PS003",
+    )
+
+
+def _roots_in(folder: Path, read: dict[str, str]) -> list[Path]:
+    """The .policy files in `folder` that hold a spec header."""
+    candidates = sorted(folder.glob(f"*{POLICY_SUFFIX}"))
+    for candidate in candidates:
+        if str(candidate) not in read:
+            read[str(candidate)] = read_text(candidate)
+    return [p for p in candidates if _has_spec_header(read[str(p)])]
 
 
 def _has_spec_header(text: str) -> bool:

@@ -1,88 +1,69 @@
-"""Text to syntax tree: a scanner, a recursive-descent parser, and errors in words.
+"""Text to syntax tree with lark, and syntax errors in words.
 
-The grammar is in docs/language.md; each of its productions is one method below.
-A comment may stand wherever a statement may start or end. Keywords are words
-that open a statement, and only there: `category style "..."` names a category
-`style`.
+spec_lang/policy.lark is the language's definition (docs/language.md shows it).
+lark reads it LALR with its contextual lexer and builds the tree inline: each
+rule's callback in `_Build` makes its node as the rule is reduced, so no parse
+tree is ever built. `lark-cython` (the `fast` extra) is used when installed.
 
-The parser was lark's LALR until a 10,000-rule spec (~200,000 tokens) took 1.3 s
-in lark's lexer and driver alone, before building a node; this one reads the
-same language several times faster (benchmarks/spec_scale.py).
+A file that does not parse is read again with recovery (`parse_all`): every
+syntax error is reported once, a missing string, name or brace is supplied, and
+anything else is skipped to the next line, where the next statement starts.
 """
 
 from __future__ import annotations
 
 import gc
 import json
+import os
 import re
 import textwrap
-from bisect import bisect_left
-from collections.abc import Callable, Iterator
+import threading
+import unicodedata
+from collections.abc import Iterator
 from contextlib import contextmanager
+from copy import copy
+from pathlib import Path
 from typing import NamedTuple
+
+from lark import Lark, Token, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
 from core.diagnostics import Diagnostic, did_you_mean
 from spec_lang import ast
 from spec_lang.diagnostics import SpecSyntaxError
 
 SYNTAX_ERROR = "PS001"
+GRAMMAR = Path(__file__).with_name("policy.lark")
 
-_STRING = (
-    r'"""[^"]*+(?:"(?!"")[^"]*+)*+"""'  # raw text; possessive: no backtracking when unclosed
-    r'|"(?!"")[^"\\\n]*+(?:\\.[^"\\\n]*+)*+"'  # a short string with JSON escapes
-    r'|""(?!")'
-)
-_TOKEN = re.compile(
-    r"[ \t\f\r\n]*+(?:"
-    r"(?P<comment>#[^\n]*)"
-    rf"|(?P<string>{_STRING})"
-    r"|(?P<regex>/(?![/*])[^/\\\n]*+(?:\\.[^/\\\n]*+)*+/[A-Za-z]*)"
-    r"|(?P<int>[0-9]+(?![A-Za-z_]))"
-    r"|(?P<word>[A-Za-z_][A-Za-z0-9_]*(?:-[A-Za-z0-9_]+)*)"
-    r"|(?P<open>\{)|(?P<close>\})|(?P<comma>,)|(?P<less><)"
-    r"|(?P<stray>.))",
-    re.DOTALL,
-)
-_STRING_PATTERN = re.compile(_STRING)
+# What each terminal is, in words, for syntax errors; a keyword is shown quoted.
+WORDS = {
+    "SPEC_ID": "a spec name",
+    "CATEGORY_ID": "a category ID",
+    "RULE_ID": "a rule ID (like SH-2)",
+    "STYLE_ID": "a style ID",
+    "DECISION": "a decision (such as comply, safe_complete or refuse)",
+    "AUTHORITY": "an authority (platform, developer or user)",
+    "SEVERITY": "a severity (low, medium, high or critical)",
+    "ROLE": "a message role (user, assistant or system)",
+    "STRING": "a quoted string",
+    "REGEX": "a /pattern/",
+    "INT": "a whole number",
+}
+NAME_KINDS = frozenset(WORDS) - {"STRING", "REGEX", "INT"}
+_NOT_EXPECTED = frozenset({"COMMENT", "WORD", "$END"})
+
 # A NamedTuple's own constructor is a Python function: calling tuple.__new__ directly
 # builds the ~150,000 spans of a 10,000-rule spec in half the time.
 _new_span = tuple.__new__
+_SpanType = ast.SourceSpan
 
 
-# A token is a plain tuple (kind, text, start, end), with offsets into the file's text and
-# the end exclusive: a 10,000-rule spec has 200,000 of them, and a plain tuple is built
-# in half the time of a named one. Kinds are the scanner's group names, and "end".
-Token = tuple[str, str, int, int]
-KIND, TEXT, START, END = range(4)
+MAX_WHOLE_NUMBER = 10**9
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class Comment(NamedTuple):
     line: int
     text: str
-
-
-# What each kind of value is, in words, for syntax errors.
-SPEC_ID = "a spec name"
-CATEGORY_ID = "a category ID"
-RULE_ID = "a rule ID (like SH-2)"
-STYLE_ID = "a style ID"
-DECISION = "a decision (such as comply, safe_complete or refuse)"
-AUTHORITY = "an authority (platform, developer or user)"
-SEVERITY = "a severity (low, medium, high or critical)"
-ROLE = "a message role (user, assistant or system)"
-STRING = "a quoted string"
-REGEX = "a /pattern/"
-INT = "a whole number"
-
-
-def _scan(text: str) -> list[Token]:
-    tokens = [
-        (match.lastgroup, match[match.lastgroup], match.start(match.lastgroup), match.end())
-        for match in _TOKEN.finditer(text)
-    ]
-    end = len(text.rstrip())
-    tokens.append(("end", "", end, end))
-    return tokens
 
 
 def string_value(literal: str) -> str:
@@ -101,350 +82,353 @@ def string_value(literal: str) -> str:
     return first + newline + textwrap.dedent(rest)
 
 
-# A number in a spec (max_sentences, max_words) is below this: a 5,000-digit one is a typo,
-# and Python refuses to convert one of over 4,300 digits.
-MAX_WHOLE_NUMBER = 10**9
-_SURROGATE = re.compile("[\ud800-\udfff]")
+class _Build:
+    """The tree, built inline: one method per grammar rule, called with its children
+    (keywords and braces included: keep_all_tokens) as lark reduces it."""
 
+    def __init__(self) -> None:
+        self.path = "<string>"
+        self.source = ""
+        self.errors: list[Diagnostic] = []
 
-def reads_as_one_string(literal: str) -> bool:
-    """Whether the scanner would read `literal` back as exactly one string."""
-    return _STRING_PATTERN.fullmatch(literal) is not None
+    def span(self, first, last) -> ast.SourceSpan:
+        """From the start of token `first` to the end of token `last`."""
+        return _new_span(
+            _SpanType, (self.path, first.line, first.column, last.end_line, last.end_column)
+        )
 
+    def until(self, first, node: ast.Node) -> ast.SourceSpan:
+        """From the start of token `first` to the end of `node`."""
+        end = node.span
+        return _new_span(
+            _SpanType, (self.path, first.line, first.column, end.end_line, end.end_column)
+        )
 
-class _Parser:
-    """One file's tokens, read left to right; one method per production."""
+    def name(self, token) -> ast.Name:
+        return ast.Name(value=token.value, span=self.span(token, token))
 
-    def __init__(self, text: str, path: str) -> None:
-        self.text = text
-        self.path = path
-        self.tokens = _scan(text)
-        self.index = 0
-        self.breaks = [-1, *(m.start() for m in re.finditer("\n", text))]
-
-    # Positions and spans
-
-    def span(self, start: int, end: int) -> ast.SourceSpan:
-        """The span between two offsets; `breaks` puts offset -1 before line 1, so the
-        number of breaks before an offset is its line, and the last one fixes its column."""
-        breaks = self.breaks
-        line = bisect_left(breaks, start)
-        end_line = bisect_left(breaks, end, line)
-        where = (self.path, line, start - breaks[line - 1], end_line, end - breaks[end_line - 1])
-        return _new_span(ast.SourceSpan, where)
-
-    def line(self, offset: int) -> int:
-        return bisect_left(self.breaks, offset)
-
-    def since(self, first: Token) -> ast.SourceSpan:
-        """The span from `first` to the last token read."""
-        return self.span(first[START], self.tokens[self.index - 1][END])
-
-    # Reading tokens
-
-    def take(self, kind: str, expected: str) -> Token:
-        token = self.tokens[self.index]
-        if token[KIND] != kind:
-            raise self.unexpected(token, [expected])
-        self.index += 1
-        return token
-
-    def take_if(self, kind: str, text: str | None = None) -> Token | None:
-        token = self.tokens[self.index]
-        if token[KIND] != kind or (text is not None and token[TEXT] != text):
-            return None
-        self.index += 1
-        return token
-
-    def name(self, expected: str) -> ast.Name:
-        token = self.take("word", expected)
-        return ast.Name(value=token[TEXT], span=self.span(token[START], token[END]))
-
-    def names(self, expected: str, separator: str) -> tuple[ast.Name, ...]:
-        names = [self.name(expected)]
-        while self.take_if(separator):
-            names.append(self.name(expected))
-        return tuple(names)
-
-    def string(self) -> str:
-        token = self.take("string", STRING)
+    def string(self, token) -> str:
         try:
-            value = string_value(token[TEXT])
+            value = string_value(token.value)
         except json.JSONDecodeError as error:
-            raise SpecSyntaxError(
-                Diagnostic(
-                    SYNTAX_ERROR,
-                    f"invalid escape in string: {error.msg}",
-                    self.span(token[START], token[END]),
-                    hint='escape a backslash as \\\\ and a quote as \\", or use """raw text"""',
-                )
-            ) from None
+            hint = 'escape a backslash as \\\\ and a quote as \\", or use """raw text"""'
+            message = f"invalid escape in string: {error.msg}"
+            self.errors.append(
+                Diagnostic(SYNTAX_ERROR, message, self.span(token, token), hint=hint)
+            )
+            return ""
         lone = _SURROGATE.search(value)
         if lone is not None:
-            raise self.error(
+            message = (
                 f"invalid escape in string: \\u{ord(lone.group()):04x} is half of a surrogate "
-                "pair, not a character",
-                token,
-                "write the character itself, or escape both halves of the pair",
+                "pair, not a character"
             )
+            hint = "write the character itself, or escape both halves of the pair"
+            self.errors.append(
+                Diagnostic(SYNTAX_ERROR, message, self.span(token, token), hint=hint)
+            )
+            return ""
         return value
 
-    def pattern(self) -> ast.Pattern:
-        token = self.take("regex", REGEX)
-        source, _, flags = token[TEXT][1:].rpartition("/")
-        return ast.Pattern(source=source, flags=flags, span=self.span(token[START], token[END]))
+    def whole_number(self, token) -> int:
+        """A count (max_sentences, max_words): a 5,000-digit one is a typo, and Python
+        refuses to convert one of over 4,300 digits."""
+        if len(token.value.lstrip("0")) > len(str(MAX_WHOLE_NUMBER)) - 1:
+            message = f"number too large: {token.value[:12]}... has {len(token.value):,} digits"
+            hint = f"a count here is at most {MAX_WHOLE_NUMBER - 1:,}"
+            self.errors.append(
+                Diagnostic(SYNTAX_ERROR, message, self.span(token, token), hint=hint)
+            )
+            return 0
+        return int(token.value)
+
+    # Lists: `x: x item | item`, kept as one Python list that grows.
+
+    def items(self, children: list) -> list:
+        item = children[-1]
+        if not isinstance(item, ast.Node):
+            item = Comment(item.line, item.value.rstrip())
+        if len(children) == 1:
+            return [item]
+        found = children[0]
+        found.append(item)
+        return found
+
+    file_items = spec_items = category_items = rule_items = example_items = style_items = items
 
     # The file and its blocks
 
-    def file(self) -> ast.PolicyFile:
-        children: list = []
-        while (token := self.tokens[self.index])[KIND] != "end":
-            if token[KIND] == "comment":
-                children.append(self.comment(token))
-            elif token[KIND] == "word" and token[TEXT] in _DECLARATIONS:
-                self.index += 1
-                children.append(_DECLARATIONS[token[TEXT]](self, token))
-            else:
-                raise self.unexpected(token, [f"'{word}'" for word in _DECLARATIONS])
-        header = _file_header(children)
-        declarations, _, end_comments = _attach_comments(children[len(header) :], open_line=0)
+    def start(self, children: list) -> ast.PolicyFile:
+        items = children[0] if children else []
+        text = self.source
+        header = _file_header(items)
+        declarations, _, end_comments = _attach_comments(items[len(header) :], open_line=0)
+        span = (self.path, 1, 1, text.count("\n") + 1, len(text) - text.rfind("\n"))
         return ast.PolicyFile(
             path=self.path,
             comments=tuple(c.text for c in header),
             declarations=declarations,
             end_comments=end_comments,
-            span=self.span(0, len(self.text)),
+            span=_new_span(_SpanType, span),
         )
 
-    def comment(self, token: Token) -> Comment:
-        self.index += 1
-        return Comment(self.line(token[START]), token[TEXT].rstrip())
-
-    def body(self, statements: dict[str, Callable], text: bool = False, other_word=None):
-        """The statements and comments of a `{ ... }` body, after its opening brace.
-
-        `text`: a bare string is a Text statement; `other_word`: what reads a
-        statement that opens with a word that is not a keyword here.
-        """
-        children: list = []
-        while True:
-            token = self.tokens[self.index]
-            kind = token[KIND]
-            if kind == "close":
-                self.index += 1
-                return children
-            if kind == "comment":
-                children.append(self.comment(token))
-            elif kind == "word" and token[TEXT] in statements:
-                self.index += 1
-                children.append(statements[token[TEXT]](self, token))
-            elif kind == "word" and other_word:
-                children.append(other_word(self, token))
-            elif kind == "string" and text:
-                children.append(ast.Text(value=self.string(), span=self.since(token)))
-            else:
-                expected = [f"'{word}'" for word in statements] + ["'}'"]
-                expected += [STRING] if text else []
-                expected += [ROLE] if other_word else []
-                raise self.unexpected(token, expected)
-
-    def block(self, node_type, keyword: Token, id_kind: str, statements, text=False, decided=False):
-        """A declaration or a rule: `keyword ID "Title" { ... }`, a rule with its DECISION
-        after the ID (`decided`)."""
-        block_id = self.take("word", id_kind)
-        head = {"decision": self.name(DECISION)} if decided else {}
-        title = self.string()
-        title_line = self.line(self.tokens[self.index - 1][END])
-        self.take("open", "'{'")
-        children = self.body(statements, text)
-        statements, trailing, end_comments = _attach_comments(children, title_line)
+    def block(self, node_type, children: list, **head):
+        """`keyword ID [DECISION] "Title" { ... }`: the title is the token before `{`."""
+        keyword, block_id = children[0], children[1]
+        close = children[-1]
+        if type(children[-2]) is list:
+            items, title = children[-2], children[-4]
+        else:
+            items, title = [], children[-3]
+        statements, trailing, end_comments = _attach_comments(items, title.end_line)
         return node_type(
-            id=block_id[TEXT],
-            id_span=self.span(block_id[START], block_id[END]),
-            title=title,
+            id=block_id.value,
+            id_span=self.span(block_id, block_id),
+            title=self.string(title),
             statements=statements,
             trailing_comment=trailing,
             end_comments=end_comments,
-            span=self.since(keyword),
+            span=self.span(keyword, close),
             **head,
         )
 
-    def spec(self, keyword: Token) -> ast.SpecHeader:
-        return self.block(ast.SpecHeader, keyword, SPEC_ID, _SPEC_STATEMENTS)
+    def spec(self, children: list) -> ast.SpecHeader:
+        return self.block(ast.SpecHeader, children)
 
-    def category(self, keyword: Token) -> ast.Category:
-        return self.block(ast.Category, keyword, CATEGORY_ID, _CATEGORY_STATEMENTS)
+    def category(self, children: list) -> ast.Category:
+        return self.block(ast.Category, children)
 
-    def style(self, keyword: Token) -> ast.Style:
-        return self.block(ast.Style, keyword, STYLE_ID, _STYLE_STATEMENTS, text=True)
+    def style(self, children: list) -> ast.Style:
+        return self.block(ast.Style, children)
 
-    def rule(self, keyword: Token) -> ast.Rule:
-        return self.block(ast.Rule, keyword, RULE_ID, _RULE_STATEMENTS, text=True, decided=True)
+    def rule(self, children: list) -> ast.Rule:
+        return self.block(ast.Rule, children, decision=self.name(children[2]))
 
-    def example(self, keyword: Token) -> ast.Example:
-        decision = self.name(DECISION)
-        if self.take_if("open"):
-            children = self.body({"cites": _Parser.cites}, other_word=_Parser.message)
-            statements, trailing, end_comments = _attach_comments(children, decision.span.line)
+    def example(self, children: list) -> ast.Example:
+        keyword, decision_token = children[0], children[1]
+        decision = self.name(decision_token)
+        if children[2].type != "STRING":
+            close = children[-1]
+            items = children[3] if len(children) == 5 else []
+            statements, trailing, end_comments = _attach_comments(items, decision.span.line)
             return ast.Example(
                 decision=decision,
                 block=True,
                 statements=statements,
                 trailing_comment=trailing,
                 end_comments=end_comments,
-                span=self.since(keyword),
+                span=self.span(keyword, close),
             )
-        prompt = self.tokens[self.index]
-        if prompt[KIND] != "string":
-            raise self.unexpected(prompt, [STRING, "'{'"])
-        prompt_span = self.span(prompt[START], prompt[END])
+        prompt = children[2]
+        prompt_span = self.span(prompt, prompt)
         message = ast.Message(
-            role=ast.Name(value="user", span=prompt_span), content=self.string(), span=prompt_span
+            role=ast.Name(value="user", span=prompt_span),
+            content=self.string(prompt),
+            span=prompt_span,
         )
-        cites = self.take_if("word", "cites")
-        statements = (message, self.cites(cites)) if cites else (message,)
+        if len(children) == 4:
+            cites = children[3]
+            return ast.Example(
+                decision=decision,
+                block=False,
+                statements=(message, cites),
+                span=self.until(keyword, cites),
+            )
         return ast.Example(
-            decision=decision, block=False, statements=statements, span=self.since(keyword)
+            decision=decision, block=False, statements=(message,), span=self.span(keyword, prompt)
         )
 
     # Statements
 
-    def message(self, role: Token) -> ast.Message:
-        role_name = self.name(ROLE)
-        return ast.Message(role=role_name, content=self.string(), span=self.since(role))
+    def text(self, children: list) -> ast.Text:
+        token = children[0]
+        return ast.Text(value=self.string(token), span=self.span(token, token))
 
-    def cites(self, keyword: Token) -> ast.Cites:
-        return ast.Cites(rules=self.names(RULE_ID, "comma"), span=self.since(keyword))
+    def message(self, children: list) -> ast.Message:
+        role, content = children
+        return ast.Message(
+            role=self.name(role), content=self.string(content), span=self.span(role, content)
+        )
 
-    def version(self, keyword: Token) -> ast.Version:
-        return ast.Version(value=self.string(), span=self.since(keyword))
+    def cites(self, children: list) -> ast.Cites:
+        rules = tuple(self.name(t) for t in children[1::2])
+        return ast.Cites(rules=rules, span=self.span(children[0], children[-1]))
 
-    def decisions(self, keyword: Token) -> ast.Decisions:
-        return ast.Decisions(labels=self.names(DECISION, "less"), span=self.since(keyword))
+    def version(self, children: list) -> ast.Version:
+        keyword, value = children
+        return ast.Version(value=self.string(value), span=self.span(keyword, value))
 
-    def default(self, keyword: Token) -> ast.Default:
-        return ast.Default(decision=self.name(DECISION), span=self.since(keyword))
+    def decisions(self, children: list) -> ast.Decisions:
+        labels = tuple(self.name(t) for t in children[1::2])
+        return ast.Decisions(labels=labels, span=self.span(children[0], children[-1]))
 
-    def include(self, keyword: Token) -> ast.Include:
-        return ast.Include(path=self.string(), span=self.since(keyword))
+    def default(self, children: list) -> ast.Default:
+        keyword, decision = children
+        return ast.Default(decision=self.name(decision), span=self.span(keyword, decision))
 
-    def authority(self, keyword: Token) -> ast.AuthorityStatement:
-        return ast.AuthorityStatement(level=self.name(AUTHORITY), span=self.since(keyword))
+    def include(self, children: list) -> ast.Include:
+        keyword, path = children
+        return ast.Include(path=self.string(path), span=self.span(keyword, path))
 
-    def summary(self, keyword: Token) -> ast.Summary:
-        return ast.Summary(value=self.string(), span=self.since(keyword))
+    def authority(self, children: list) -> ast.AuthorityStatement:
+        keyword, level = children
+        return ast.AuthorityStatement(level=self.name(level), span=self.span(keyword, level))
 
-    def define(self, keyword: Token) -> ast.Define:
-        term = self.string()
-        return ast.Define(term=term, value=self.string(), span=self.since(keyword))
+    def summary(self, children: list) -> ast.Summary:
+        keyword, value = children
+        return ast.Summary(value=self.string(value), span=self.span(keyword, value))
 
-    def deprecated(self, keyword: Token) -> ast.Deprecated:
-        return ast.Deprecated(reason=self.string(), span=self.since(keyword))
+    def define(self, children: list) -> ast.Define:
+        keyword, term, value = children
+        return ast.Define(
+            term=self.string(term), value=self.string(value), span=self.span(keyword, value)
+        )
 
-    def style_ref(self, keyword: Token) -> ast.StyleRef:
-        return ast.StyleRef(style=self.name(STYLE_ID), span=self.since(keyword))
+    def deprecated(self, children: list) -> ast.Deprecated:
+        keyword, reason = children
+        return ast.Deprecated(reason=self.string(reason), span=self.span(keyword, reason))
 
-    def severity(self, keyword: Token) -> ast.SeverityStatement:
-        return ast.SeverityStatement(level=self.name(SEVERITY), span=self.since(keyword))
+    def style_ref(self, children: list) -> ast.StyleRef:
+        keyword, style = children
+        return ast.StyleRef(style=self.name(style), span=self.span(keyword, style))
 
-    def overrides(self, keyword: Token) -> ast.Overrides:
-        return ast.Overrides(rules=self.names(RULE_ID, "comma"), span=self.since(keyword))
+    def severity(self, children: list) -> ast.SeverityStatement:
+        keyword, level = children
+        return ast.SeverityStatement(level=self.name(level), span=self.span(keyword, level))
 
-    def match(self, keyword: Token) -> ast.MatchKeyword | ast.MatchPattern:
-        if self.take_if("word", "keyword"):
-            return ast.MatchKeyword(keyword=self.string(), span=self.since(keyword))
-        if self.take_if("word", "pattern"):
-            return ast.MatchPattern(pattern=self.pattern(), span=self.since(keyword))
-        raise self.unexpected(self.tokens[self.index], ["'keyword'", "'pattern'"])
+    def overrides(self, children: list) -> ast.Overrides:
+        rules = tuple(self.name(t) for t in children[1::2])
+        return ast.Overrides(rules=rules, span=self.span(children[0], children[-1]))
 
-    def renamed_from(self, keyword: Token) -> ast.RenamedFrom:
-        return ast.RenamedFrom(old_id=self.name(RULE_ID), span=self.since(keyword))
+    def match_keyword(self, children: list) -> ast.MatchKeyword:
+        keyword, _, value = children
+        return ast.MatchKeyword(keyword=self.string(value), span=self.span(keyword, value))
 
-    def whole_number(self) -> int:
-        token = self.take("int", INT)
-        if len(token[TEXT].lstrip("0")) > len(str(MAX_WHOLE_NUMBER)) - 1:
-            raise self.error(
-                f"number too large: {token[TEXT][:12]}... has {len(token[TEXT]):,} digits",
-                token,
-                f"a count here is at most {MAX_WHOLE_NUMBER - 1:,}",
-            )
-        return int(token[TEXT])
+    def match_pattern(self, children: list) -> ast.MatchPattern:
+        keyword, _, pattern = children
+        return ast.MatchPattern(pattern=self.pattern(pattern), span=self.span(keyword, pattern))
 
-    def error(self, message: str, token: Token, hint: str) -> SpecSyntaxError:
-        span = self.span(token[START], token[END])
-        return SpecSyntaxError(Diagnostic(SYNTAX_ERROR, message, span, hint=hint))
+    def pattern(self, token) -> ast.Pattern:
+        source, _, flags = token.value[1:].rpartition("/")
+        return ast.Pattern(source=source, flags=flags, span=self.span(token, token))
 
-    def max_sentences(self, keyword: Token) -> ast.MaxSentences:
-        return ast.MaxSentences(value=self.whole_number(), span=self.since(keyword))
+    def renamed_from(self, children: list) -> ast.RenamedFrom:
+        keyword, old = children
+        return ast.RenamedFrom(old_id=self.name(old), span=self.span(keyword, old))
 
-    def max_words(self, keyword: Token) -> ast.MaxWords:
-        return ast.MaxWords(value=self.whole_number(), span=self.since(keyword))
+    def max_sentences(self, children: list) -> ast.MaxSentences:
+        keyword, value = children
+        return ast.MaxSentences(value=self.whole_number(value), span=self.span(keyword, value))
 
-    def require(self, keyword: Token) -> ast.Require:
-        return ast.Require(pattern=self.pattern(), span=self.since(keyword))
+    def max_words(self, children: list) -> ast.MaxWords:
+        keyword, value = children
+        return ast.MaxWords(value=self.whole_number(value), span=self.span(keyword, value))
 
-    def forbid(self, keyword: Token) -> ast.Forbid:
-        return ast.Forbid(pattern=self.pattern(), span=self.since(keyword))
+    def require(self, children: list) -> ast.Require:
+        keyword, pattern = children
+        return ast.Require(pattern=self.pattern(pattern), span=self.span(keyword, pattern))
 
-    # Errors
-
-    def unexpected(self, token: Token, expected: list[str]) -> SpecSyntaxError:
-        """A syntax error at `token`, saying in words what would have fit there."""
-        at = self.span(token[START], token[START])
-        width = max(1, len(token[TEXT].split("\n", 1)[0]))
-        hint = None
-        if token[KIND] == "stray" and token[TEXT] == '"':
-            message = "unterminated string"
-            hint = 'close it with " on the same line, or use """ for text over several lines'
-        elif token[KIND] == "stray" and token[TEXT] == "/":
-            message = "unterminated or empty /pattern/"
-            hint = "a pattern is written /regex/flags on one line"
-        elif token[KIND] == "stray":
-            message = f"unexpected character {token[TEXT]!r}; expected {_in_words(expected)}"
-        else:
-            message = f"expected {_in_words(expected)}, found {_found(token)}"
-            if token[KIND] == "word":
-                keywords = [word.strip("'") for word in expected if word.startswith("'")]
-                hint = did_you_mean(token[TEXT], keywords)
-            elif token[KIND] == "comment":
-                hint = "a comment stands on its own line or at the end of a statement"
-        span = at._replace(end_column=at.column + width)
-        return SpecSyntaxError(Diagnostic(SYNTAX_ERROR, message, span, hint=hint))
+    def forbid(self, children: list) -> ast.Forbid:
+        keyword, pattern = children
+        return ast.Forbid(pattern=self.pattern(pattern), span=self.span(keyword, pattern))
 
 
-_DECLARATIONS = {"category": _Parser.category, "spec": _Parser.spec, "style": _Parser.style}
-_SPEC_STATEMENTS = {
-    "decisions": _Parser.decisions,
-    "default": _Parser.default,
-    "include": _Parser.include,
-    "version": _Parser.version,
-}
-_CATEGORY_STATEMENTS = {
-    "authority": _Parser.authority,
-    "define": _Parser.define,
-    "deprecated": _Parser.deprecated,
-    "rule": _Parser.rule,
-    "summary": _Parser.summary,
-}
-_RULE_STATEMENTS = {
-    "deprecated": _Parser.deprecated,
-    "example": _Parser.example,
-    "match": _Parser.match,
-    "overrides": _Parser.overrides,
-    "renamed_from": _Parser.renamed_from,
-    "severity": _Parser.severity,
-    "style": _Parser.style_ref,
-}
-_STYLE_STATEMENTS = {
-    "deprecated": _Parser.deprecated,
-    "forbid": _Parser.forbid,
-    "max_sentences": _Parser.max_sentences,
-    "max_words": _Parser.max_words,
-    "require": _Parser.require,
-}
+def _lark(fast: bool) -> tuple[Lark, _Build]:
+    build = _Build()
+    options = {}
+    if fast:
+        import lark_cython
+
+        options["_plugins"] = lark_cython.plugins
+    parser = Lark(
+        GRAMMAR.read_text(),
+        parser="lalr",
+        lexer="contextual",
+        transformer=build,
+        keep_all_tokens=True,
+        **options,
+    )
+    # The contextual lexer reads, in each state, only the terminals the parser can take
+    # there, and WORD: any name where no name fits, so that `stylex` is one word (an
+    # error) rather than the keyword `style` and an `x`. (What a postlexer's
+    # always_accept does; lark-cython takes no postlexer.)
+    frontend = parser.parser
+    states = {i: list(t) for i, t in frontend.parser._parse_table.states.items()}
+    frontend.lexer = type(frontend.lexer)(frontend.lexer_conf, states, always_accept=("WORD",))
+    return parser, build
 
 
-def _in_words(expected: list[str]) -> str:
+def _has_lark_cython() -> bool:
+    """Whether lark-cython is installed, and not turned off (POLICYSPEC_LARK_CYTHON=0,
+    as benchmarks/spec_scale.py does to measure plain lark)."""
+    if os.environ.get("POLICYSPEC_LARK_CYTHON") == "0":
+        return False
+    try:
+        import lark_cython  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+class _Parsers:
+    """The lark parsers, built on first use: `fast` (lark-cython where installed) reads
+    files that parse; `python` (plain lark) reads again with recovery those that don't."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self._python: tuple[Lark, _Build] | None = None
+        self._fast: tuple[Lark, _Build] | None = None
+        self.use_cython = _has_lark_cython()
+
+    @property
+    def python(self) -> tuple[Lark, _Build]:
+        if self._python is None:
+            self._python = _lark(fast=False)
+        return self._python
+
+    @property
+    def fast(self) -> tuple[Lark, _Build]:
+        if self._fast is None:
+            self._fast = _lark(fast=True) if self.use_cython else self.python
+        return self._fast
+
+
+PARSERS = _Parsers()
+
+
+def _string_pattern() -> re.Pattern:
+    grammar = GRAMMAR.read_text()
+    source = re.search(r"^STRING: /(.*)/$", grammar, re.MULTILINE)[1]  # type: ignore[index]
+    return re.compile(source)
+
+
+_STRING_PATTERN = _string_pattern()
+
+
+def reads_as_one_string(literal: str) -> bool:
+    """Whether the lexer would read `literal` back as exactly one string."""
+    return _STRING_PATTERN.fullmatch(literal) is not None
+
+
+# Errors
+
+
+def _end_of_text(text: str) -> int:
+    return len(text.rstrip())
+
+
+class _Position(NamedTuple):
+    line: int
+    column: int
+
+
+def _position(text: str, offset: int) -> _Position:
+    """Line and column of an offset, counting lines at \\n only, as the lexer does."""
+    line = text.count("\n", 0, offset) + 1
+    return _Position(line, offset - text.rfind("\n", 0, offset))
+
+
+def _in_words(expected) -> str:
     """Named kinds first, then keywords in alphabetical order: 'a, b or c'."""
     words = sorted(set(expected), key=lambda w: (w.startswith("'"), w))
     if len(words) == 1:
@@ -452,14 +436,451 @@ def _in_words(expected: list[str]) -> str:
     return ", ".join(words[:-1]) + " or " + words[-1]
 
 
-def _found(token: Token) -> str:
-    if token[KIND] == "end":
+def _expected_words(parser: Lark, accepts) -> list[str]:
+    words = []
+    for name in accepts:
+        if name in _NOT_EXPECTED:
+            continue
+        if name in WORDS:
+            words.append(WORDS[name])
+        else:
+            words.append(f"'{parser.get_terminal(name).pattern.value}'")
+    return words
+
+
+def _found(token) -> str:
+    if token.type == "$END":
         return "the end of the file"
-    if token[KIND] == "string":
+    if token.type == "STRING":
         return "a string"
-    if token[KIND] == "comment":
+    if token.type == "COMMENT":
         return "a comment"
-    return f"'{token[TEXT]}'"
+    return f"'{token.value}'"
+
+
+class _Recovery:
+    """Reads a file that has syntax errors: each error is reported once, then the
+    parser is repaired (a missing token supplied) or the rest of the line skipped."""
+
+    def __init__(self, parser: Lark, build: _Build, text: str, path: str) -> None:
+        self.parser = parser
+        self.build = build
+        self.text = text
+        self.path = path
+        self.keywords = {
+            t.pattern.value: t.name
+            for t in parser.terminals
+            if t.pattern.type == "str" and t.pattern.value.isidentifier()
+        }
+        self.errors: list[Diagnostic] = []
+        self.substitutions: dict[int, str] = {}
+        self.skipped_to = -1  # while skipping, errors before this offset are echoes
+
+    def span(self, start: int, end: int) -> ast.SourceSpan:
+        first, last = _position(self.text, start), _position(self.text, end)
+        return _SpanType(self.path, first.line, first.column, last.line, last.column)
+
+    def report(self, start: int, width: int, message: str, hint: str | None = None) -> None:
+        """Report an error; later errors on its line are taken for echoes of it."""
+        newline = self.text.find("\n", start)
+        self.skipped_to = max(self.skipped_to, len(self.text) if newline < 0 else newline + 1)
+        if len(self.errors) == MAX_ERRORS:
+            raise _TooMany
+        span = self.span(start, start)
+        span = span._replace(end_column=span.column + max(1, width))
+        self.errors.append(Diagnostic(SYNTAX_ERROR, message, span, hint=hint))
+
+    # lark's on_error: True goes on reading after the bad token or character
+
+    def __call__(self, error: UnexpectedInput) -> bool:
+        if isinstance(error, UnexpectedCharacters):
+            return self.on_character(error)
+        if isinstance(error, UnexpectedToken):
+            return self.on_token(error)
+        return False
+
+    def on_character(self, error: UnexpectedCharacters) -> bool:
+        offset = error.pos_in_stream
+        char = self.text[offset]
+        stand_in = _stand_in(char)
+        if stand_in is not None:
+            # Read again with an ASCII character in its place, so that what follows
+            # is read as the author meant it, not as a cascade of errors.
+            self.report(offset, 1, *_foreign_message(self.text, offset, stand_in))
+            self.substitutions = _substitutions(self.text, offset, stand_in)
+            raise _ReadAgain
+        if offset >= self.skipped_to:
+            if self.text.startswith('"""', offset):
+                self.report(offset, 3, *_unterminated_text(self.text, offset))
+            else:
+                expected = self.expected(error)
+                self.report(offset, 1, *_stray_message(char, self.text, offset, expected))
+        if char == '"':  # the rest of the line is the string's
+            self.skip_line(error.interactive_parser, offset)
+        return True  # lark goes on after the character
+
+    def expected(self, error: UnexpectedInput) -> list[str]:
+        return _expected_words(self.parser, error.interactive_parser.accepts())
+
+    def on_token(self, error: UnexpectedToken) -> bool:
+        """Report the error unless it echoes one on its line; then supply what is
+        missing before the token, or drop the token."""
+        token, interactive = error.token, error.interactive_parser
+        end = token.type == "$END"
+        start = _end_of_text(self.text) if end else token.start_pos
+        repair = self.repair(interactive, token)
+        opening = _misread_text(interactive, token)
+        if opening is not None and self.skipped_to < len(self.text):
+            # A text left open ran on to the next text's opening quotes: say so where it
+            # starts, and take nothing after it for a new error.
+            self.report(opening.start_pos, 3, *_unterminated_text(self.text, opening.start_pos))
+            self.skipped_to = len(self.text)
+        elif opening is None and start >= self.skipped_to and not self.quiet(repair, start):
+            self.report_token(token, start, interactive)
+        if repair is not None:
+            for fake in repair:
+                interactive.feed_token(fake)
+            if not end:
+                interactive.feed_token(self.retyped(interactive, token))
+            return True
+        return not end  # lark goes on after the token: it is dropped
+
+    def quiet(self, repair: list | None, start: int) -> bool:
+        """Whether a token that a repair lets the parser read is the first after the
+        line of the last error: the statement left unfinished there is finished
+        quietly."""
+        if repair is None or self.skipped_to < 0:
+            return False
+        return not self.text[self.skipped_to : start].strip()
+
+    def report_token(self, token, start: int, interactive) -> None:
+        expected = self.expected_at(interactive)
+        message = f"expected {_in_words(expected)}, found {_found(token)}"
+        hint = None
+        if token.type == "COMMENT":
+            hint = "a comment stands on its own line or at the end of a statement"
+        elif token.type not in ("STRING", "REGEX", "INT", "$END") and token.value:
+            keywords = [word.strip("'") for word in expected if word.startswith("'")]
+            hint = did_you_mean(token.value, keywords)
+            if token.value == "include" and "include" not in keywords:
+                hint = (
+                    "includes belong in the spec header, in the root file: "
+                    'spec NAME "Title" { include "file.policy" }'
+                )
+        width = len(token.value.split("\n", 1)[0]) if token.type != "$END" else 1
+        self.report(start, width, message, hint)
+
+    def expected_at(self, interactive) -> list[str]:
+        return _expected_words(self.parser, interactive.accepts())
+
+    # Repairs
+
+    def retyped(self, interactive, token):
+        """`token` as the lexer would have read it in the parser's state now: a word is
+        read as the keyword or the kind of name that fits there."""
+        if (
+            token.type not in NAME_KINDS
+            and token.type != "WORD"
+            and token.type not in (self.keywords.values())
+        ):
+            return token
+        choices = interactive.choices()
+        keyword = self.keywords.get(token.value)
+        if keyword in choices:
+            return Token(
+                keyword,
+                token.value,
+                token.start_pos,
+                token.line,
+                token.column,
+                token.end_line,
+                token.end_column,
+                token.end_pos,
+            )
+        for kind in NAME_KINDS & choices.keys():
+            return Token(
+                kind,
+                token.value,
+                token.start_pos,
+                token.line,
+                token.column,
+                token.end_line,
+                token.end_column,
+                token.end_pos,
+            )
+        return token
+
+    def accepted(self, interactive, token) -> bool:
+        trial = _trial(interactive)
+        try:
+            trial.feed_token(self.retyped(trial, token))
+        except UnexpectedInput:
+            return False
+        return True
+
+    def repair(self, interactive, token) -> list | None:
+        """The fewest tokens (up to three) that, supplied before `token`, let the
+        parser read it: a missing string, name, brace or number."""
+        frontier = [(interactive, [])]
+        for _ in range(3):
+            following = []
+            for state, supplied in frontier:
+                for name in state.choices():
+                    if name not in _SUPPLIABLE:
+                        continue
+                    fake = _fake(self.parser, name, token)
+                    trial = _trial(state)
+                    try:
+                        trial.feed_token(fake)
+                    except UnexpectedInput:
+                        continue
+                    if token.type == "$END":
+                        end_trial = _trial(trial)
+                        try:
+                            end_trial.feed_eof(token)
+                        except UnexpectedInput:
+                            following.append((trial, [*supplied, fake]))
+                            continue
+                        return [*supplied, fake]
+                    if self.accepted(trial, token):
+                        return [*supplied, fake]
+                    following.append((trial, [*supplied, fake]))
+            frontier = following[:20]
+        return None
+
+    def skip_line(self, interactive, offset: int) -> None:
+        """Go on reading at the next line, where the next statement starts."""
+        newline = self.text.find("\n", offset)
+        target = len(self.text) if newline < 0 else newline + 1
+        state = interactive.lexer_thread.state
+        position = state.line_ctr.char_pos
+        if target > position:
+            state.line_ctr.feed(self.text[position:target])
+        self.skipped_to = max(self.skipped_to, target)
+
+
+def _trial(interactive):
+    """A copy of the parser to try tokens on: it shares the values built so far, so it
+    must not build more (lark's own copy deep-copies them: all of the tree)."""
+    conf = copy(interactive.parser_state.parse_conf)
+    conf.callbacks = {}
+    trial = interactive.copy(deepcopy_values=False)
+    trial.parser_state.parse_conf = conf
+    return trial
+
+
+MAX_ERRORS = 100  # per file: past this, the file is not worth reading on
+
+
+class _TooMany(Exception):
+    pass
+
+
+_SUPPLIABLE = frozenset({"STRING", "RBRACE", "INT", "REGEX", *NAME_KINDS})
+_FILLER = {"STRING": '""', "RBRACE": "}", "INT": "0", "REGEX": "//"}
+
+
+def _fake(parser: Lark, name: str, at):
+    value = _FILLER.get(name, "_")
+    if at.type == "$END":
+        return Token(
+            name, value, at.start_pos, at.line, at.column, at.end_line, at.end_column, at.end_pos
+        )
+    return Token(name, value, at.start_pos, at.line, at.column, at.line, at.column, at.start_pos)
+
+
+class _ReadAgain(Exception):
+    """Raised by the recovery to read the file again with `substitutions` made."""
+
+
+# Characters that look like ASCII ones the language uses, and the ASCII they stand for.
+_LOOK_ALIKES = {
+    **dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe63\uff0d", "-"),
+    **dict.fromkeys("\u201c\u201d\u201e\u201f\u2033\uff02", '"'),
+    **dict.fromkeys("\u2018\u2019\u201a\u201b\u2032", "'"),
+    **dict.fromkeys("\u00a0\u2000\u2001\u2002\u2003\u2007\u2009\u200a\u202f\u3000", " "),
+    "\uff5b": "{",
+    "\uff5d": "}",
+    "\uff0c": ",",
+    "\uff1c": "<",
+}
+# Cyrillic and Greek capitals and small letters drawn like Latin ones.
+_LOOK_ALIKES.update(zip("АВЕКМНОРСТХУасеорху", "ABEKMHOPCTXYaceopxy", strict=True))
+_LOOK_ALIKES.update(zip("ΑΒΕΖΗΙΚΜΝΟΡΤΥΧο", "ABEZHIKMNOPTYXo", strict=True))
+
+
+def _stand_in(char: str) -> str | None:
+    """The ASCII character read in place of `char`: its look-alike, or `_` for any
+    other letter or digit (a name's letters are ASCII); None for anything else."""
+    if char in _LOOK_ALIKES:
+        return _LOOK_ALIKES[char]
+    if not char.isascii() and (char.isalnum() or unicodedata.category(char) == "Mn"):
+        return "_"
+    return None
+
+
+def _character(char: str) -> str:
+    return f"U+{ord(char):04X} {unicodedata.name(char, 'UNNAMED')}"
+
+
+def _foreign_message(text: str, offset: int, stand_in: str) -> tuple[str, str]:
+    char = text[offset]
+    if stand_in != "_":
+        return (
+            f"{_character(char)} looks like {stand_in!r} but is not; use {stand_in!r}",
+            f"the language is written in ASCII outside strings: type {stand_in!r} instead",
+        )
+    start = offset
+    while start and (text[start - 1].isalnum() or text[start - 1] in "_-"):
+        start -= 1
+    end = offset + 1
+    while end < len(text) and (text[end].isalnum() or text[end] in "_-"):
+        end += 1
+    return (
+        f"{_character(char)} in the name '{text[start:end]}'; a name is ASCII letters, "
+        "digits, '_' and '-'",
+        "use ASCII letters in IDs and names; any text may go in a quoted string",
+    )
+
+
+def _substitutions(text: str, offset: int, stand_in: str) -> dict[int, str]:
+    """Where to read ASCII in place of the character at `offset`: there, and for a
+    curly quote at the next one on its line too (its partner)."""
+    found = {offset: stand_in}
+    if stand_in in "\"'":
+        newline = text.find("\n", offset)
+        line_end = len(text) if newline < 0 else newline
+        for index in range(offset + 1, line_end):
+            if _LOOK_ALIKES.get(text[index]) == stand_in:
+                found[index] = stand_in
+                break
+    return found
+
+
+def _unterminated_text(text: str, offset: int) -> tuple[str, str]:
+    line = _position(text, offset).line
+    return (
+        f'unterminated string: the text opened by """ on line {line} is never closed',
+        'close it with """; the next """ in the file would open a text, not close this one',
+    )
+
+
+def _misread_text(interactive, token):
+    """The STRING token of a text that was left open, when `token` is what follows it:
+    the text ran on to the quotes that open the next text, whose words the parser
+    now meets. Such quotes stand on a line of their own, before the words."""
+    stack = interactive.parser_state.value_stack
+    if not stack or token.type in ("$END", "STRING"):
+        return None
+    last = stack[-1]
+    value = getattr(last, "value", None)
+    if getattr(last, "type", None) != "STRING" or not value.startswith('"""'):
+        return None
+    closing_line_start = value.rfind("\n") + 1
+    if value[closing_line_start:-3].strip() or token.line <= last.end_line:
+        return None  # the closing quotes end a line of text: a real close
+    if token.type not in ("WORD", *NAME_KINDS):
+        return None
+    # and the text swallowed statements: a line that is a brace, or opens like one
+    if not _SWALLOWED.search(value):
+        return None
+    return last
+
+
+_SWALLOWED = re.compile(
+    r"^[ \t]*(?:\}[ \t]*|(?:rule|example|severity|style|overrides|match|renamed_from|summary|"
+    r"define|authority|category|deprecated)[ \t]+[A-Za-z_\"/].*)$",
+    re.MULTILINE,
+)
+
+
+def _stray_message(char: str, text: str, offset: int, expected: list[str]):
+    """The message and hint for a character no token starts with."""
+    if char == '"':
+        return (
+            "unterminated string",
+            'close it with " on the same line, or use """ for text over several lines',
+        )
+    if char == "/":
+        return "unterminated or empty /pattern/", "a pattern is written /regex/flags on one line"
+    return f"unexpected character {char!r}; expected {_in_words(expected)}", None
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Parsing allocates many small objects that all live on; cyclic GC passes over them
+    would only make parsing time grow faster than the input."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _run(parser: Lark, build: _Build, text: str, path: str, on_error=None):
+    build.path, build.source, build.errors = path, text, []
+    return parser.parse(text, on_error=on_error) if on_error else parser.parse(text)
+
+
+def parse_all(text: str, path: str = "<string>") -> tuple[ast.PolicyFile | None, list[Diagnostic]]:
+    """Parse one .policy file and report every syntax error in it, in order.
+
+    Returns the tree (with what could not be read left out, when there are errors;
+    None when nothing could be recovered) and the syntax errors: what an editor needs.
+    """
+    lone = _SURROGATE.search(text)  # only from a str built in Python: files are UTF-8
+    if lone is not None:
+        line = text.count("\n", 0, lone.start()) + 1
+        column = lone.start() - text.rfind("\n", 0, lone.start())
+        span = _new_span(_SpanType, (path, line, column, line, column + 1))
+        message = f"U+{ord(lone.group()):04X} is half of a surrogate pair, not a character"
+        return None, [
+            Diagnostic(SYNTAX_ERROR, message, span, hint="the text must be valid Unicode")
+        ]
+    with gc_paused(), PARSERS.lock:
+        parser, build = PARSERS.fast
+        try:
+            tree = _run(parser, build, text, path)
+        except UnexpectedInput:
+            pass
+        else:
+            if not build.errors:
+                return tree, []
+        parser, build = PARSERS.python
+        read, substituted = text, []
+        while True:
+            recovery = _Recovery(parser, build, read, path)
+            try:
+                tree = _run(parser, build, read, path, on_error=recovery)
+            except _ReadAgain:
+                # Characters are replaced one for one, so offsets, lines and columns
+                # stay those of the file.
+                substituted.append(recovery.errors[-1])
+                chars = list(read)
+                for index, char in recovery.substitutions.items():
+                    chars[index] = char
+                read = "".join(chars)
+                if len(substituted) < MAX_ERRORS:
+                    continue
+                tree = None
+            except (UnexpectedInput, _TooMany):
+                tree = None
+            break
+        errors = substituted + recovery.errors + build.errors
+    errors.sort(key=lambda d: (d.span.line, d.span.column))
+    return tree, errors
+
+
+def parse(text: str, path: str = "<string>") -> ast.PolicyFile:
+    """Parse one .policy file. Raises SpecSyntaxError (and nothing else) on bad text:
+    the first error in the file; `parse_all` gives them all."""
+    tree, errors = parse_all(text, path)
+    if errors:
+        raise SpecSyntaxError(errors[0])
+    assert tree is not None
+    return tree
 
 
 def _file_header(children: list) -> list[Comment]:
@@ -509,31 +930,3 @@ def _attach_comments(children: list, open_line: int):
         statements.append(child)
         last_line = child.span.end_line
     return tuple(statements), header_trailing, tuple(pending)
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Parsing allocates many small objects that all live on; cyclic GC passes over them
-    would only make parsing time grow faster than the input."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def parse(text: str, path: str = "<string>") -> ast.PolicyFile:
-    """Parse one .policy file. Raises SpecSyntaxError (and nothing else) on bad text."""
-    with gc_paused():
-        parser = _Parser(text, path)
-        lone = _SURROGATE.search(text)  # only from a str built in Python: files are UTF-8
-        if lone is not None:
-            start = lone.start()
-            raise parser.error(
-                f"U+{ord(lone.group()):04X} is half of a surrogate pair, not a character",
-                ("surrogate", lone.group(), start, start + 1),
-                "the text must be valid Unicode",
-            )
-        return parser.file()
