@@ -308,7 +308,9 @@ class _Parser:
         return ast.Decisions(labels=self.names(DECISION, "less"), span=self.since(keyword))
 
     def default(self, keyword: Token) -> ast.Default:
-        return ast.Default(decision=self.name(DECISION), span=self.since(keyword))
+        decision = self.name(DECISION)
+        style = self.name(STYLE_ID) if self.take_if("word", "style") else None
+        return ast.Default(decision=decision, style=style, span=self.since(keyword))
 
     def include(self, keyword: Token) -> ast.Include:
         return ast.Include(path=self.string(), span=self.since(keyword))
