@@ -166,6 +166,7 @@ def rubric(spec: Spec, prompts: Mapping[str, Mapping[str, str]]) -> dict:
         },
         "decisions": list(spec.decisions),
         "default_decision": spec.default_decision,
+        "default_style": spec.default_style,
         "prompts": prompts,
         "confession": {
             "labels": list(COMPLIANCE_LABELS),

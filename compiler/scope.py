@@ -52,8 +52,8 @@ def exceptions(spec: Spec, rule_id: str) -> tuple[str, ...]:
 
 
 def styles(spec: Spec, in_scope: tuple[ast.Rule, ...]) -> tuple[ast.Style, ...]:
-    """The styles those rules name, in declaration order."""
-    named = {rule.style.value for rule in in_scope if rule.style}
+    """The styles those rules name, and the spec's default style, in declaration order."""
+    named = {rule.style.value for rule in in_scope if rule.style} | {spec.default_style}
     return tuple(style for style in spec.style_by_id.values() if style.id in named)
 
 

@@ -176,6 +176,9 @@ class Decisions(Statement):
 class Default(Statement):
     kind: Literal["default"] = "default"
     decision: Name
+    # How an answer is written when no rule applies. Left out of the tree's JSON when
+    # absent, so the content hash of a spec that names no default style is unchanged.
+    style: Name | None = Field(None, exclude_if=lambda style: style is None)
 
 
 class Include(Statement):
@@ -422,6 +425,7 @@ class SpecHeader(Block):
     version = view[str | None]()
     decisions = view[Decisions | None]()
     default = view[Name | None]()
+    default_style = view[Name | None]()
     includes = view[tuple[Include, ...]]()
 
     def _views(self) -> dict[str, Any]:
@@ -430,6 +434,7 @@ class SpecHeader(Block):
             "version": _first(of[Version], "value"),
             "decisions": of[Decisions][0] if of[Decisions] else None,
             "default": _first(of[Default], "decision"),
+            "default_style": _first(of[Default], "style"),
             "includes": tuple(of[Include]),
         }
 

@@ -94,6 +94,9 @@ def _undefined(kind: str, name: ast.Name, known) -> Diagnostic:
 
 
 def _references(spec: Spec) -> Iterator[Diagnostic]:
+    default_style = spec.header.default_style
+    if default_style and default_style.value not in spec.style_by_id:
+        yield _undefined("style", default_style, spec.style_by_id)
     for rule in spec.rules:
         if rule.style and rule.style.value not in spec.style_by_id:
             yield _undefined("style", rule.style, spec.style_by_id)
@@ -290,6 +293,7 @@ def _cycle_message(rule_id: str, path: list[str]) -> str:
 
 def _unused(spec: Spec) -> Iterator[Diagnostic]:
     used_styles = {rule.style.value for rule in spec.rules if rule.style}
+    used_styles.update(filter(None, [spec.default_style]))
     for style in spec.styles:
         if style.id not in used_styles and style.deprecated is None:
             yield Diagnostic(
@@ -340,6 +344,11 @@ def _term_regex(term: str) -> str:
 
 
 def _deprecated_references(spec: Spec) -> Iterator[Diagnostic]:
+    default = spec.header.default_style
+    style = spec.style_by_id.get(default.value) if default else None
+    if style is not None and style.deprecated is not None:
+        message = f"the spec's default uses deprecated style '{style.id}'"
+        yield Diagnostic("PS603", message, default.span, hint=style.deprecated)
     for rule in spec.rules:
         if rule.deprecated is not None:
             continue

@@ -133,7 +133,8 @@ def _(node: ast.Decisions, depth: int) -> str:
 
 @_render.register
 def _(node: ast.Default, depth: int) -> str:
-    return f"default {node.decision.value}"
+    style = f" style {node.style.value}" if node.style else ""
+    return f"default {node.decision.value}{style}"
 
 
 @_render.register

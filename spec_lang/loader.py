@@ -83,6 +83,12 @@ class Spec:
         default = self.header.default
         return default.value if default else self.decisions[0]
 
+    @property
+    def default_style(self) -> str | None:
+        """The style when no rule applies (`default comply style ID`), or None."""
+        style = self.header.default_style
+        return style.value if style else None
+
     @cached
     def categories(self) -> tuple[ast.Category, ...]:
         return self._declarations(ast.Category)

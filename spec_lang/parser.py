@@ -263,8 +263,10 @@ class _Build:
         return ast.Decisions(labels=labels, span=self.span(children[0], children[-1]))
 
     def default(self, children: list) -> ast.Default:
-        keyword, decision = children
-        return ast.Default(decision=self.name(decision), span=self.span(keyword, decision))
+        keyword, decision, *styled = children  # `default comply` or `default comply style X`
+        style = self.name(styled[1]) if styled else None
+        last = styled[1] if styled else decision
+        return ast.Default(decision=self.name(decision), style=style, span=self.span(keyword, last))
 
     def include(self, children: list) -> ast.Include:
         keyword, path = children

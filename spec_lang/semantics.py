@@ -4,7 +4,7 @@ Given the rules R that apply to a conversation (cited by a model, or matched):
 drop every rule another rule in R overrides, directly or through a chain; the
 required decision is the strictest among the rest, and the required style is
 the winning rule's (strictest decision, then highest severity, then first
-declared). No rule applies: the spec's default. This is the only place it is
+declared). No rule applies: the spec's default decision and style. This is the only place it is
 implemented; policy tests, the checker, the compiler and the verifier call it.
 """
 
@@ -35,7 +35,7 @@ def decide(spec: Spec, rule_ids: Iterable[str]) -> Decision:
         applying.append(current)
     applying = list(dict.fromkeys(applying))
     if not applying:
-        return Decision(spec.default_decision, None, None, (), ())
+        return Decision(spec.default_decision, spec.default_style, None, (), ())
     dropped = set().union(*(spec.overridden_by(r) for r in applying)) & set(applying)
     remaining = [r for r in applying if r not in dropped]
     if not remaining:  # only an override cycle can do this: fail closed, keep them all

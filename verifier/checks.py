@@ -37,7 +37,51 @@ _CONTRADICTS = {
     "safe_complete": ({AnswerKind.FULL_COMPLIANCE}, {AnswerKind.FULL_REFUSAL}),
     "refuse": ({AnswerKind.FULL_COMPLIANCE, AnswerKind.PARTIAL_REFUSAL}, set()),
 }
-_SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+")
+# Where a sentence may end: a run of . ! ? or an ellipsis, closing quotes or brackets, then white
+# space or the end (group "stop"); or the full stops of scripts that need no space after them.
+_SENTENCE_END = re.compile(
+    r"(?P<stop>[.!?\u2026]+)[\"'\u201d\u2019\u00bb)\]]*(?=\s|$)"
+    r"|[\u3002\uff01\uff1f\uff0e\u061f\u0964]+[\"'\u201d\u2019\u00bb)\]\u300d\u300f\uff09]*"
+)
+# Words whose period is never a sentence end: titles before a name, and Latin abbreviations
+# that only stand inside a sentence. (`etc.`, `No.`, `p.` and the like do end one when a
+# capital follows; before a digit or a small letter, no period ends a sentence.)
+_NEVER_ENDS = frozenset(
+    [
+        "mr",
+        "mrs",
+        "ms",
+        "mx",
+        "dr",
+        "prof",
+        "rev",
+        "hon",
+        "st",
+        "sr",
+        "fr",
+        "gen",
+        "col",
+        "capt",
+        "lt",
+        "sgt",
+        "gov",
+        "sen",
+        "rep",
+        "pres",
+        "mt",
+        "ft",
+        "e.g",
+        "i.e",
+        "cf",
+        "vs",
+        "viz",
+        "approx",
+        "ca",
+        "al",
+    ]
+)
+_INITIALISM = re.compile(r"(?:[A-Za-z]{1,2}\.)+[A-Za-z]{1,2}|[A-Z]")
+_OPENERS = "\"'\u201c\u2018\u00ab(["
 _RE2_OPTIONS = re2.Options()
 _RE2_OPTIONS.log_errors = False
 
@@ -264,7 +308,7 @@ def check_style(
         message = f"style {style.id} has a pattern RE2 cannot run: {problem}"
         findings.append(Diagnostic("VF090", message, path=path, rule=rule))
     if style.max_sentences is not None:
-        sentences = sum(1 for s in _SENTENCE_BREAK.split(answer.strip()) if s)
+        sentences = count_sentences(answer)
         if sentences > style.max_sentences:
             message = f"{sentences} sentences; style {style.id} allows {style.max_sentences}"
             findings.append(Diagnostic("VF033", message, path=path, rule=rule))
@@ -485,3 +529,50 @@ def _compile_style(style: ast.Style) -> CompiledStyle:
     return CompiledStyle(
         style.id, style.max_sentences, style.max_words, patterns, required, forbidden, broken
     )
+
+
+def count_sentences(text: str) -> int:
+    """How many sentences `text` has, as a reader would count them.
+
+    A period after an abbreviation (`Dr.`, `e.g.`, `vs.`), an initial or initialism
+    (`J.`, `U.S.`, `Ph.D.`), a list number at the start of a line (`1.`), or before a
+    small letter or a digit on the same line (`etc. and`, `No. 5`) ends no sentence, nor
+    does an ellipsis;
+    `。！？` end one without a space after them. A stretch with no letter or digit in it
+    (a lone emoji, a dash) is not a sentence.
+    """
+    count, start = 0, 0
+    for end in _SENTENCE_END.finditer(text):
+        if not _ends_sentence(text, end):
+            continue
+        count += _WORDLIKE.search(text, start, end.start()) is not None
+        start = end.end()
+    return count + (_WORDLIKE.search(text, start) is not None)
+
+
+_WORDLIKE = re.compile(r"[^\W_]")
+
+
+def _ends_sentence(text: str, end: re.Match) -> bool:
+    stop = end.group("stop")
+    if stop is None or "!" in stop or "?" in stop:
+        return True
+    if stop != ".":
+        return False  # an ellipsis trails off
+    rest = text[end.end() : end.end() + 80]
+    after = rest.lstrip()
+    if "\n" in rest[: len(rest) - len(after)]:
+        return True  # a period that ends its line
+    after = after.lstrip(_OPENERS)[:1]
+    if after.islower() or after.isdigit():
+        return False
+    before = text[max(0, end.start() - 40) : end.start()]
+    word = before.rsplit(None, 1)[-1] if before.strip() else ""
+    if word.lstrip(_OPENERS).lower() in _NEVER_ENDS:
+        return False
+    if _INITIALISM.fullmatch(word.lstrip(_OPENERS)):
+        return False
+    if word.isdigit():  # a list number, when it starts its line
+        head = text[: end.start() - len(word)].rstrip(" \t")
+        return bool(head) and not head.endswith("\n")
+    return True

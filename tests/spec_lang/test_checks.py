@@ -154,3 +154,27 @@ def test_declared_decisions_replace_the_default_order(write_spec):
     found = {(d.code, d.message) for d in check(spec)}
     assert ("PS103", "unknown decision 'refuse'") in found
     assert spec.decisions == ("valid", "invalid")
+
+
+def test_the_default_style_must_be_defined(write_spec):
+    files = root('version "1.0.0"', 'version "1.0.0"\n  default comply style hrad')
+    spec = load(write_spec(**files))
+    (finding,) = [d for d in check(spec) if d.code == "PS102"]
+    assert finding.message == "undefined style 'hrad'"
+    assert finding.hint == "did you mean 'hard'?"
+    assert finding.span.file.endswith("pets.policy")
+    assert (finding.span.line, finding.span.column) == (3, 24)
+
+
+def test_a_style_used_only_as_the_default_is_used(write_spec):
+    unused = TRIPPING["PS601"]
+    assert "PS601" in codes(write_spec(**unused))
+    default = root('version "1.0.0"', 'version "1.0.0"\n  default comply style unused')
+    assert codes(write_spec(**unused, **default)) == []
+
+
+def test_a_deprecated_default_style_is_reported(write_spec):
+    deprecated = TRIPPING["PS603"]
+    default = root('version "1.0.0"', 'version "1.0.0"\n  default comply style hard')
+    messages = [(d.code, d.message) for d in check(load(write_spec(**deprecated, **default)))]
+    assert ("PS603", "the spec's default uses deprecated style 'hard'") in messages

@@ -5,6 +5,7 @@ import re
 import pytest
 
 from spec_lang import SpecSyntaxError, ast, parse
+from spec_lang.formatter import format_source
 
 
 def error_of(text: str) -> SpecSyntaxError:
@@ -90,6 +91,15 @@ def test_spans_point_at_the_source():
     assert str(rule.id_span) == "x.policy:2:8"
     assert (rule.id_span.end_line, rule.id_span.end_column) == (2, 12)
     assert str(rule.overrides[0].span) == "x.policy:3:15"
+
+
+def test_default_names_a_decision_and_optionally_a_style():
+    source = 'spec s "S" {\n  default comply style plain\n}\n'
+    header = parse(source).declarations[0]
+    assert (header.default.value, header.default_style.value) == ("comply", "plain")
+    assert format_source(source, "s.policy") == source
+    bare = parse('spec s "S" {\n  default comply\n}\n').declarations[0]
+    assert (bare.default.value, bare.default_style) == ("comply", None)
 
 
 def test_keywords_are_reserved_only_where_a_keyword_fits():

@@ -37,6 +37,14 @@ def test_no_rule_gives_the_default(spec):
     assert (decided.decision, decided.style, decided.winner) == ("comply", None, None)
 
 
+def test_no_rule_gives_the_default_style_when_the_spec_names_one(tmp_path):
+    (tmp_path / "s.policy").write_text(
+        SPEC.replace('spec s "S" {}', 'spec s "S" { default comply style plain }')
+    )
+    decided = decide(load(tmp_path), [])
+    assert (decided.decision, decided.style, decided.winner) == ("comply", "plain", None)
+
+
 def test_strictest_wins_and_brings_its_style(spec):
     decided = decide(spec, ["A", "B", "C"])
     assert (decided.decision, decided.style, decided.winner) == ("refuse", "hard", "C")

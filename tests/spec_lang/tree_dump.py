@@ -29,9 +29,16 @@ GENERATED = ((40, 10), (23, 7))
 
 
 def dump(value):
-    """A node as [type, field values...] in field order; spans as lists."""
+    """A node as [type, field values...] in field order; spans as lists. A field the
+    language gained later is dumped only when set (`default ... style`), so trees of
+    sources written before it compare with the dumps made then."""
     if isinstance(value, ast.Node):
-        return [type(value).__name__, *(dump(getattr(value, f)) for f in type(value).model_fields)]
+        fields = [
+            dump(getattr(value, name))
+            for name, field in type(value).model_fields.items()
+            if field.exclude_if is None or not field.exclude_if(getattr(value, name))
+        ]
+        return [type(value).__name__, *fields]
     if isinstance(value, ast.SourceSpan):
         return list(value)
     if isinstance(value, tuple):
