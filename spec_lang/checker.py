@@ -31,6 +31,7 @@ from spec_lang.examples import ExampleResult, evaluate_examples
 from spec_lang.loader import Spec
 from spec_lang.matchers import Matchers, keyword_regex, pattern_error
 from spec_lang.parser import gc_paused
+from spec_lang.text import Suggester
 
 ERROR, WARNING = Level.ERROR, Level.WARNING
 
@@ -93,24 +94,27 @@ def _duplicates(spec: Spec) -> Iterator[Diagnostic]:
                 )
 
 
-def _undefined(kind: str, name: ast.Name, known) -> Diagnostic:
+def _undefined(kind: str, name: ast.Name, known: Suggester) -> Diagnostic:
     return Diagnostic(
         "PS102",
         ERROR,
         f"undefined {kind} '{name.value}'",
         name.span,
-        did_you_mean(name.value, known) or f"define the {kind} or correct the name",
+        known.hint(name.value) or f"define the {kind} or correct the name",
     )
 
 
 def _references(spec: Spec) -> Iterator[Diagnostic]:
+    styles = rules = None  # suggesters, made at the first undefined name of their kind
     for rule in spec.rules:
         if rule.style and rule.style.value not in spec.style_by_id:
-            yield _undefined("style", rule.style, spec.style_by_id)
+            styles = styles or Suggester(spec.style_by_id)
+            yield _undefined("style", rule.style, styles)
         names = [*rule.overrides, *(n for e in rule.examples for n in e.cites)]
         for name in names:
             if spec.resolve(name.value) is None:
-                yield _undefined("rule", name, spec.rule_by_id)
+                rules = rules or Suggester(spec.rule_by_id)
+                yield _undefined("rule", name, rules)
 
 
 def _unknown_decision(name: ast.Name, spec: Spec) -> Diagnostic:
@@ -210,7 +214,7 @@ def _overrides(spec: Spec) -> Iterator[Diagnostic]:
             target = spec.resolve(name.value)
             if target is None:
                 continue
-            if target == rule.id or rule.id in spec.overridden_by(target):
+            if spec.in_override_cycle(rule.id, target):
                 cycle = frozenset({rule.id, target})
                 if cycle not in reported:
                     reported.add(cycle)
@@ -426,7 +430,7 @@ def _overlaps(spec: Spec, matchers: Matchers, results: list[ExampleResult]) -> I
                 a, b = spec.rule_by_id[first], spec.rule_by_id[second]
                 if pair in reported or a.decision.value == b.decision.value:
                     continue
-                if second in spec.overridden_by(first) or first in spec.overridden_by(second):
+                if spec.overridden_among((first, second), (first, second)):
                     continue
                 reported.add(pair)
                 yield Diagnostic(

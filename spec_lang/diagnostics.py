@@ -6,8 +6,10 @@ import difflib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 from spec_lang.ast import SourceSpan
+from spec_lang.text import EXCERPT_CHARS
 
 
 class Level(StrEnum):
@@ -68,6 +70,13 @@ def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
     return f"did you mean '{close[0]}'?" if close else None
 
 
+@lru_cache(maxsize=4)
+def _lines(source: str) -> list[str]:
+    """A source's lines, split once for all its findings (a str caches its hash): split
+    per finding, 4,000 findings in a 2,000-line file took 0.4 s."""
+    return source.splitlines()
+
+
 def render(diagnostic: Diagnostic, sources: Mapping[str, str]) -> str:
     """`file:line:col: level[code]: message`, the source line, a caret, and the hint."""
     head = f"{diagnostic.level.value}[{diagnostic.code}]: {diagnostic.message}"
@@ -77,13 +86,19 @@ def render(diagnostic: Diagnostic, sources: Mapping[str, str]) -> str:
     lines = [f"{span}: {head}"]
     source = sources.get(span.file)
     if source is not None:
-        source_lines = source.splitlines()
+        source_lines = _lines(source)
         if 0 < span.line <= len(source_lines):
             text = source_lines[span.line - 1].expandtabs(1)
             width = (span.end_column - span.column) if span.end_line == span.line else 1
+            column, width = span.column, max(1, min(width, EXCERPT_CHARS))
+            if len(text) > EXCERPT_CHARS:  # a window of the line around the caret, never all
+                start = max(0, min(column - 1 - EXCERPT_CHARS // 4, len(text) - EXCERPT_CHARS))
+                text = ("…" if start else "") + text[start : start + EXCERPT_CHARS] + "…"
+                column -= start - (1 if start else 0)
+                width = min(width, len(text) - column)
             gutter = f"{span.line} | "
             lines.append(f"  {gutter}{text}")
-            lines.append("  " + " " * (len(gutter) + span.column - 1) + "^" * max(1, width))
+            lines.append("  " + " " * (len(gutter) + column - 1) + "^" * max(1, width))
     if diagnostic.hint:
         lines.append(f"  = help: {diagnostic.hint}")
     return "\n".join(lines)

@@ -23,6 +23,7 @@ from typing import NamedTuple
 
 from spec_lang import ast
 from spec_lang.diagnostics import Diagnostic, Level, SpecSyntaxError, did_you_mean
+from spec_lang.text import excerpt
 
 SYNTAX_ERROR = "PS001"
 
@@ -433,7 +434,7 @@ def _found(token: Token) -> str:
         return "a string"
     if token[KIND] == "comment":
         return "a comment"
-    return f"'{token[TEXT]}'"
+    return f"'{excerpt(token[TEXT], 40)}'"
 
 
 def _file_header(children: list) -> list[Comment]:

@@ -68,7 +68,6 @@ class Verifier:
         self.current = {rule_id: rule_id for rule_id in spec.rule_by_id} | {
             old: new for old, new in spec.renamed.items() if old not in spec.rule_by_id
         }
-        self.overrides = {rule_id: spec.overridden_by(rule_id) for rule_id in spec.rule_by_id}
         self.deprecated = {r.id: r.deprecated for r in spec.rule_by_id.values() if r.deprecated}
         self._decided: dict[frozenset[str], spec_lang.Decision] = {}
         self._unknown_rules: dict[str, str] = {}
@@ -291,7 +290,8 @@ def check_matches(
     """
     if not fired:
         return decided
-    excepted = set().union(*(v.overrides[r] for r in cited))
+    uncited = [rule_id for rule_id in fired if rule_id not in cited]
+    excepted = v.spec.overridden_among(cited, uncited) if cited and uncited else set()
     for rule_id in fired:
         if rule_id not in cited and rule_id not in excepted:
             message = f"{rule_id} matches the conversation, but the reasoning does not cite it"
