@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
+from policyspec import atomic
 from spec_lang import InputError
 from verifier.checks import Verifier
 from verifier.findings import Finding, Result, Scores
@@ -129,7 +129,8 @@ def atomic_lines(path: Path | None) -> Iterator[Callable[[bytes], object]]:
         yield lambda _: None
         return
     mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    atomic.sweep(path.parent)
+    handle, temporary = atomic.mkstemp(path)
     try:
         with os.fdopen(handle, "wb", buffering=1 << 20) as stream:
             yield stream.write
