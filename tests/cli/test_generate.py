@@ -76,12 +76,12 @@ def test_bad_input_exits_2_and_keeps_the_output(tmp_path, args, message):
     prompts = tmp_path / "prompts.jsonl"
     prompts.write_text('{"prompt": "How do I bake bread?"}\n{"prompt": oops}\n{"category": "x"}\n')
     output = tmp_path / "t.jsonl"
-    output.write_text('{"id": "kept"}\n')
+    output.write_text('{"id": "kept", "messages": [], "output": {}}\n')
     filled = [a.format(empty=tmp_path / "empty", prompts=prompts) for a in map(str, args)]
     result = generate(*filled, "-o", output)
     assert result.exit_code == 2
     assert message in result.stderr
-    assert output.read_text() == '{"id": "kept"}\n'
+    assert output.read_text() == '{"id": "kept", "messages": [], "output": {}}\n'
 
 
 TOO_LONG = (
