@@ -12,7 +12,7 @@ Codes (the README lists them with examples):
   PS104 unknown authority/severity/role   PS602 unused definition
   PS105 statement given twice             PS603 reference to a deprecated rule or style
   PS106 malformed decision order          PS701 missing summary or rule text
-  PS107 bad renamed_from
+  PS107 bad renamed_from                  PS108 IDs alike but for case or look-alikes
 
 Every pass is linear in the size of the spec: lookups go through dicts, and
 matching goes through one RE2 set.
@@ -31,7 +31,7 @@ from spec_lang.examples import ExampleResult, evaluate_examples
 from spec_lang.loader import Spec
 from spec_lang.matchers import Matchers, keyword_regex, pattern_error
 from spec_lang.parser import gc_paused
-from spec_lang.text import Suggester
+from spec_lang.text import Suggester, lookalike_key
 
 ERROR, WARNING = Level.ERROR, Level.WARNING
 
@@ -77,21 +77,46 @@ def _headers(spec: Spec) -> Iterator[Diagnostic]:
 
 
 def _duplicates(spec: Spec) -> Iterator[Diagnostic]:
-    for kind, items, first in (
-        ("category", spec.categories, spec.category_by_id),
-        ("rule", spec.rules, spec.rule_by_id),
-        ("style", spec.styles, spec.style_by_id),
+    """PS101: categories, rules and styles share one namespace of IDs (`explain ID` names
+    one thing). PS108: IDs that differ only by case or look-alike characters."""
+    seen: dict[str, tuple[str, ast.Node]] = {}
+    looks: dict[str, tuple[str, ast.Node]] = {}  # each ID's two look-alike keys, to the first
+    for kind, items in (
+        ("category", spec.categories),
+        ("rule", spec.rules),
+        ("style", spec.styles),
     ):
         for item in items:
-            original = first[item.id]
-            if original is not item:
+            if item.id in seen:
+                first_kind, original = seen[item.id]
+                what = kind if first_kind == kind else f"{kind} and {first_kind}"
                 yield Diagnostic(
                     "PS101",
                     ERROR,
-                    f"duplicate {kind} ID '{item.id}'",
+                    f"duplicate {what} ID '{item.id}'",
                     item.id_span,
                     f"first defined at {original.id_span}; give one of them a new ID",
                 )
+                continue
+            seen[item.id] = (kind, item)
+            keys = lookalike_key(item.id)
+            alike = next((looks[key] for key in keys if key in looks), None)
+            if alike is not None:
+                yield _lookalike(kind, item, *alike)
+            for key in keys:
+                looks.setdefault(key, (kind, item))
+
+
+def _lookalike(kind: str, item, first_kind: str, first) -> Diagnostic:
+    return Diagnostic(
+        "PS108",
+        WARNING,
+        f"{kind} ID '{item.id}' looks like {first_kind} ID '{first.id}' "
+        "(they differ only by case or look-alike characters)",
+        item.id_span,
+        f"'{first.id}' is defined at {first.id_span}; rename one of them so that the IDs "
+        "differ by more than case or characters such as l, 1 and I, or O and 0",
+    )
 
 
 def _undefined(kind: str, name: ast.Name, known: Suggester) -> Diagnostic:
