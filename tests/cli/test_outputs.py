@@ -122,3 +122,20 @@ def test_compile_into_a_new_or_an_earlier_compile_folder(spec, tmp_path):
     assert run("compile", spec, "-t", "llamaguard", "-o", out).exit_code == 0
     manifest = orjson.loads((out / "manifest.json").read_bytes())
     assert set(manifest["targets"]) == {"schema", "llamaguard"}
+
+
+def test_verify_removes_a_report_temporary_left_by_a_killed_run(spec, transcripts, tmp_path):
+    import subprocess
+    import sys
+
+    child = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    left = tmp_path / f".policyspec-{int(child.stdout)}-report.jsonl.k1ll3d.tmp"
+    left.write_bytes(b"x" * 1000)
+    assert run("verify", spec, transcripts, "-o", tmp_path / "report.jsonl").exit_code == 0
+    assert not left.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".policyspec-")]
