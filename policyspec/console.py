@@ -75,5 +75,5 @@ def diagnose(path: Path) -> tuple[spec_lang.Spec | None, list, dict]:
         fail_input(str(error))
     except spec_lang.SpecError as error:
         root = spec_lang.loader.find_root(path)
-        return None, error.diagnostics, {str(root): spec_lang.loader.read_text(root)}
+        return None, error.diagnostics, {str(root): spec_lang.loader.read_policy(root)}
     return spec, spec_lang.check(spec), spec.sources
