@@ -49,10 +49,19 @@ def mkstemp(path: Path | str) -> tuple[int, str]:
     return tempfile.mkstemp(dir=folder or ".", prefix=temporary_prefix(name), suffix=".tmp")
 
 
+_SWEPT: set[str] = set()
+
+
 def sweep(folder: Path | str) -> list[str]:
     """Remove the leftovers in `folder` of policyspec processes that are no longer running;
-    first put back a folder that a killed swap left renamed aside. Returns what it removed."""
-    removed = []
+    first put back a folder that a killed swap left renamed aside. Returns what it removed.
+    Each folder is swept once a process: fmt over 1,000 files in one folder would
+    otherwise list it 1,000 times."""
+    removed: list[str] = []
+    key = os.path.realpath(folder)
+    if key in _SWEPT:
+        return removed
+    _SWEPT.add(key)
     try:
         entries = list(os.scandir(folder))
     except OSError:
