@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import signal
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
@@ -311,5 +313,13 @@ def _print_results(results) -> None:
             out.print(f"     {r.example.span}: {r.example.text!r}", markup=False)
 
 
+def exit_on_sigterm() -> None:
+    """SIGTERM (kill's default) ends the process as an exception would, so that every
+    writer removes its temporary files on the way out. SIGKILL cannot be caught: the
+    next run removes those (policyspec.atomic.sweep)."""
+    signal.signal(signal.SIGTERM, lambda number, _frame: sys.exit(128 + number))
+
+
 def main() -> None:
+    exit_on_sigterm()
     app()

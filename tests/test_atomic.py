@@ -93,3 +93,25 @@ def test_a_swap_killed_between_its_renames_is_undone_by_the_next_write(tmp_path)
     atomic.write_all({tmp_path / "other.txt": b"x"})
     assert (tmp_path / "out" / "manifest.json").read_text() == "{}"
     assert not aside.exists()
+
+
+def test_sigterm_ends_the_cli_as_an_exception_so_writers_clean_up(tmp_path, monkeypatch):
+    import os
+    import signal
+
+    from policyspec import atomic
+    from policyspec.cli import exit_on_sigterm
+
+    previous = signal.getsignal(signal.SIGTERM)
+    exit_on_sigterm()
+    try:
+
+        def killed_while_flushing(path):
+            os.kill(os.getpid(), signal.SIGTERM)
+
+        monkeypatch.setattr(atomic, "_flush_to_disk", killed_while_flushing)
+        with pytest.raises(SystemExit):
+            write_all({tmp_path / "a.txt": b"a"})
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert list(tmp_path.iterdir()) == []
