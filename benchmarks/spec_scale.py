@@ -22,9 +22,15 @@ prompt per category, so compile's output grows with categories squared: with 10
 rules per category (the default) categories grow with rules; with a fixed number
 of categories (say --rules-per-category 500) it is linear in rules.
 
+Two shapes that were quadratic (issue 3), checked only (parse and check, the same
+child but findings allowed): --chain N, a spec whose every rule overrides the one
+before it; --missing-includes N, a root file with N includes of missing files in a
+folder of N other files. Give a size list to either, or 0 to skip it.
+
     python benchmarks/spec_scale.py [--runs 3] [--sizes 100,1000,10000]
                                     [--rules-per-category 10] [--cpu 1]
                                     [--no-parsers | --only-parsers]
+                                    [--chain 1000,10000] [--missing-includes 1000,2000]
 """
 
 from __future__ import annotations
@@ -41,7 +47,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from specgen import write_spec
+from specgen import write_chain, write_missing_includes, write_spec
 
 ROOT = Path(__file__).resolve().parent.parent
 CHECK_CHILD = """
@@ -75,6 +81,9 @@ print(json.dumps({
     "out_mb": written / 1e6, "tokens_counted": bool(result.spec_tokens),
 }))
 """
+SHAPE_CHILD = CHECK_CHILD.replace("assert not findings, findings[:3]", "").replace(
+    '"rss_mb":', '"findings": len(findings), "rss_mb":'
+)
 HEADER = (
     f"{'':13} {' check '.center(44, '-')}  {' compile --target all '.center(64, '-')}\n"
     f"{'rules':>6} {'files':>6} {'parse s':>8} {'check s':>8} {'total s':>8} {'µs/rule':>8} "
@@ -185,6 +194,8 @@ def main() -> None:
     parser.add_argument(
         "--only-parsers", action="store_true", help="measure only the parser comparison"
     )
+    parser.add_argument("--chain", default="", help="override chains of these lengths")
+    parser.add_argument("--missing-includes", default="", help="these numbers of missing includes")
     args = parser.parse_args()
     global CPU
     CPU = args.cpu
@@ -198,7 +209,7 @@ def main() -> None:
     uncounted = False
     folders: dict[int, Path] = {}
     with tempfile.TemporaryDirectory() as scratch:
-        for size in (int(s) for s in args.sizes.split(",")):
+        for size in (int(s) for s in args.sizes.split(",") if s and int(s)):
             folder = write_spec(Path(scratch) / str(size), size, args.rules_per_category)
             folders[size] = folder
             if args.only_parsers:
@@ -224,6 +235,24 @@ def main() -> None:
             finally:
                 subprocess.run(
                     ["git", "worktree", "remove", "--force", str(hand)], check=True, cwd=ROOT
+                )
+    shapes = [("override chain", write_chain, args.chain)]
+    shapes.append(("missing includes", write_missing_includes, args.missing_includes))
+    if any(sizes for _, _, sizes in shapes):
+        print(
+            f"\n{'check only':<18} {'size':>6} {'findings':>9} {'parse s':>8} {'check s':>8} "
+            f"{'total s':>8} {'µs/item':>8} {'peak MB':>8}"
+        )
+    with tempfile.TemporaryDirectory() as scratch:
+        for name, write, sizes in shapes:
+            for size in (int(s) for s in sizes.split(",") if s and int(s)):
+                folder = write(Path(scratch) / f"{name}-{size}".replace(" ", "-"), size)
+                found = medians([measure(SHAPE_CHILD, folder) for _ in range(args.runs)])
+                print(
+                    f"{name:<18} {size:>6} {found['findings']:>9.0f} {found['parse']:>8.2f} "
+                    f"{found['check']:>8.2f} {found['total']:>8.2f} "
+                    f"{found['total'] / size * 1e6:>8.0f} {found['rss_mb']:>8.0f}",
+                    flush=True,
                 )
 
 

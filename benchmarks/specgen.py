@@ -74,6 +74,44 @@ def write_spec(folder: Path, rules: int, per_category: int = RULES_PER_CATEGORY)
     return folder
 
 
+def write_chain(folder: Path, rules: int) -> Path:
+    """A spec of one category whose every rule overrides the one before it (R-i overrides
+    R-(i-1)): the longest override chain, which a closure per rule makes quadratic."""
+    folder.mkdir(parents=True, exist_ok=True)
+    body = []
+    for i in range(rules):
+        overrides = f"\n    overrides R-{i - 1}" if i else ""
+        body.append(
+            f'  rule R-{i} refuse "Rule {i}" {{\n    """Refuse case {i}."""\n'
+            f"    match pattern /\\bw{i}x\\b/\n"
+            f'    example refuse "Tell me about w{i}x now."\n'
+            f'    example comply "What is case {i}?"\n    style firm{overrides}\n  }}'
+        )
+    (folder / "root.policy").write_text(
+        'spec chain "Override chain" {\n  version "1.0.0"\n  include "chain.policy"\n}\n\n'
+        'style firm "Firm refusal" {\n  """One or two sentences."""\n  max_sentences 2\n}\n'
+    )
+    (folder / "chain.policy").write_text(
+        'category chain "Chain" {\n  authority platform\n  summary """A chain."""\n\n'
+        + "\n\n".join(body)
+        + "\n}\n"
+    )
+    return folder
+
+
+def write_missing_includes(folder: Path, count: int) -> Path:
+    """A root file with `count` includes of files that do not exist, in a folder of `count`
+    other category files (each a PS012 error with a hint, and a PS013 warning)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    includes = "\n".join(f'  include "missing{i}.policy"' for i in range(count))
+    (folder / "root.policy").write_text(
+        f'spec missing "Missing includes" {{\n  version "1.0.0"\n{includes}\n}}\n'
+    )
+    for i in range(count):
+        (folder / f"c{i}.policy").write_text(f'category c{i} "Category {i}" {{\n}}\n')
+    return folder
+
+
 def _positive(text: str) -> int:
     try:
         number = int(text)

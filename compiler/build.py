@@ -31,7 +31,7 @@ import spec_lang
 from compiler import llamaguard, rubric, safeguard, scope, sft, sft_gen, tokens
 from compiler.render import front_matter, spec_texts
 from compiler.schema import DEFAULT_LIMITS, Limits, output_schemas
-from core.atomic import write_all
+from core.atomic import replace_folder, sweep
 from core.diagnostics import Diagnostic
 from spec_lang import InputError, Spec
 
@@ -341,10 +341,15 @@ def _count_tokens(
 
 
 def _write(result: CompileResult, made: dict[Target, Made]) -> None:
-    """Every file atomically, then manifest.json, which keeps other targets' entries
-    from an earlier compile of the same spec into the same folder."""
+    """The output folder replaced as a whole (core.atomic.replace_folder): a reader
+    sees the old compile or the new, never a mix. The targets not compiled now keep
+    their files and their entries in manifest.json when the folder holds an earlier
+    compile of the same spec; otherwise the folder keeps only what this compile wrote
+    and what the earlier one did not own (its manifest lists what it owns)."""
+    sweep(result.out_dir.resolve().parent)  # first, put back a folder a killed swap left aside
     manifest_path = result.out_dir / "manifest.json"
     manifest: dict = {"spec": result.spec, "targets": {}}
+    rebuilt = {target.value for target in made} | {"manifest.json"}
     if manifest_path.is_file():
         try:
             previous = orjson.loads(manifest_path.read_bytes())
@@ -352,6 +357,8 @@ def _write(result: CompileResult, made: dict[Target, Made]) -> None:
             previous = None
         if isinstance(previous, dict) and previous.get("spec") == result.spec:
             manifest = previous
+        elif isinstance(previous, dict) and isinstance(previous.get("targets"), dict):
+            rebuilt |= set(previous["targets"])  # another spec's targets go with its manifest
     files = {name: data for each in made.values() for name, data in each.files.items()}
     for name, data in files.items():
         result.files[name] = "sha256:" + hashlib.sha256(data).hexdigest()
@@ -359,9 +366,9 @@ def _write(result: CompileResult, made: dict[Target, Made]) -> None:
         manifest["targets"][target.value] = each.entry(result.files)
     if result.spec_tokens:
         manifest["spec_tokens"] = result.spec_tokens
+    files["manifest.json"] = _json(manifest)
     try:
-        write_all({result.out_dir / name: data for name, data in files.items()})
-        write_all({manifest_path: _json(manifest)})
+        replace_folder(result.out_dir, files, keep=lambda name: name not in rebuilt)
     except OSError as error:
         where = error.filename or result.out_dir
         raise InputError(f"{where}: cannot write ({error.strerror})") from None

@@ -134,6 +134,13 @@ _ENTRIES = (
         "bad renamed_from",
         "an old ID may not be in use, and leads to one rule only",
     ),
+    Code(
+        "PS108",
+        W,
+        "IDs alike but for case or look-alike characters",
+        "rename one so that the IDs differ by more than case or characters such as l, 1 and I, "
+        "or O and 0 (Unicode's confusables)",
+    ),
     # Overrides.
     Code(
         "PS201",

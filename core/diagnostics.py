@@ -7,6 +7,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import NamedTuple
 
 from core.codes import CODES, Severity
@@ -97,22 +98,39 @@ def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
     return f"did you mean '{close[0]}'?" if close else None
 
 
+EXCERPT_CHARS = 80  # the most of a line of input that a message repeats
+
+
+@lru_cache(maxsize=4)
+def _lines(source: str) -> list[str]:
+    """A source's lines, split once for all its findings (a str caches its hash): split
+    per finding, 4,000 findings in a 2,000-line file took 0.4 s. Split at \n only, as
+    the parser counts lines (not at U+2028)."""
+    return source.split("\n")
+
+
 def render(diagnostic: Diagnostic, sources: Mapping[str, str] | None = None) -> str:
-    """`file:line:col: severity[code]: message`, the source line and a caret when the source
-    is at hand, and the hint."""
+    """`file:line:col: severity[code]: message`, the source line (a window of it around the
+    caret when it is long) and a caret when the source is at hand, and the hint."""
     head = f"{diagnostic.severity}[{diagnostic.code}]: {diagnostic.message}"
     span = diagnostic.span
     where = str(span) if span is not None else diagnostic.path
     lines = [f"{where}: {head}" if where else head]
     source = sources.get(span.file) if span is not None and sources else None
     if source is not None:
-        source_lines = source.split("\n")
+        source_lines = _lines(source)
         if 0 < span.line <= len(source_lines):
             text = source_lines[span.line - 1].rstrip("\r").expandtabs(1)
             width = (span.end_column - span.column) if span.end_line == span.line else 1
+            column, width = span.column, max(1, min(width, EXCERPT_CHARS))
+            if len(text) > EXCERPT_CHARS:  # a window of the line around the caret, never all
+                start = max(0, min(column - 1 - EXCERPT_CHARS // 4, len(text) - EXCERPT_CHARS))
+                text = ("…" if start else "") + text[start : start + EXCERPT_CHARS] + "…"
+                column -= start - (1 if start else 0)
+                width = min(width, len(text) - column)
             gutter = f"{span.line} | "
             lines.append(f"  {gutter}{text}")
-            lines.append("  " + " " * (len(gutter) + span.column - 1) + "^" * max(1, width))
+            lines.append("  " + " " * (len(gutter) + column - 1) + "^" * max(1, width))
     if diagnostic.hint:
         lines.append(f"  = help: {diagnostic.hint}")
     return "\n".join(lines)

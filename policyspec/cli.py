@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import signal
+import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated
@@ -21,6 +23,7 @@ from core import atomic
 from policyspec.console import (
     EXIT_FINDINGS,
     EXIT_OK,
+    EXIT_USAGE,
     Format,
     FormatOption,
     SpecPath,
@@ -179,23 +182,28 @@ def fmt(
     """Format .policy files in the one canonical layout, keeping comments.
 
     The result is parsed again and must give the same tree before a file is
-    replaced (atomically). Example: policyspec fmt --check policies/
+    replaced (atomically, through a symlink to its target, keeping its line endings
+    and permissions), and only if the file is unchanged since it was read: a file
+    edited meanwhile is skipped (exit 1). Example: policyspec fmt --check policies/
     """
-    changed, broken = [], []
+    changed, broken, unusable, skipped = [], [], [], []
     for file in [file for path in paths for file in _policy_files(path)]:
         try:
-            source = spec_lang.loader.read_text(file)
+            raw = spec_lang.loader.read_policy_bytes(file)
+            source = spec_lang.loader.decode(file, raw)
         except spec_lang.InputError as error:
-            fail_input(error)
+            err.print(f"error: {error}", markup=False)
+            unusable.append(file)
+            continue
         try:
             formatted = spec_lang.formatter.format_source(source, str(file))
         except spec_lang.SpecError as error:
             print_findings(error.diagnostics, {str(file): source})
             broken.append(file)
             continue
-        if formatted == source:
+        written = _as_written(formatted, raw)
+        if written == raw:
             continue
-        changed.append(file)
         if diff:
             lines = difflib.unified_diff(
                 source.splitlines(keepends=True),
@@ -205,12 +213,33 @@ def fmt(
             )
             out.print("".join(lines), markup=False, end="")
         elif not check:
-            atomic.write_text(file, formatted)
+            try:
+                if not atomic.replace_if_unchanged(file, written, raw):
+                    err.print(f"skipped {file}: it changed while it was formatted; run fmt again")
+                    skipped.append(file)
+                    continue
+            except OSError as error:
+                err.print(f"error: {file}: cannot write ({error.strerror})", markup=False)
+                unusable.append(file)
+                continue
+        changed.append(file)
     verb = "would reformat" if (check or diff) else "reformatted"
     for file in changed:
         err.print(f"{verb} {file}", markup=False)
-    if broken or ((check or diff) and changed):
+    if unusable:
+        raise typer.Exit(EXIT_USAGE)
+    if broken or skipped or ((check or diff) and changed):
         raise typer.Exit(EXIT_FINDINGS)
+
+
+def _as_written(formatted: str, raw: bytes) -> bytes:
+    """The formatted text as the file would hold it: with the file's byte-order mark, and
+    its line ends where most of them are \\r\\n."""
+    crlf = raw.count(b"\r\n")
+    if crlf and crlf * 2 >= raw.count(b"\n"):
+        formatted = formatted.replace("\n", "\r\n")
+    data = formatted.encode("utf-8")
+    return (b"\xef\xbb\xbf" + data) if raw.startswith(b"\xef\xbb\xbf") else data
 
 
 @app.command()
@@ -303,5 +332,13 @@ def _print_results(results) -> None:
             out.print(f"     {r.example.span}: {r.example.text!r}", markup=False)
 
 
+def exit_on_sigterm() -> None:
+    """SIGTERM (kill's default) ends the process as an exception would, so that every
+    writer removes its temporary files on the way out. SIGKILL cannot be caught: the
+    next run removes those (core.atomic.sweep)."""
+    signal.signal(signal.SIGTERM, lambda number, _frame: sys.exit(128 + number))
+
+
 def main() -> None:
+    exit_on_sigterm()
     app()

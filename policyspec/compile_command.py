@@ -26,6 +26,7 @@ from policyspec.console import (
     print_findings,
     report_as,
 )
+from policyspec.outputs import Kind, refuse_unsafe_output
 
 
 class ReasoningMode(StrEnum):
@@ -114,6 +115,8 @@ def compile_spec(
             print_findings(errors, checked.sources)
             err.print("the spec has errors; it was not compiled (see policyspec check)")
         raise typer.Exit(EXIT_FINDINGS)
+    inputs = [path, *spec.sources, prompts, transcripts, verdicts, templates]
+    refuse_unsafe_output(out_dir, inputs, Kind.compile)
     try:
         result = compiler.compile_spec(
             spec,

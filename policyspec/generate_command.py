@@ -22,6 +22,7 @@ from compiler.sft_gen import requests
 from core.codes import Severity
 from core.diagnostics import InputError, render
 from policyspec.console import SpecPath, err, fail_input, load_spec, out
+from policyspec.outputs import Kind, is_transcript, refuse_unsafe_output
 from runtime.generation import BACKENDS, DEFAULT_BACKEND
 from runtime.models import EMBEDDED_MODEL, ModelLoadError, load_model, resolve_device
 from runtime.transcripts import Settings, generate_transcripts, too_long
@@ -70,6 +71,7 @@ def generate(
     except ModelLoadError as error:
         fail_input(str(error))
     spec = load_spec(spec_path)
+    refuse_unsafe_output(output, [spec_path, *spec.sources, prompts], Kind.transcripts)
     todo = _requests(spec, prompts, output)[:limit]
     if not todo:
         out.print(f"nothing to generate: every request is already in {output}", markup=False)
@@ -129,16 +131,18 @@ def _done_ids(output: Path) -> set[str]:
     if output.is_dir():
         fail_input(f"{output} is a folder; give a file for the transcripts")
     data = output.read_bytes()
-    if data and not data.endswith(b"\n"):
-        complete = data[: data.rfind(b"\n") + 1]
+    complete = data[: data.rfind(b"\n") + 1]
+    done = set()
+    for number, line in enumerate(complete.splitlines(), 1):
+        transcript = is_transcript(line)
+        if transcript is None:
+            fail_input(
+                f"{output}:{number}: not a transcript (an output of generate holds only "
+                "transcripts); give a new output file"
+            )
+        done.add(transcript["id"])
+    if len(complete) < len(data):  # decided only once every whole line is a transcript
         with output.open("r+b") as stream:
             stream.truncate(len(complete))
         err.print(f"note: dropped an incomplete last line in {output} (an interrupted run)")
-        data = complete
-    done = set()
-    for line in data.splitlines():
-        try:
-            done.add(orjson.loads(line)["id"])
-        except (orjson.JSONDecodeError, KeyError, TypeError):
-            fail_input(f"{output} holds lines that are not transcripts; give a new output file")
     return done

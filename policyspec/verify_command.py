@@ -26,6 +26,7 @@ from policyspec.console import (
     out,
     report_as,
 )
+from policyspec.outputs import Kind, refuse_unsafe_output
 from verifier.batch import MAX_LINE_BYTES, STDIN, OnResult, run
 from verifier.checks import Verifier
 from verifier.evaluate import Evaluation, load_labels
@@ -148,8 +149,10 @@ def verify(
     report_as(output_format)
     verifier = _prepare(spec_path, transcripts)
     spec = verifier.spec
-    if report is not None and (report.is_dir() or not report.parent.is_dir()):
-        fail_input(f"{report}: cannot write a report there (a folder, or in a missing folder)")
+    if report is not None:
+        if not report.parent.is_dir():
+            fail_input(f"{report}: cannot write a report there (in a missing folder)")
+        refuse_unsafe_output(report, [spec_path, *spec.sources, *transcripts], Kind.report)
     against = f"{spec.name} {spec.version}"
     if output_format is ReportFormat.json:
         identity = {"name": spec.name, "version": spec.version, "hash": spec.content_hash}

@@ -23,6 +23,7 @@ from spec_lang.examples import ExampleResult, evaluate_examples
 from spec_lang.loader import Spec
 from spec_lang.matchers import Matchers, keyword_regex, pattern_error
 from spec_lang.parser import gc_paused
+from spec_lang.text import Suggester, lookalike_key
 
 
 def check(spec: Spec) -> list[Diagnostic]:
@@ -68,42 +69,69 @@ def _headers(spec: Spec) -> Iterator[Diagnostic]:
 
 
 def _duplicates(spec: Spec) -> Iterator[Diagnostic]:
-    for kind, items, first in (
-        ("category", spec.categories, spec.category_by_id),
-        ("rule", spec.rules, spec.rule_by_id),
-        ("style", spec.styles, spec.style_by_id),
+    """PS101: categories, rules and styles share one namespace of IDs (`explain ID` names
+    one thing). PS108: IDs that differ only by case or look-alike characters."""
+    seen: dict[str, tuple[str, ast.Node]] = {}
+    looks: dict[str, tuple[str, ast.Node]] = {}  # each ID's two look-alike keys, to the first
+    for kind, items in (
+        ("category", spec.categories),
+        ("rule", spec.rules),
+        ("style", spec.styles),
     ):
         for item in items:
-            original = first[item.id]
-            if original is not item:
+            if item.id in seen:
+                first_kind, original = seen[item.id]
+                what = kind if first_kind == kind else f"{kind} and {first_kind}"
                 yield Diagnostic(
                     "PS101",
-                    f"duplicate {kind} ID '{item.id}'",
+                    f"duplicate {what} ID '{item.id}'",
                     item.id_span,
                     hint=f"first defined at {original.id_span}; give one of them a new ID",
                 )
+                continue
+            seen[item.id] = (kind, item)
+            keys = lookalike_key(item.id)
+            alike = next((looks[key] for key in keys if key in looks), None)
+            if alike is not None:
+                yield _lookalike(kind, item, *alike)
+            for key in keys:
+                looks.setdefault(key, (kind, item))
 
 
-def _undefined(kind: str, name: ast.Name, known) -> Diagnostic:
+def _lookalike(kind: str, item, first_kind: str, first) -> Diagnostic:
+    return Diagnostic(
+        "PS108",
+        f"{kind} ID '{item.id}' looks like {first_kind} ID '{first.id}' "
+        "(they differ only by case or look-alike characters)",
+        item.id_span,
+        hint=f"'{first.id}' is defined at {first.id_span}; rename one of them so that the IDs "
+        "differ by more than case or characters such as l, 1 and I, or O and 0",
+    )
+
+
+def _undefined(kind: str, name: ast.Name, known: Suggester) -> Diagnostic:
     return Diagnostic(
         "PS102",
         f"undefined {kind} '{name.value}'",
         name.span,
-        hint=did_you_mean(name.value, known) or f"define the {kind} or correct the name",
+        hint=known.hint(name.value) or f"define the {kind} or correct the name",
     )
 
 
 def _references(spec: Spec) -> Iterator[Diagnostic]:
     default_style = spec.header.default_style
     if default_style and default_style.value not in spec.style_by_id:
-        yield _undefined("style", default_style, spec.style_by_id)
+        yield _undefined("style", default_style, Suggester(spec.style_by_id))
+    styles = rules = None  # suggesters, made at the first undefined name of their kind
     for rule in spec.rules:
         if rule.style and rule.style.value not in spec.style_by_id:
-            yield _undefined("style", rule.style, spec.style_by_id)
+            styles = styles or Suggester(spec.style_by_id)
+            yield _undefined("style", rule.style, styles)
         names = [*rule.overrides, *(n for e in rule.examples for n in e.cites)]
         for name in names:
             if spec.resolve(name.value) is None:
-                yield _undefined("rule", name, spec.rule_by_id)
+                rules = rules or Suggester(spec.rule_by_id)
+                yield _undefined("rule", name, rules)
 
 
 def _unknown_decision(name: ast.Name, spec: Spec) -> Diagnostic:
@@ -198,7 +226,7 @@ def _overrides(spec: Spec) -> Iterator[Diagnostic]:
             target = spec.resolve(name.value)
             if target is None:
                 continue
-            if target == rule.id or rule.id in spec.overridden_by(target):
+            if spec.in_override_cycle(rule.id, target):
                 cycle = _override_path(spec, target, rule.id)
                 if frozenset(cycle) not in reported:
                     reported.add(frozenset(cycle))
@@ -452,7 +480,7 @@ def _overlaps(spec: Spec, matchers: Matchers, results: list[ExampleResult]) -> I
                 a, b = spec.rule_by_id[first], spec.rule_by_id[second]
                 if pair in reported or a.decision.value == b.decision.value:
                     continue
-                if second in spec.overridden_by(first) or first in spec.overridden_by(second):
+                if spec.overridden_among((first, second), (first, second)):
                     continue
                 reported.add(pair)
                 yield Diagnostic(

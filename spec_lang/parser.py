@@ -30,6 +30,7 @@ from lark import Lark, Token, UnexpectedCharacters, UnexpectedInput, UnexpectedT
 from core.diagnostics import Diagnostic, did_you_mean
 from spec_lang import ast
 from spec_lang.diagnostics import SpecSyntaxError
+from spec_lang.text import excerpt
 
 SYNTAX_ERROR = "PS001"
 GRAMMAR = Path(__file__).with_name("policy.lark")
@@ -457,7 +458,7 @@ def _found(token) -> str:
         return "a string"
     if token.type == "COMMENT":
         return "a comment"
-    return f"'{token.value}'"
+    return f"'{excerpt(token.value, 40)}'"
 
 
 class _Recovery:

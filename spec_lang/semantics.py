@@ -36,7 +36,7 @@ def decide(spec: Spec, rule_ids: Iterable[str]) -> Decision:
     applying = list(dict.fromkeys(applying))
     if not applying:
         return Decision(spec.default_decision, spec.default_style, None, (), ())
-    dropped = set().union(*(spec.overridden_by(r) for r in applying)) & set(applying)
+    dropped = spec.overridden_among(applying, applying) if len(applying) > 1 else set()
     remaining = [r for r in applying if r not in dropped]
     if not remaining:  # only an override cycle can do this: fail closed, keep them all
         remaining, dropped = applying, set()

@@ -23,12 +23,12 @@ from __future__ import annotations
 import os
 import stat
 import sys
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
+from core import atomic
 from core.diagnostics import Diagnostic
 from spec_lang import InputError
 from verifier.checks import Verifier
@@ -191,7 +191,8 @@ def atomic_lines(path: Path | None) -> Iterator[Callable[[bytes], object]]:
         yield lambda _: None
         return
     mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    atomic.sweep(path.parent)
+    handle, temporary = atomic.mkstemp(path)
     try:
         with os.fdopen(handle, "wb", buffering=1 << 20) as stream:
             yield stream.write

@@ -115,7 +115,6 @@ class Verifier:
         self.current = {rule_id: rule_id for rule_id in spec.rule_by_id} | {
             old: new for old, new in spec.renamed.items() if old not in spec.rule_by_id
         }
-        self.overrides = {rule_id: spec.overridden_by(rule_id) for rule_id in spec.rule_by_id}
         self.matched_rules = frozenset(self.matchers.rule_of_entry)  # rules with matches
         self.deprecated = {r.id: r.deprecated for r in spec.rule_by_id.values() if r.deprecated}
         self._decided: dict[frozenset[str], spec_lang.Decision] = {}
@@ -359,8 +358,9 @@ def check_matches(
         return decided
     fired_set = frozenset(fired)
     check_exceptions(v, cited, fired_set, findings)
-    excepted = set().union(*(v.overrides[r] for r in cited))
-    uncited = [r for r in fired if r not in cited and r not in excepted]
+    uncited = [rule_id for rule_id in fired if rule_id not in cited]
+    excepted = v.spec.overridden_among(cited, uncited) if cited and uncited else set()
+    uncited = [rule_id for rule_id in uncited if rule_id not in excepted]
     for rule_id in uncited:
         message = f"{rule_id} matches the request, but the reasoning does not cite it"
         findings.append(Diagnostic("VF050", message, path="$.messages", rule=rule_id))
@@ -392,7 +392,7 @@ def check_exceptions(
     """VF052-VF054: a cited exception that drops a rule the request matches, or one the
     reasoning cites, must be of that rule's category and show its grounds."""
     for exception in cited:
-        for dropped in sorted(v.overrides[exception] & (fired | cited)):
+        for dropped in sorted(v.spec.overridden_among((exception,), fired | cited)):
             where = "matches the request" if dropped in fired else "is cited"
             said = f"{exception} overrides {dropped}, which {where}"
             if v.category_of[exception] != v.category_of[dropped]:

@@ -82,7 +82,7 @@ def test_bad_input_exits_2_and_keeps_the_output(tmp_path, args, message):
     prompts = tmp_path / "prompts.jsonl"
     prompts.write_text('{"prompt": "How do I bake bread?"}\n{"prompt": oops}\n{"category": "x"}\n')
     output = tmp_path / "t.jsonl"
-    output.write_text('{"id": "kept"}\n')
+    output.write_text('{"id": "kept", "messages": [], "output": {}}\n')
     (tmp_path / "notes.txt").write_text("prompt\nhello\n")
     paths = {"empty": tmp_path / "empty", "prompts": prompts, "missing": tmp_path / "missing.jsonl"}
     filled = [a.format(**paths, text=tmp_path / "notes.txt") for a in map(str, args)]
@@ -92,7 +92,7 @@ def test_bad_input_exits_2_and_keeps_the_output(tmp_path, args, message):
     assert "Traceback" not in result.output
     lines = result.stderr.splitlines()
     assert all(line.startswith("error: ") or ": error[" in line for line in lines)
-    assert output.read_text() == '{"id": "kept"}\n'
+    assert output.read_text() == '{"id": "kept", "messages": [], "output": {}}\n'
 
 
 TOO_LONG = (

@@ -51,6 +51,7 @@ TRIPPING = {
     "PS105": cats("severity high", "severity high\n    severity low"),
     "PS106": root('version "1.0.0"', 'version "1.0.0"\n  decisions comply < comply'),
     "PS107": cats('"""Help with everyday cat care."""', '"""Help."""\n    renamed_from C-1'),
+    "PS108": cats("rule C-2 comply", "rule C-l comply"),
     "PS201": cats("severity high", "severity high\n    overrides C-1"),
     "PS202": {"cats__policy": CATS + USER_CATEGORY},
     "PS301": cats(r"match pattern /\bpoison (a|my|the) cat\b/i", r"match pattern /(a)\1/"),
@@ -113,6 +114,8 @@ def test_suppression_of_another_code_suppresses_nothing(write_spec):
 
 
 NOT_TRIPPING = {
+    # IDs that differ by more than case or look-alike characters.
+    "PS108": cats("rule C-2 comply", "rule C-12 comply"),
     # An override within one authority, from the exception to the rule it carves out of.
     "PS201": cats('"""Help with everyday cat care."""', '"""Care."""\n    overrides C-1'),
     # The same user category overriding downwards is fine when the target is a user rule.
