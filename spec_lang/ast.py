@@ -52,6 +52,8 @@ _RANK = {member: rank for kind in (Authority, Severity) for rank, member in enum
 
 
 DEFAULT_DECISIONS = ("comply", "safe_complete", "refuse")
+# What a decision may ask of the answer (`answer DECISION KIND`); none: nothing.
+ANSWER_KINDS = (*DEFAULT_DECISIONS, "none")
 DEFAULT_SEVERITY = Severity.MEDIUM
 DEFAULT_AUTHORITY = Authority.PLATFORM
 
@@ -179,6 +181,16 @@ class Default(Statement):
     # How an answer is written when no rule applies. Left out of the tree's JSON when
     # absent, so the content hash of a spec that names no default style is unchanged.
     style: Name | None = Field(None, exclude_if=lambda style: style is None)
+
+
+class Answer(Statement):
+    """What a decision asks of the answer: `answer block refuse` checks that an answer
+    labelled `block` reads as a refusal. The default decisions ask their own kind; any
+    other decision asks nothing unless the spec says so."""
+
+    kind: Literal["answer"] = "answer"
+    decision: Name
+    answer: Name
 
 
 class Include(Statement):
@@ -412,7 +424,9 @@ class Style(Block):
         }
 
 
-SpecStatement = Annotated[Version | Decisions | Default | Include, Field(discriminator="kind")]
+SpecStatement = Annotated[
+    Version | Decisions | Default | Answer | Include, Field(discriminator="kind")
+]
 
 
 class SpecHeader(Block):
@@ -427,10 +441,12 @@ class SpecHeader(Block):
     default = view[Name | None]()
     default_style = view[Name | None]()
     includes = view[tuple[Include, ...]]()
+    answers = view[tuple[Answer, ...]]()
 
     def _views(self) -> dict[str, Any]:
         of = _grouped(self.statements)
         return {
+            "answers": tuple(of[Answer]),
             "version": _first(of[Version], "value"),
             "decisions": of[Decisions][0] if of[Decisions] else None,
             "default": _first(of[Default], "decision"),

@@ -155,6 +155,11 @@ def _unknown_value(what: str, name: ast.Name, allowed: list[str]) -> Diagnostic:
 
 
 def _values(spec: Spec) -> Iterator[Diagnostic]:
+    for statement in spec.header.answers:
+        if statement.decision.value not in spec.strictness:
+            yield _unknown_decision(statement.decision, spec)
+        if statement.answer.value not in ast.ANSWER_KINDS:
+            yield _unknown_value("answer kind", statement.answer, list(ast.ANSWER_KINDS))
     declared = spec.header.decisions
     if declared:
         labels = [n.value for n in declared.labels]

@@ -138,6 +138,11 @@ def _(node: ast.Default, depth: int) -> str:
 
 
 @_render.register
+def _(node: ast.Answer, depth: int) -> str:
+    return f"answer {node.decision.value} {node.answer.value}"
+
+
+@_render.register
 def _(node: ast.Include, depth: int) -> str:
     return f"include {quote(node.path)}"
 

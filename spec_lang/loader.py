@@ -84,6 +84,16 @@ class Spec:
     def strictness(self) -> dict[str, int]:
         return {label: rank for rank, label in enumerate(self.decisions)}
 
+    @cached
+    def answer_kinds(self) -> dict[str, str]:
+        """What each decision asks of the answer: comply, safe_complete, refuse or none. A
+        default decision asks its own kind; another asks none unless `answer` says."""
+        kinds = {d: d if d in ast.DEFAULT_DECISIONS else "none" for d in self.decisions}
+        for statement in self.header.answers:
+            if statement.decision.value in kinds and statement.answer.value in ast.ANSWER_KINDS:
+                kinds[statement.decision.value] = statement.answer.value
+        return kinds
+
     @property
     def default_decision(self) -> str:
         default = self.header.default

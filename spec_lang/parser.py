@@ -43,6 +43,7 @@ WORDS = {
     "STYLE_ID": "a style ID",
     "DECISION": "a decision (such as comply, safe_complete or refuse)",
     "AUTHORITY": "an authority (platform, developer or user)",
+    "ANSWER_KIND": "what a decision asks of the answer (comply, safe_complete, refuse or none)",
     "SEVERITY": "a severity (low, medium, high or critical)",
     "ROLE": "a message role (user, assistant or system)",
     "STRING": "a quoted string",
@@ -268,6 +269,12 @@ class _Build:
         style = self.name(styled[1]) if styled else None
         last = styled[1] if styled else decision
         return ast.Default(decision=self.name(decision), style=style, span=self.span(keyword, last))
+
+    def answer(self, children: list) -> ast.Answer:
+        keyword, decision, kind = children
+        return ast.Answer(
+            decision=self.name(decision), answer=self.name(kind), span=self.span(keyword, kind)
+        )
 
     def include(self, children: list) -> ast.Include:
         keyword, path = children

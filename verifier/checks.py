@@ -108,6 +108,7 @@ class Verifier:
         self.settings = settings if settings is not None and settings.changes_findings else None
         self.name, self.version, self.hash = spec.name, spec.version, spec.content_hash
         self.decisions = spec.decisions
+        self.answer_kinds = spec.answer_kinds
         self.matchers = spec_lang.Matchers.for_spec(spec)
         self.styles = {style.id: _compile_style(style) for style in spec.styles}
         self.category_ids = frozenset(spec.category_by_id)
@@ -169,7 +170,7 @@ class Verifier:
         check_decision(self, output, decided, findings)
         check_style(self, output, decided, findings)
         kind = classify_answer(output.answer)
-        check_answer(output, kind, decided, findings)
+        check_answer(self, output, kind, decided, findings)
         fired = self.matchers.fired(transcript.request)
         required = check_matches(self, output, cited, fired, decided, findings)
         if len(transcript.messages) > 1:
@@ -330,10 +331,15 @@ def check_style(
 
 
 def check_answer(
-    output: Output, kind: AnswerKind, decided: spec_lang.Decision, findings: list[Diagnostic]
+    v: Verifier,
+    output: Output,
+    kind: AnswerKind,
+    decided: spec_lang.Decision,
+    findings: list[Diagnostic],
 ) -> None:
-    """VF040 and VF041: what the answer does (judged from its text) against its decision."""
-    errors, warnings = _CONTRADICTS.get(output.decision, ((), ()))
+    """VF040 and VF041: what the answer does (judged from its text) against what its
+    decision asks of it (the spec's `answer` statements; a label that asks nothing, none)."""
+    errors, warnings = _CONTRADICTS.get(v.answer_kinds.get(output.decision, "none"), ((), ()))
     if kind in errors or kind in warnings:
         code = "VF040" if kind in errors else "VF041"
         message = f"the decision is {output.decision}, but the answer reads as {kind.value}"
@@ -419,7 +425,8 @@ def check_earlier_turns(v: Verifier, transcript: Transcript, findings: list[Diag
         elif message.role == "assistant" and request:
             decided = v.decide(frozenset(v.matchers.fired("\n".join(request))))
             kind = classify_answer(message.content)
-            forbidden = _CONTRADICTS.get(decided.decision, ((), ()))[0]
+            asked = v.answer_kinds.get(decided.decision, "none")
+            forbidden = _CONTRADICTS.get(asked, ((), ()))[0]
             if decided.winner is not None and kind in forbidden:
                 text = (
                     f"turn {index} reads as {kind.value}, but {decided.winner} requires "
