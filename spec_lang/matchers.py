@@ -2,7 +2,7 @@
 
 Matching text against the whole spec is one linear-time scan, however many
 rules it has, and safe on untrusted text (RE2 has no backtracking). Text is
-normalised first (`spec_lang.normalize`: NFKC, invisible characters removed,
+normalised first (`spec_lang.text.normalize`: NFKC, invisible characters removed,
 look-alike letters mapped), keywords the same way, and a keyword's word
 boundaries are Unicode-aware (RE2's `\b` knows only ASCII letters). Matchers read
 what the user said (a transcript's `request`, an example's user messages), never a
@@ -17,7 +17,7 @@ import re2
 
 from spec_lang import ast
 from spec_lang.loader import Spec
-from spec_lang.normalize import normalize
+from spec_lang.text import normalize
 
 PATTERN_FLAGS = frozenset("ims")
 _OPTIONS = re2.Options()

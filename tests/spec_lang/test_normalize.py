@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from spec_lang.normalize import normalize
+from spec_lang.text import normalize
 from tests.pets import CATS, spec_writer
 
 
