@@ -114,3 +114,17 @@ def test_equality_ignores_spans_but_not_content():
     other = parse('spec a "A" { version "2" }')
     assert one == moved and one != other
     assert isinstance(one.declarations[0], ast.SpecHeader)
+
+
+def test_a_copy_never_serves_views_of_the_original():
+    """Views are cached on a node; a copy with other statements computes its own."""
+    import copy
+
+    tree = parse(
+        'category c "C" {\n  rule R-1 refuse "R" {\n    """x"""\n    style hard\n  }\n}\n'
+        'style hard "H" {\n  """y"""\n}\n'
+    )
+    rule = tree.declarations[0].rules[0]
+    assert rule.style.value == "hard"  # computed and cached on the original
+    assert rule.model_copy(update={"statements": ()}).style is None
+    assert copy.copy(rule).style.value == "hard" and copy.deepcopy(rule).style.value == "hard"
