@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
 
 
 class Severity(StrEnum):
@@ -49,7 +50,9 @@ class Code:
     score: Score | None = None
     effect: Effect = Effect.NONE
     violation: bool = False  # an answer breaking the spec: the confession must report it
-    topic: str | None = None  # a group `eval` counts together: "citation" or "style"
+    # A group read together: eval's "citation" and "style", test's "coverage", compile's
+    # "skipped row".
+    topic: str | None = None
 
     @property
     def layer(self) -> str:
@@ -168,12 +171,14 @@ _ENTRIES = (
         W,
         "rule without an example of its decision",
         'add `example DECISION "..."` with a request this rule decides',
+        topic="coverage",
     ),
     Code(
         "PS402",
         W,
         "rule without a near miss",
         "add an example that looks like this rule's requests but must get a weaker decision",
+        topic="coverage",
     ),
     Code(
         "PS403",
@@ -214,12 +219,14 @@ _ENTRIES = (
         W,
         "input row cannot be read",
         "the row was skipped: make it one JSON object a line, or valid CSV",
+        topic="skipped row",
     ),
     Code(
         "CP002",
         W,
         "input row cannot be used",
         "the row was skipped: the message names the field to fix",
+        topic="skipped row",
     ),
     Code(
         "CP010",
@@ -502,6 +509,7 @@ CODES: dict[str, Code] = {entry.code: entry for entry in _ENTRIES}
 VIOLATIONS = frozenset(c.code for c in _ENTRIES if c.violation)
 
 
+@cache
 def with_topic(topic: str) -> frozenset[str]:
     return frozenset(c.code for c in _ENTRIES if c.topic == topic)
 

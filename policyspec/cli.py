@@ -20,6 +20,7 @@ from typer.core import TyperGroup
 
 import spec_lang
 from core import atomic
+from core.codes import with_topic
 from policyspec.console import (
     EXIT_FINDINGS,
     EXIT_OK,
@@ -278,7 +279,7 @@ def test(path: SpecPath, output_format: FormatOption = Format.text) -> None:
     report_as(output_format)
     spec, findings, _ = load_checked(path)
     results = spec_lang.evaluate_examples(spec, spec_lang.Matchers.for_spec(spec))
-    coverage = [d for d in findings if d.code in ("PS401", "PS402")]
+    coverage = [d for d in findings if d.code in with_topic("coverage")]
     failed = [r for r in results if not r.passed]
     if output_format is Format.json:
         emit_json(

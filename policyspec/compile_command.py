@@ -11,7 +11,7 @@ import typer
 import compiler
 import spec_lang
 from compiler.build import DEFAULT_TOKEN_WARNING, CompileResult, Target
-from core.codes import Severity
+from core.codes import Severity, with_topic
 from core.diagnostics import render
 from policyspec.console import (
     EXIT_FINDINGS,
@@ -154,4 +154,4 @@ def compile_spec(
 
 
 def _rows_skipped(result: CompileResult) -> int:
-    return sum(d.code in ("CP001", "CP002") for d in result.diagnostics)
+    return sum(d.code in with_topic("skipped row") for d in result.diagnostics)
