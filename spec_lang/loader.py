@@ -524,7 +524,11 @@ def _read_regular(path: Path, limit: int) -> bytes:
         if info.st_size > limit:
             raise InputError(_too_large(path, f"{info.st_size:,} bytes", limit))
         with os.fdopen(handle, "rb", closefd=False) as stream:
-            data = stream.read(limit + 1)
+            # Ask for the size fstat gave, not the limit: a read of n bytes allocates n
+            # first (8 MiB a file cost 0.2 s over 1,000 files). Read on if it grew.
+            data = stream.read(min(info.st_size, limit) + 1)
+            if len(data) > info.st_size:
+                data += stream.read(limit + 1 - len(data))
     finally:
         os.close(handle)
     if len(data) > limit:  # it grew after fstat
