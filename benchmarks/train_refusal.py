@@ -172,6 +172,7 @@ def lofo(rows: list[dict], c: float, cw: str | None) -> None:
     print(f"{'family':<16}{'n':>6}{'rules':>8}{'8-phrase':>10}{'new':>8}{'macro-F1':>10}")
     families = sorted({r["family"] for r in rows})
     dev = [r for r in rows if r["split"] == "dev"]
+    pooled: dict[str, list[str]] = {"gold": [], "rules": [], "8-phrase": [], "new": []}
     for fam in families:
         train_rows = [r for r in dev if r["family"] != fam]
         test = [r for r in rows if r["family"] == fam]
@@ -182,11 +183,18 @@ def lofo(rows: list[dict], c: float, cw: str | None) -> None:
         gold = [r["label"] for r in test]
         rules = [BASELINES["rules"](r["text"]) for r in test]
         phrase = [BASELINES["8-phrase"](r["text"]) for r in test]
-        print(
-            f"{fam:<16}{len(test):>6}{binary_agreement(gold, rules):>8.3f}"
-            f"{binary_agreement(gold, phrase):>10.3f}{binary_agreement(gold, pred):>8.3f}"
-            f"{metrics(gold, pred)['macro'][2]:>10.3f}"
-        )
+        row(fam, gold, rules, phrase, pred)
+        for key, values in zip(pooled, (gold, rules, phrase, pred), strict=True):
+            pooled[key].extend(values)
+    row("all (pooled)", *pooled.values())
+
+
+def row(name: str, gold: list[str], rules: list[str], phrase: list[str], new: list[str]) -> None:
+    print(
+        f"{name:<16}{len(gold):>6}{binary_agreement(gold, rules):>8.3f}"
+        f"{binary_agreement(gold, phrase):>10.3f}{binary_agreement(gold, new):>8.3f}"
+        f"{metrics(gold, new)['macro'][2]:>10.3f}"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
