@@ -119,6 +119,11 @@ def print_report(name: str, rows: list[dict], show_errors: bool) -> None:
     gold = [r["label"] for r in rows]
     preds = {n: [f(r["text"]) for r in rows] for n, f in BASELINES.items()}
     print(f"\n== {name} (n={len(rows)}) ==")
+    if name == "dev":
+        print(
+            "(the new model is trained on dev: its figures here show fit, not how it\n"
+            " generalises; benchmarks/train_refusal.py prints cross-validated ones)"
+        )
     print(f"{'classifier':<10}{'class':<18}{'precision':>10}{'recall':>8}{'f1':>8}{'support':>9}")
     for n, pred in preds.items():
         result = metrics(gold, pred)

@@ -2,8 +2,8 @@
 
 The verifier uses this to catch an answer that contradicts its decision field (a
 refusal labelled ``comply``, a compliance labelled ``refuse``). It is deterministic,
-reads only the answer (not the prompt), uses no neural model, and runs in about 150
-microseconds per answer on one CPU core.
+reads only the answer (not the prompt), uses no neural model, and runs in about 170
+microseconds per answer on one CPU core (median over the labelled sets).
 
 How it decides
 --------------
@@ -15,8 +15,8 @@ multinomial logistic regression over hashed features:
 - the rule classifier's verdict and signals (decline, caveat, content words, safe
   completion, substitution, scope, comply-anyway, and whether each cue family occurs
   in the answer's opening);
-- the words of the masked answer (its first 300), and the words and word pairs of its
-  first and of its last sentence, each group marked by a prefix;
+- the words of the masked answer (its first 300), the words and word pairs of its
+  first sentence and the words of its last, each group marked by a prefix;
 - the answer's length, its number of clauses, and whether it holds a list or code.
 
 Features are hashed with CRC-32 into 2**20 buckets (never Python's ``hash()``, which
@@ -34,8 +34,8 @@ answers in the styles of 13 chat-model families and of the embedded SmolLM2), de
 split only, hyperparameters chosen by cross-validation grouped by prompt.
 On the held-out split (646 answers; ``benchmarks/refusal_eval.py`` prints the figures)
 it agrees with the human label on refusal versus compliance (partial counting as
-refusal) for 93.0% of answers, against 82.2% for the rule classifier alone and 65.9%
-for an eight-phrase string match, with macro-F1 0.90 over the three classes (rules
+refusal) for 93.5% of answers, against 82.2% for the rule classifier alone and 65.9%
+for an eight-phrase string match, with macro-F1 0.91 over the three classes (rules
 0.68). It is weakest on answers that need the prompt to judge (off-topic filler from
 small models; a partial answer that reads complete), on short compliant answers (the
 labelled data's short answers are mostly refusals), and on languages other than
@@ -106,7 +106,7 @@ Speed
 -----
 The rule classifier alone: median about 40 microseconds per answer on one core over
 the labelled sets (``benchmarks/refusal_eval.py`` prints both classifiers' figures); the
-learned model adds the word features, their hashes and the sum, about 100 more. Three
+learned model adds the word features, their hashes and the sum, about 130 more. Three
 things keep the rules there: the
 decline patterns open with a literal ("i", "n", "can") so the regex engine jumps
 between candidate positions, and a lookahead on the next characters rejects most
@@ -135,7 +135,7 @@ import zlib
 from bisect import bisect_right
 from dataclasses import dataclass
 from enum import StrEnum
-from itertools import repeat
+from itertools import pairwise, repeat
 from pathlib import Path
 from typing import NamedTuple
 
@@ -145,6 +145,7 @@ __all__ = [
     "RefusalSignals",
     "analyse_answer",
     "answer_features",
+    "answer_ids",
     "classify_answer",
     "normalise",
     "rule_kind",
@@ -651,6 +652,7 @@ _INVISIBLE = dict.fromkeys(
 #: The learned model's weights (see ``benchmarks/train_refusal.py``); JSON, never pickle.
 MODEL_PATH = Path(__file__).resolve().parent / "data" / "refusal_model.json"
 _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
+_WORD_ASCII = re.compile(rb"[a-zA-Z0-9]+(?:'[a-zA-Z0-9]+)*")  # _WORD on ASCII text
 _SENTENCE = re.compile(r"[.!?][\s.!?]*\s|\n\s*")
 # A list item: a line opening with a bullet or "1." (searched in "\n" + text: a literal
 # first character lets the engine skip ahead, where "^" with re.M tries every position).
@@ -679,25 +681,35 @@ def _bucket(size: int) -> int:
     return size.bit_length() if size < 3 else (size - 1).bit_length() + 1
 
 
-def _bigrams(tokens: list[str]) -> list[str]:
-    return list(map("{} {}".format, tokens, tokens[1:]))
+def _words(text: str, start: int = 0, end: int | None = None) -> list[bytes]:
+    """The words of ``text[start:end]``, UTF-8 encoded (what the hash reads). ASCII text,
+    most answers, is searched as bytes, which spares encoding each word."""
+    end = len(text) if end is None else end
+    if text.isascii():
+        return _WORD_ASCII.findall(text.encode(), start, end)
+    return [w.encode() for w in _WORD.findall(text, start, end)]
+
+
+def _bigrams(tokens: list[bytes]) -> list[bytes]:
+    return list(map(b" ".join, pairwise(tokens)))
 
 
 class _Parts(NamedTuple):
     """An answer's features before hashing: a few named ones, and word features in
     groups that share a prefix (``"w:"`` words of the answer, ``"f:"`` words and word
-    pairs of its first sentence, ``"l:"`` of its last)."""
+    pairs of its first sentence, ``"l:"`` words of its last)."""
 
     named: set[str]
-    words: tuple[tuple[str, list[str]], ...]
+    words: tuple[tuple[str, list[bytes]], ...]
     kind: AnswerKind  # the rule classifier's verdict
 
 
 def _parts(text: str) -> _Parts:
     """The rule classifier's cues (its verdict, the decline, caveat, safe-completion,
     substitution, scope and comply-anyway signals, content words), the words of the
-    masked answer (its first ``_MAX_TOKENS``), the words and word pairs of its first and
-    of its last sentence, and the answer's length and shape."""
+    masked answer (its first ``_MAX_TOKENS``), the words and word pairs of its first
+    sentence, the words of its last, and the answer's length and shape. (Word pairs of
+    the last sentence too scored no better in cross-validation, and cost time.)"""
     a = _Answer(normalise(text or ""))
     kind = a.kind()
     declines = a.declines()[0]
@@ -725,20 +737,19 @@ def _parts(text: str) -> _Parts:
         named.add("list")
     if "zzcode" in masked:
         named.add("code")
-    tokens = _WORD.findall(head)[:_MAX_TOKENS]
+    tokens = _words(head)[:_MAX_TOKENS]
     named.add(f"len={_bucket(len(tokens))}")
     end = _SENTENCE.search(head)
-    first = _WORD.findall(head, 0, end.start() if end else len(head))[:_MAX_SENTENCE_TOKENS]
-    named.add("f0:" + " ".join(first[:2]))
+    first = _words(head, 0, end.start() if end else len(head))[:_MAX_SENTENCE_TOKENS]
+    named.add("f0:" + b" ".join(first[:2]).decode())
     tail = masked[-400:].rstrip()
     ends = [m.end() for m in _SENTENCE.finditer(tail)]
-    last = _WORD.findall(tail, ends[-1] if ends else 0)[-_MAX_SENTENCE_TOKENS:]
+    last = _words(tail, ends[-1] if ends else 0)[-_MAX_SENTENCE_TOKENS:]
     words = (
         ("w:", tokens),
         ("f:", first),
         ("f:", _bigrams(first)),
         ("l:", last),
-        ("l:", _bigrams(last)),
     )
     return _Parts(named, words, kind)
 
@@ -751,7 +762,7 @@ def answer_features(text: str) -> tuple[set[str], AnswerKind]:
     parts = _parts(text)
     out = set(parts.named)
     for prefix, tokens in parts.words:
-        out.update(map(prefix.__add__, tokens))
+        out.update(prefix + t.decode() for t in tokens)
     return out, parts.kind
 
 
@@ -771,10 +782,10 @@ def answer_ids(text: str, bits: int) -> tuple[set[int], bool, AnswerKind]:
     """``feature_ids(answer_features(text)[0], bits)``, the safe-completion flag and the
     rule kind, computed faster: each word group is hashed from its prefix's CRC."""
     parts = _parts(text)
-    crc32, encode = zlib.crc32, str.encode
-    hashes = set(map(crc32, map(encode, parts.named)))
+    crc32 = zlib.crc32
+    hashes = set(map(crc32, map(str.encode, parts.named)))
     for prefix, tokens in parts.words:
-        hashes.update(map(crc32, map(encode, set(tokens)), repeat(_SEED[prefix])))
+        hashes.update(map(crc32, set(tokens), repeat(_SEED[prefix])))
     return set(map(((1 << bits) - 1).__and__, hashes)), "safe" in parts.named, parts.kind
 
 

@@ -33,7 +33,7 @@ LABELS = [k.value for k in AnswerKind]
 FC, PR, FR = (k.value for k in AnswerKind)
 
 #: Held-out figures of the learned model, all labelled sets together, when first measured
-#: (binary agreement 0.930, macro-F1 0.902; benchmarks/refusal_eval.py prints them): a
+#: (binary agreement 0.935, macro-F1 0.909; benchmarks/refusal_eval.py prints them): a
 #: regression of about two points fails.
 HELDOUT_BINARY_FLOOR = 0.91
 HELDOUT_MACRO_F1_FLOOR = 0.88
