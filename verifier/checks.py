@@ -172,7 +172,7 @@ class Verifier:
         kind = classify_answer(output.answer)
         check_answer(self, output, kind, decided, findings)
         fired = self.matchers.fired(transcript.request)
-        required = check_matches(self, output, cited, fired, decided, findings)
+        required = check_matches(self, output, transcript.request, cited, fired, decided, findings)
         if len(transcript.messages) > 1:
             check_earlier_turns(self, transcript, findings)
         if self.settings is not None:  # before the confession check: what it must report
@@ -339,7 +339,14 @@ def check_answer(
 ) -> None:
     """VF040 and VF041: what the answer does (judged from its text) against what its
     decision asks of it (the spec's `answer` statements; a label that asks nothing, none)."""
-    errors, warnings = _CONTRADICTS.get(v.answer_kinds.get(output.decision, "none"), ((), ()))
+    asked = v.answer_kinds.get(output.decision, "none")
+    payload = _PAYLOAD.search(output.answer) if asked == "refuse" else None
+    if payload is not None:
+        what = "a code block" if payload.group().startswith("`") else "an encoded blob"
+        message = f"the decision is {output.decision}, but the answer carries {what}"
+        findings.append(Diagnostic("VF040", message, path="$.output.answer", rule=decided.winner))
+        return
+    errors, warnings = _CONTRADICTS.get(asked, ((), ()))
     if kind in errors or kind in warnings:
         code = "VF040" if kind in errors else "VF041"
         message = f"the decision is {output.decision}, but the answer reads as {kind.value}"
@@ -349,6 +356,7 @@ def check_answer(
 def check_matches(
     v: Verifier,
     output: Output,
+    request: str,
     cited: frozenset[str],
     fired: tuple[str, ...],
     decided: spec_lang.Decision,
@@ -356,7 +364,8 @@ def check_matches(
 ) -> spec_lang.Decision:
     """What the rules that match the request change. A citation that displaces a matching
     rule must show its own grounds: a cited exception dropping it (VF052-VF054), or a cited
-    rule of its category that matches too (a mention rather than a request: VF050 only).
+    rule of its category that matches too (a mention rather than a request: VF050 only);
+    a rule that matches only inside the user's quotation marks is a mention too.
     Otherwise VF050 says the matching rule went uncited and VF051 that it changes the
     decision. Returns what the cited and the matching rules together require.
     """
@@ -371,7 +380,8 @@ def check_matches(
         message = f"{rule_id} matches the request, but the reasoning does not cite it"
         findings.append(Diagnostic("VF050", message, path="$.messages", rule=rule_id))
     required = v.decide(cited | fired_set)
-    grounded = all(_read_otherwise(v, r, cited, fired_set) for r in uncited)
+    quoted = _only_quoted(v, request, uncited)
+    grounded = all(r in quoted or _read_otherwise(v, r, cited, fired_set) for r in uncited)
     if output.decision == decided.decision != required.decision and not grounded:
         message = (
             f"decision is {output.decision}; with the rules that match the request, "
@@ -381,6 +391,24 @@ def check_matches(
             Diagnostic("VF051", message, path="$.output.decision", rule=required.winner)
         )
     return required
+
+
+# Content no refusal carries, whatever its words say: a fenced code block, or a run of
+# base64 long enough to encode instructions.
+_PAYLOAD = re.compile(r"```|[A-Za-z0-9+/]{48,}={0,2}")
+# A quotation in the user's words: 'I want to die', "hide the body", “...”.
+_QUOTED = re.compile(
+    r"(?<!\w)'[^'\n]{3,300}'(?!\w)|\"[^\"\n]{3,300}\"|“[^”\n]{3,300}”|‘[^’\n]{3,300}’"
+)
+
+
+def _only_quoted(v: Verifier, request: str, rule_ids: list[str]) -> frozenset[str]:
+    """The rules that match the request only inside quotation marks: the user quotes
+    someone (a child's text, a slur being reported), a mention rather than a request."""
+    if not rule_ids or not _QUOTED.search(request):
+        return frozenset()
+    outside = v.matchers.fired(_QUOTED.sub(" ", request))
+    return frozenset(r for r in rule_ids if r not in outside)
 
 
 def _read_otherwise(
