@@ -154,3 +154,38 @@ def test_consistent_transcripts_valid_under_the_compiled_schema_pass(rules, grad
     assert not list(schema_validator().iter_errors(transcript["output"]))
     result = VERIFIER.verify(transcript)
     assert result.passed, result.findings
+
+
+@settings(max_examples=150, deadline=None)
+@given(transcripts(min_rules=1), st.data())
+def test_no_reward_exceeds_what_its_error_findings_allow(transcript, data):
+    """Whatever is broken, each reward stays at or under the cap its own error findings set:
+    a zero-effect error means 0, a half-effect error at most 0.5 (core.codes)."""
+    from core.codes import CODES, Effect
+    from verifier.rewards import make_reward_funcs
+
+    output = transcript["output"]
+    breakage = data.draw(st.sampled_from(["decision", "answer", "style", "grade", "rule", "none"]))
+    if breakage == "decision":
+        output["decision"] = data.draw(st.sampled_from(SPEC.decisions))
+    elif breakage == "answer":
+        output["answer"] = data.draw(st.sampled_from(["No.", "Sure, here are the steps: ...", ""]))
+    elif breakage == "style":
+        output["style"] = None
+    elif breakage == "grade":
+        output["confession"]["overall_compliance_grade"] = data.draw(st.integers(1, 7))
+    elif breakage == "rule":
+        output["reasoning"].append({"rule": "WP-9", "claim": "WP-9 applies."})
+    result = VERIFIER.verify(transcript)
+    caps = {"format": 1.0, "policy": 1.0, "confession": 1.0}
+    for finding in result.findings:
+        entry = CODES[finding.code]
+        if finding.severity == "error" and entry.score is not None:
+            cap = {Effect.ZERO: 0.0, Effect.HALF: 0.5}.get(entry.effect, 1.0)
+            caps[entry.score.value] = min(caps[entry.score.value], cap)
+    prompt = [m for m in transcript["messages"]]
+    completion = [{"role": "assistant", "content": __import__("json").dumps(output)}]
+    kwargs = {"spec_meta": [transcript["spec"]], "category": [transcript["category"]]}
+    rewards = [f([prompt], [completion], **kwargs)[0] for f in make_reward_funcs(SPEC)]
+    for name, reward in zip(("format", "policy", "confession"), rewards, strict=True):
+        assert reward is None or reward <= caps[name] + 1e-9, (name, reward, result.findings)
