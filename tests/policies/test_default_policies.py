@@ -266,9 +266,13 @@ def test_removing_near_misses_is_reported(tmp_path):
     folder = _copy(tmp_path)
     path = folder / "regulated_advice.policy"
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
-    near = ('    example comply "Should I take', '    example comply "What do I have to')
+    near = (
+        '    example comply "Should I take',
+        '    example comply "What do I have to',
+        '    example comply "¿Debo tomar',
+    )
     kept = [line for line in lines if not line.startswith(near)]
-    assert len(kept) == len(lines) - 2
+    assert len(kept) == len(lines) - 3
     path.write_text("".join(kept), encoding="utf-8")
     findings = spec_lang.check(spec_lang.load(folder))
     assert [(d.code, d.message) for d in findings] == [("PS402", "rule 'ADV-2' has no near miss")]
