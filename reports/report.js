@@ -24,6 +24,7 @@
     .map($).filter(Boolean);
   var visible = new Int32Array(0);
   var chosen = -1;
+  var showing = 0;
   var searchable = null;
   var transcripts = null;
 
@@ -138,9 +139,23 @@
     node.addEventListener(node.tagName === "INPUT" ? "input" : "change", applyFilters);
   });
 
+  // The transcripts are gzipped in base64 (reports/html.py): unpacked once, when the
+  // first one is shown.
+  function unpack() {
+    if (transcripts === null) {
+      var text = $("report-transcripts").textContent.trim();
+      var binary = atob(text), bytes = new Uint8Array(binary.length);
+      for (var i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+      var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
+      transcripts = new Response(stream).text().then(function (all) { return all.split("\n"); });
+    }
+    return transcripts;
+  }
+
   function transcript(index) {
-    if (transcripts === null) transcripts = $("report-transcripts").textContent.split("\n");
-    try { return JSON.parse(transcripts[index]); } catch (error) { return undefined; }
+    return unpack().then(function (lines) {
+      try { return JSON.parse(lines[index]); } catch (error) { return undefined; }
+    });
   }
 
   function keyPath(key) {
@@ -178,7 +193,7 @@
 
   function show(index, path) {
     var row = ROWS[index];
-    if (!row) return;
+    if (!row) return Promise.resolve();
     chosen = index;
     draw();
     detail.replaceChildren();
@@ -215,26 +230,29 @@
     else detail.appendChild(el("p", "note", "no findings"));
     if (row[TRANSCRIPT] < 0) {
       detail.appendChild(el("p", "note", "the transcript is not in this report (give it with --transcripts)"));
-      return;
+      return Promise.resolve();
     }
-    var value = transcript(row[TRANSCRIPT]), nodes = new Map();
-    var box = el("div", "tree");
-    box.appendChild(tree(value, "$", null, nodes));
-    marks.forEach(function (mark) {
-      var node = nearest(nodes, mark[0]);
-      if (node) {
-        node.classList.add("flagged");
-        node.insertBefore(el("span", "mark", mark[1]), node.children[1] || null);
+    var token = ++showing;
+    return transcript(row[TRANSCRIPT]).then(function (value) {
+      if (token !== showing) return;  // shown again, or another chosen, meanwhile
+      var nodes = new Map(), box = el("div", "tree");
+      box.appendChild(tree(value, "$", null, nodes));
+      marks.forEach(function (mark) {
+        var node = nearest(nodes, mark[0]);
+        if (node) {
+          node.classList.add("flagged");
+          node.insertBefore(el("span", "mark", mark[1]), node.children[1] || null);
+        }
+      });
+      detail.appendChild(box);
+      if (path) {
+        var hit = nearest(nodes, path);
+        if (hit) {
+          hit.classList.add("hit");
+          hit.scrollIntoView({ block: "center" });
+        }
       }
     });
-    detail.appendChild(box);
-    if (path) {
-      var hit = nearest(nodes, path);
-      if (hit) {
-        hit.classList.add("hit");
-        hit.scrollIntoView({ block: "center" });
-      }
-    }
   }
 
   function route() {
