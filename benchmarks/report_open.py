@@ -106,7 +106,7 @@ def main() -> None:
             browser.call("Page.navigate", url="about:blank")
             browser.open(pages["with --transcripts"])
             browser.evaluate(
-                "location.hash = 'row=1&path=' + encodeURIComponent('$.output.decision')"
+                "location.hash = 'row=0&path=' + encodeURIComponent('$.output.decision')"
             )
             browser.pump(0.5)
             browser.screenshot(args.screenshot, full_page=True)
