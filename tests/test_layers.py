@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-OURS = {"core", "spec_lang", "compiler", "verifier", "runtime", "policyspec", "policies"}
+OURS = {"core", "spec_lang", "compiler", "verifier", "runtime", "judge", "policyspec", "policies"}
 # `policies` is data (the default spec's files and their path): any layer may name it.
 ALLOWED = {
     "core": set(),
@@ -19,6 +19,7 @@ ALLOWED = {
     "compiler": {"core", "spec_lang", "policies"},
     "verifier": {"core", "spec_lang", "policies"},
     "runtime": {"core", "spec_lang", "compiler", "policies"},
+    "judge": {"core", "spec_lang", "compiler", "verifier", "runtime", "policies"},
     "policyspec": OURS - {"policyspec"},
 }
 
