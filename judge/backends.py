@@ -60,6 +60,7 @@ class ModelBackend:
     name: str
     device: str = "auto"
     backend: str | None = None
+    threads: int | None = None  # CPU threads for torch; None: torch's default
     _loaded: Any = field(default=None, repr=False)
 
     @property
@@ -70,6 +71,11 @@ class ModelBackend:
         if self._loaded is None:
             from runtime.models import ModelLoadError, load_model
 
+            if self.threads:
+                import torch
+
+                # On a shared CPU, fewer threads than cores can be several times faster.
+                torch.set_num_threads(self.threads)
             try:
                 self._loaded = load_model(self.name, self.device)
             except ModelLoadError as error:
