@@ -10,6 +10,7 @@ unscored (judge/verdict.py), never a pass.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import urllib.error
@@ -65,7 +66,10 @@ class ModelBackend:
 
     @property
     def identity(self) -> str:
-        return f"model:{self.name}"
+        """The model's name, and for a file or folder on disk a fingerprint of its files
+        (names, sizes, modification times): weights replaced at the same path are another
+        judge, and their verdicts another cache entry."""
+        return f"model:{self.name}" + _fingerprint(self.name)
 
     def load(self) -> Any:
         if self._loaded is None:
@@ -100,6 +104,25 @@ class ModelBackend:
             )
         except PromptTooLong as error:
             raise JudgeError(str(error)) from None
+
+
+def _fingerprint(name: str) -> str:
+    from pathlib import Path
+
+    from runtime.models import EMBEDDED_MODEL, ModelLoadError, _embedded_gguf
+
+    try:
+        path = _embedded_gguf() if name == EMBEDDED_MODEL else Path(name)
+    except ModelLoadError:
+        return ""
+    if path.is_file():
+        files = [path]
+    elif path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.is_file())
+    else:
+        return ""  # a model id in the local Hugging Face cache: its name says which
+    stats = [(p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in files]
+    return "@" + hashlib.sha256(json.dumps(stats).encode()).hexdigest()[:12]
 
 
 @dataclass(frozen=True)

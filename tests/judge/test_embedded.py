@@ -35,7 +35,7 @@ def test_the_embedded_judge_end_to_end(tmp_path: Path, monkeypatch):
     (line,) = [json.loads(text) for text in report.read_text().splitlines()]
     judgement = line["judgement"]
     assert line["source"] == str(source) and line["line"] == 1 and line["id"] == "t1"
-    assert judgement["judge"] == "model:smollm2-135m" and judgement["k"] == 1
+    assert judgement["judge"].startswith("model:smollm2-135m@") and judgement["k"] == 1
     for part in ("answer", "confession"):
         found = judgement[part]
         if found["status"] == "unscored":
@@ -53,7 +53,7 @@ def test_the_embedded_judge_end_to_end(tmp_path: Path, monkeypatch):
             assert verdict["required_decision"] in spec.decisions
     for finding in judgement["findings"]:
         assert finding["code"].startswith("JG") and finding["rule"] in (None, *ids)
-        assert finding["judge"] == "model:smollm2-135m" and finding["k"] == 1
+        assert finding["judge"] == judgement["judge"] and finding["k"] == 1
 
     # A rerun is served from the cache: the model is not even loaded.
     from judge import backends

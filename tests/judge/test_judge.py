@@ -292,3 +292,16 @@ def test_a_judge_reward_in_trl_s_calling_convention(spec):
     rewards = funcs[-1](prompts=prompts, completions=completions, category=["weapons"] * 3)
     assert rewards == [1.0, 0.5, 0.0]  # an unscored verdict earns nothing
     assert backend.calls == 3
+
+
+def test_a_local_judge_s_identity_changes_with_its_files(tmp_path):
+    from judge import ModelBackend
+
+    folder = tmp_path / "model"
+    folder.mkdir()
+    (folder / "config.json").write_text("{}")
+    first = ModelBackend(str(folder)).identity
+    assert first.startswith(f"model:{folder}@") and ModelBackend(str(folder)).identity == first
+    (folder / "model.safetensors").write_bytes(b"new weights")
+    assert ModelBackend(str(folder)).identity != first
+    assert ModelBackend("some/cached-id").identity == "model:some/cached-id"
