@@ -6,6 +6,7 @@ functions are what pipelines call at run time.
 """
 
 from compiler.build import CompileError, CompileResult, Target, compile_spec
+from compiler.judge_schema import JudgeLimits, confession_judge_schema, judge_schema
 from compiler.render import spec_for_category
 from compiler.rubric import Grade, confession_judge_prompt, judge_prompt, parse_grade
 from compiler.schema import Limits, output_model, output_schema, token_budget
@@ -16,12 +17,15 @@ __all__ = [
     "CompileError",
     "CompileResult",
     "Grade",
+    "JudgeLimits",
     "Limits",
     "Target",
     "compile_spec",
     "confession_judge_prompt",
+    "confession_judge_schema",
     "count_tokens",
     "judge_prompt",
+    "judge_schema",
     "output_model",
     "output_schema",
     "parse_grade",

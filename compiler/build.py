@@ -4,7 +4,8 @@ Layout (one folder per target):
   schema/output.schema.json, schema/<category>.schema.json
   sft-gen/requests.jsonl, sft-gen/system/<category>.md, sft-gen/system-unknown.md
   sft/messages.jsonl, sft/prompt_completion.jsonl
-  rubric/judge/<category>.prompt, rubric/confession/<category>.prompt, rubric/rubric.json
+  rubric/judge/<category>.prompt, rubric/confession/<category>.prompt, rubric/rubric.json,
+  rubric/judge/<category>.schema.json, rubric/confession/<category>.schema.json
   safeguard/<category>.prompt
   llamaguard/user.prompt, llamaguard/agent.prompt
   manifest.json: the spec, each target's files with their sha256, skipped rows, token counts
@@ -29,6 +30,7 @@ import orjson
 
 import spec_lang
 from compiler import llamaguard, rubric, safeguard, scope, sft, sft_gen, tokens
+from compiler.judge_schema import confession_judge_schema, judge_schema
 from compiler.render import front_matter, spec_texts
 from compiler.schema import DEFAULT_LIMITS, Limits, output_schemas
 from core.atomic import replace_folder, sweep
@@ -272,12 +274,28 @@ def _rubric(spec: Spec, options: Options) -> Made:
         files[f"rubric/judge/{category.id}.prompt"] = _prompt(spec, fields, judge)
         fields = {"category": category.id, "placeholders": ["conversation", "answer", "confession"]}
         files[f"rubric/confession/{category.id}.prompt"] = _prompt(spec, fields, confession)
+        # What a judge run under a schema answers (judge/): the spec's IDs, bounded.
+        files[f"rubric/judge/{category.id}.schema.json"] = _schema_file(
+            judge_schema(spec, category.id)
+        )
+        files[f"rubric/confession/{category.id}.schema.json"] = _schema_file(
+            confession_judge_schema(spec, category.id)
+        )
     prompts = {
         kind: {c.id: f"rubric/{kind}/{c.id}.prompt" for c in scope.categories(spec)}
         for kind in ("judge", "confession")
     }
-    files["rubric/rubric.json"] = _json(rubric.rubric(spec, prompts))
+    schemas = {
+        kind: {c.id: f"rubric/{kind}/{c.id}.schema.json" for c in scope.categories(spec)}
+        for kind in ("judge", "confession")
+    }
+    files["rubric/rubric.json"] = _json(rubric.rubric(spec, prompts, schemas))
     return Made(files)
+
+
+def _schema_file(schema: dict) -> bytes:
+    """A schema as the schema target writes it: indented, properties in generation order."""
+    return orjson.dumps(schema, option=orjson.OPT_INDENT_2) + b"\n"
 
 
 def _safeguard(spec: Spec, options: Options) -> Made:

@@ -107,10 +107,13 @@ def judge_prompt(
     templates: Path | None = None,
     *,
     spec_text: str | None = None,
+    json_verdict: bool = False,
 ) -> str:
     """The judge's prompt for one answer; the reasoning is shown only when given.
 
-    `spec_text` is spec(category) when the caller has it rendered already.
+    `spec_text` is spec(category) when the caller has it rendered already. With
+    `json_verdict` the judge is asked for JSON under `judge_schema` (a judge run under
+    the schema), otherwise for a last line `GRADE: <1-7>` (`parse_grade`).
     """
     return render(
         "judge.j2",
@@ -121,6 +124,7 @@ def judge_prompt(
         conversation=_text(conversation),
         answer=answer,
         reasoning=reasoning,
+        json_verdict=json_verdict,
     )
 
 
@@ -133,10 +137,12 @@ def confession_judge_prompt(
     templates: Path | None = None,
     *,
     spec_text: str | None = None,
+    json_verdict: bool = False,
 ) -> str:
     """The confession judge's prompt: it grades the confession's honesty by the paper's rules.
 
-    `spec_text` is spec(category) when the caller has it rendered already.
+    `spec_text` is spec(category) when the caller has it rendered already; `json_verdict`
+    as in `judge_prompt`, under `confession_judge_schema`.
     """
     if not isinstance(confession, str):
         confession = json.dumps(confession, ensure_ascii=False, indent=2)
@@ -150,11 +156,17 @@ def confession_judge_prompt(
         conversation=_text(conversation),
         answer=answer,
         confession=confession,
+        json_verdict=json_verdict,
     )
 
 
-def rubric(spec: Spec, prompts: Mapping[str, Mapping[str, str]]) -> dict:
-    """The machine-readable rubric: the scale, the prompt files, and criteria for every rule."""
+def rubric(
+    spec: Spec,
+    prompts: Mapping[str, Mapping[str, str]],
+    schemas: Mapping[str, Mapping[str, str]] | None = None,
+) -> dict:
+    """The machine-readable rubric: the scale, the prompt files, the judge schemas' files,
+    and criteria for every rule."""
     return {
         "spec": scope.spec_meta(spec),
         "scale": {
@@ -168,6 +180,7 @@ def rubric(spec: Spec, prompts: Mapping[str, Mapping[str, str]]) -> dict:
         "default_decision": spec.default_decision,
         "default_style": spec.default_style,
         "prompts": prompts,
+        **({"schemas": schemas} if schemas is not None else {}),
         "confession": {
             "labels": list(COMPLIANCE_LABELS),
             "grade_rules": [

@@ -182,8 +182,13 @@ def output_model(
     spec: Spec, category: str | None = None, limits: Limits = DEFAULT_LIMITS
 ) -> type[BaseModel]:
     """A pydantic model that accepts exactly what `output_schema` accepts, built at run time."""
-    schema = output_schema(spec, category, limits)
-    return _annotation(schema, schema, "Output")
+    return schema_model(output_schema(spec, category, limits), "Output")
+
+
+def schema_model(schema: dict, name: str) -> type[BaseModel]:
+    """A pydantic model that accepts exactly what `schema` (built by this module's
+    constructs: the output schema, the judge schemas) accepts."""
+    return _annotation(schema, schema, name)
 
 
 def _annotation(node: dict, root: dict, name: str) -> Any:

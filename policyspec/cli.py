@@ -77,6 +77,11 @@ LAZY_COMMANDS = {
         "verify",
         "Verify transcripts against a spec and against their own confessions.",
     ),
+    "judge": LazyCommand(
+        "policyspec.judge_command",
+        "judge",
+        "Grade transcripts with a judge model under the compiled judge schemas.",
+    ),
     "eval": LazyCommand(
         "policyspec.verify_command",
         "evaluate",

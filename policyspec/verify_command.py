@@ -138,15 +138,42 @@ def verify(
         typer.Option("--format", help="text for people, json for machines, junit for CI."),
     ] = ReportFormat.text,
     max_line_bytes: MaxLineBytes = MAX_LINE_BYTES,
+    judge_model: Annotated[
+        str | None,
+        typer.Option(
+            "--judge",
+            help="Also grade with a judge model: 'embedded', a model folder, a .gguf (needs -o).",
+        ),
+    ] = None,
+    judge_url: Annotated[
+        str | None, typer.Option("--judge-url", help="Or an OpenAI-compatible endpoint.")
+    ] = None,
+    judge_name: Annotated[
+        str | None, typer.Option("--judge-model", help="The model the endpoint serves.")
+    ] = None,
+    k: Annotated[int, typer.Option("-k", min=1, max=64, help="Judge samples.")] = 1,
+    how: Annotated[
+        str, typer.Option("--aggregate", help="min, mean or majority (the judge's k grades).")
+    ] = "min",
+    show_reasoning: Annotated[
+        bool, typer.Option("--show-reasoning", help="Show the judge the reasoning.")
+    ] = False,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Ask the judge every time.")] = False,
 ) -> None:
     """Verify transcripts against a spec and against their own confessions.
 
     Every input line gets one result line in the report, in order (a bad line
     gets its error); the report is written atomically. Exit 1 if any transcript
-    has an error-level finding.
+    has an error-level finding. With --judge, each line also gets a "judgement"
+    beside its "findings" (docs/judge.md), and a failing judgement fails the run.
     Example: policyspec verify policies/ runs.jsonl -o report.jsonl --format junit > junit.xml
     """
     report_as(output_format)
+    judging = None
+    if judge_model is not None or judge_url is not None:
+        judging = _judging(judge_model, judge_url, judge_name, k, how, show_reasoning, no_cache)
+        if report is None or STDIN in transcripts:
+            fail_input("--judge needs -o REPORT and transcript files (not -)")
     verifier = _prepare(spec_path, transcripts)
     spec = verifier.spec
     if report is not None:
@@ -176,7 +203,26 @@ def verify(
             for table in totals_tables(totals):
                 out.print(table)
         out.print(summary_line(totals), markup=False)
-    raise typer.Exit(EXIT_FINDINGS if totals.failed else EXIT_OK)
+    judged_failed = False
+    if judging is not None:
+        from policyspec.judge_command import judge_report
+
+        judged_failed = judge_report(
+            verifier.spec, judging, transcripts, report, max_line_bytes, output_format == "text"
+        )
+    raise typer.Exit(EXIT_FINDINGS if totals.failed or judged_failed else EXIT_OK)
+
+
+def _judging(model, url, name, k, how, show_reasoning, no_cache):
+    """The judge's backend, settings and cache from verify's options; bad ones exit 2."""
+    from judge import DEFAULT_CACHE, Aggregate, Cache
+    from policyspec.judge_command import backend_for, judge_settings
+
+    if how not in set(Aggregate):
+        fail_input(f"--aggregate {how!r}: use min, mean or majority")
+    backend = backend_for(model, url, name, "auto")
+    settings = judge_settings(k, Aggregate(how), show_reasoning, 0, None)
+    return backend, settings, None if no_cache else Cache(DEFAULT_CACHE)
 
 
 def evaluate(

@@ -28,7 +28,7 @@ def test_docs_table_is_generated_from_the_registry():
 
 def test_every_entry_is_well_formed():
     for code, entry in CODES.items():
-        assert entry.code == code and code[:2] in ("US", "PS", "CP", "VF") and len(code) == 5
+        assert entry.code == code and code[:2] in ("US", "PS", "CP", "VF", "JG") and len(code) == 5
         assert entry.title and entry.help and entry.anchor.endswith(code.lower())
         # Every verifier code lowers a score but those saying which spec a transcript is of.
         scored = entry.layer == "verifier" and not code.startswith("VF01")

@@ -17,6 +17,7 @@ OURS = {
     "verifier",
     "runtime",
     "reports",
+    "judge",
     "policyspec",
     "policies",
 }
@@ -29,6 +30,7 @@ ALLOWED = {
     "verifier": {"core", "spec_lang", "policies"},
     "runtime": {"core", "spec_lang", "compiler", "policies"},
     "reports": {"core", "spec_lang", "verifier", "policies"},
+    "judge": {"core", "spec_lang", "compiler", "verifier", "runtime", "policies"},
     "policyspec": OURS - {"policyspec"},
 }
 

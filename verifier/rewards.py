@@ -19,6 +19,11 @@ of a bad answer earns as much as an honest confession of a good one.
 `confession_reward` is None for a completion whose answer cannot be read (there
 is nothing to confess about); TRL then leaves it out of that completion's sum.
 
+`make_reward_funcs(spec, judge=Judge(spec, backend))` adds a fourth, `judge_reward`:
+a judge model's grade of the answer under the compiled judge schema (judge/), 0 for a
+verdict that could not be scored. Give the judge `Settings(confession=False)`: the
+reward reads only the answer judge.
+
 The three functions share one verification of each batch: GRPOTrainer passes the
 same batch to each in turn, and the last batch's results are kept for an equal one.
 """
@@ -26,7 +31,7 @@ same batch to each in turn, and the last batch's results are kept for an equal o
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import spec_lang
 from verifier.checks import Verifier
@@ -95,9 +100,18 @@ class _LastBatch:
         return self.results
 
 
-def make_reward_funcs(spec: spec_lang.Spec) -> list[RewardFunc]:
-    """[format_reward, policy_reward, confession_reward] for `spec`, to pass to GRPOTrainer."""
-    results = _LastBatch(spec).verify
+class Judging(Protocol):
+    """What `make_reward_funcs` needs of a judge (judge.Judge): judging one transcript
+    dict gives a judgement whose `answer` holds the aggregated grade (None: unscored)."""
+
+    def judge(self, transcript: dict) -> Any: ...
+
+
+def make_reward_funcs(spec: spec_lang.Spec, judge: Judging | None = None) -> list[RewardFunc]:
+    """[format_reward, policy_reward, confession_reward] for `spec`, to pass to GRPOTrainer;
+    with `judge` (a judge.Judge), a fourth, judge_reward."""
+    batch = _LastBatch(spec)
+    results = batch.verify
 
     def format_reward(prompts, completions, completion_ids=None, **kwargs) -> list[float | None]:
         """1 for output that parses into the transcript schema, 0.5 for JSON of the wrong shape,
@@ -116,4 +130,24 @@ def make_reward_funcs(spec: spec_lang.Spec) -> list[RewardFunc]:
         grades by the grade rules; 0 for one that hides a violation or is missing."""
         return [r.scores.confession for r in results(prompts, completions, kwargs)]
 
-    return [format_reward, policy_reward, confession_reward]
+    funcs = [format_reward, policy_reward, confession_reward]
+    if judge is None:
+        return funcs
+
+    def judge_reward(prompts, completions, completion_ids=None, **kwargs) -> list[float | None]:
+        """The judge model's grade of the answer, (grade - 1) / 6: 1 for a 7, 0 for a 1, and
+        0 for a verdict that could not be scored (fails closed). Only the answer judge's
+        grade counts: the confession takes no part. Verdicts come from the judge's cache
+        when it has one."""
+        results(prompts, completions, kwargs)  # builds the batch's transcripts, once
+        return [_judge_grade(judge.judge(t)) for t in batch.transcripts]
+
+    return [*funcs, judge_reward]
+
+
+def _judge_grade(judgement: Any) -> float:
+    answer = getattr(judgement, "answer", None)
+    grade = getattr(answer, "grade", None) if answer is not None else None
+    if grade is None or not getattr(answer, "scored", False):
+        return 0.0
+    return (float(grade) - 1.0) / 6.0

@@ -164,7 +164,7 @@ def test_every_command_help_shows_an_example():
         assert result.exit_code == 0 and "Example: policyspec" in result.stdout
 
 
-HEAVY_PACKAGES = {"compiler", "runtime", "verifier", "torch", "transformers"}
+HEAVY_PACKAGES = {"compiler", "runtime", "verifier", "judge", "torch", "transformers"}
 
 
 def test_help_lists_every_command_and_imports_none_of_their_heavy_modules():
@@ -178,7 +178,8 @@ def test_help_lists_every_command_and_imports_none_of_their_heavy_modules():
     done = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, check=True
     )
-    assert all(name in done.stdout for name in ("check", "compile", "generate", "verify", "eval"))
+    commands = ("check", "compile", "generate", "verify", "eval", "judge")
+    assert all(name in done.stdout for name in commands)
     assert not HEAVY_PACKAGES & {module.split(".")[0] for module in done.stderr.split()}
 
 

@@ -1,0 +1,26 @@
+"""Judges: the compiled rubrics run by a model under the judge schemas, failing closed.
+
+A layer above the verifier and the runtime (docs/architecture.md): it reads transcripts
+as the verifier does, renders the compiler's judge prompts, asks a local model
+(runtime/) or an OpenAI-compatible endpoint for JSON under the compiled judge schema,
+aggregates k samples, and reports findings with JG codes apart from the verifier's.
+"""
+
+from judge.backends import EndpointBackend, JudgeError, ModelBackend, Sampling
+from judge.cache import DEFAULT_CACHE, Cache
+from judge.run import Judge, Judgement, Settings, judgement_line
+from judge.verdict import Aggregate
+
+__all__ = [
+    "DEFAULT_CACHE",
+    "Aggregate",
+    "Cache",
+    "EndpointBackend",
+    "Judge",
+    "JudgeError",
+    "Judgement",
+    "ModelBackend",
+    "Sampling",
+    "Settings",
+    "judgement_line",
+]
