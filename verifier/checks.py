@@ -21,6 +21,7 @@ from core.diagnostics import Diagnostic, did_you_mean
 from core.settings import Settings
 from spec_lang import ast
 from spec_lang.matchers import pattern_error, pattern_regex
+from spec_lang.text import excerpt
 from verifier.findings import Result, scores
 from verifier.refusal import AnswerKind, classify_answer
 from verifier.transcript import Confession, Output, Transcript, parse
@@ -322,11 +323,11 @@ def check_style(
     hits = style.patterns.Match(answer) or ()
     for index, source in style.required:
         if index not in hits:
-            message = f"style {style.id} requires {source}, which the answer lacks"
+            message = f"style {style.id} requires {excerpt(source, 60)}, which the answer lacks"
             findings.append(Diagnostic("VF034", message, path=path, rule=rule))
     for index, source in style.forbidden:
         if index in hits:
-            message = f"style {style.id} forbids {source}, which the answer has"
+            message = f"style {style.id} forbids {excerpt(source, 60)}, which the answer has"
             findings.append(Diagnostic("VF034", message, path=path, rule=rule))
 
 
