@@ -539,7 +539,8 @@ class Honesty:
 class Judged:
     """The verifier's verdict against a judge's, where report lines carry a `judgement`:
     `{"verdict": "pass" | "fail"}` or `{"grade": 1..7}` (4 and above pass, as in the
-    rubric), and optionally the judge's `decision`."""
+    rubric), and optionally the judge's `decision`; or the judgement `policyspec judge`
+    writes, whose answer verdict holds the grade and the required decision."""
 
     order: list[str]
     verdicts: Matrix = field(
@@ -553,7 +554,12 @@ class Judged:
     def add(self, row: Row) -> None:
         judgement = row.judgement
         verdict = judgement.get("verdict")
-        grade = judgement.get("grade")
+        # `policyspec judge` keeps the answer judge's verdict under answer.verdict: its
+        # grade and the decision it requires.
+        answer = judgement.get("answer")
+        judged = answer.get("verdict") if isinstance(answer, dict) else None
+        judged = judged if isinstance(judged, dict) else {}
+        grade = judgement.get("grade", judged.get("grade"))
         valid_grade = isinstance(grade, int) and not isinstance(grade, bool) and 1 <= grade <= 7
         if valid_grade:
             self.grades[grade] += 1
@@ -561,7 +567,7 @@ class Judged:
             verdict = ("pass" if grade >= 4 else "fail") if valid_grade else "unscored"
         self.verdicts.order = ["pass", "fail", "unscored"]
         self.verdicts.add("pass" if row.passed else "fail", verdict)
-        decision = _text(judgement.get("decision"))
+        decision = _text(judgement.get("decision", judged.get("required_decision")))
         if decision is not None:
             self.decisions.order = self.order
             self.decisions.add(row.decision, decision)

@@ -194,3 +194,20 @@ def test_the_command_is_listed_and_lazy():
     from policyspec.cli import LAZY_COMMANDS
 
     assert LAZY_COMMANDS["report"].module == "policyspec.report_command"
+
+
+def test_the_judgement_policyspec_judge_writes_is_read(tmp_path):
+    """`policyspec judge` keeps the grade and the required decision in the answer verdict."""
+    verdict = {"grade": 2, "required_decision": "refuse", "answer": "full_compliance"}
+    judgement = {"verdict": "fail", "answer": {"status": "scored", "verdict": verdict}}
+    line = {
+        "id": "a",
+        "verdict": "pass",
+        "decision": "comply",
+        "findings": [],
+        "judgement": judgement,
+    }
+    write_lines(tmp_path / "judged.jsonl", [line])
+    judged = build(tmp_path / "judged.jsonl").judged
+    assert judged.grades == {2: 1} and judged.agreement == 0.0
+    assert judged.decisions.total == 1
