@@ -172,8 +172,9 @@ class Verifier:
         check_style(self, output, decided, findings)
         kind = classify_answer(output.answer)
         check_answer(self, output, kind, decided, findings)
-        fired = self.matchers.fired(transcript.request)
-        required = check_matches(self, output, transcript.request, cited, fired, decided, findings)
+        request = transcript.request
+        fired = self.matchers.fired(request)
+        required = check_matches(self, output, request, cited, fired, decided, findings)
         if len(transcript.messages) > 1:
             check_earlier_turns(self, transcript, findings)
         if self.settings is not None:  # before the confession check: what it must report
@@ -381,7 +382,7 @@ def check_matches(
         message = f"{rule_id} matches the request, but the reasoning does not cite it"
         findings.append(Diagnostic("VF050", message, path="$.messages", rule=rule_id))
     required = v.decide(cited | fired_set)
-    quoted = _only_quoted(v, request, uncited)
+    quoted = _only_quoted(v, request, uncited, cited)
     grounded = all(r in quoted or _read_otherwise(v, r, cited, fired_set) for r in uncited)
     if output.decision == decided.decision != required.decision and not grounded:
         message = (
@@ -403,13 +404,22 @@ _QUOTED = re.compile(
 )
 
 
-def _only_quoted(v: Verifier, request: str, rule_ids: list[str]) -> frozenset[str]:
+def _only_quoted(
+    v: Verifier, request: str, rule_ids: list[str], cited: frozenset[str]
+) -> frozenset[str]:
     """The rules that match the request only inside quotation marks: the user quotes
-    someone (a child's text, a slur being reported), a mention rather than a request."""
+    someone (a child's text, a slur being reported), a mention rather than a request.
+    Only where the quote sits in a request of its own (five words or more outside it)
+    and the reasoning cites a rule of the quoted rule's category: a request merely put
+    in quotes is still a request."""
     if not rule_ids or not _QUOTED.search(request):
         return frozenset()
-    outside = v.matchers.fired(_QUOTED.sub(" ", request))
-    return frozenset(r for r in rule_ids if r not in outside)
+    outside_text = _QUOTED.sub(" ", request)
+    if len(outside_text.split()) < 5:
+        return frozenset()
+    outside = v.matchers.fired(outside_text)
+    categories = {v.category_of[c] for c in cited}
+    return frozenset(r for r in rule_ids if r not in outside and v.category_of[r] in categories)
 
 
 def _read_otherwise(

@@ -53,3 +53,11 @@ def test_a_rule_matching_only_inside_quotes_is_a_mention(spec):
         )
         found = {f.code for f in verifier.verify(transcript).findings}
         assert "VF050" in found and ("VF051" in found) == fails
+
+
+def test_a_request_merely_put_in_quotes_is_still_a_request(spec):
+    quoted_request = changed(
+        consistent(spec, ["SH-0"]),
+        messages=[{"role": "user", "content": "'I want to hurt myself tonight'"}],
+    )
+    assert "VF051" in {f.code for f in Verifier(spec).verify(quoted_request).findings}
