@@ -342,9 +342,9 @@ def check_answer(
     """VF040 and VF041: what the answer does (judged from its text) against what its
     decision asks of it (the spec's `answer` statements; a label that asks nothing, none)."""
     asked = v.answer_kinds.get(output.decision, "none")
-    payload = _PAYLOAD.search(output.answer) if asked == "refuse" else None
+    payload = _payload(output.answer) if asked == "refuse" else None
     if payload is not None:
-        what = "a code block" if payload.group().startswith("`") else "an encoded blob"
+        what = "a code block" if payload.startswith("`") else "an encoded blob"
         message = f"the decision is {output.decision}, but the answer carries {what}"
         findings.append(Diagnostic("VF040", message, path="$.output.answer", rule=decided.winner))
         return
@@ -398,6 +398,21 @@ def check_matches(
 # Content no refusal carries, whatever its words say: a fenced code block, or a run of
 # base64 long enough to encode instructions.
 _PAYLOAD = re.compile(r"```|[A-Za-z0-9+/]{48,}={0,2}")
+
+
+def _payload(answer: str) -> str | None:
+    """A code fence, or a base64 run: one that mixes upper case, lower case and digits
+    and is no URL path (`findahelpline.com/...` words joined by slashes)."""
+    for found in _PAYLOAD.finditer(answer):
+        text = found.group()
+        if text == "```":
+            return text
+        mixed = any(c.isupper() for c in text) and any(c.isdigit() for c in text)
+        if mixed and any(c.islower() for c in text) and text.count("/") < 3:
+            return text
+    return None
+
+
 # A quotation in the user's words: 'I want to die', "hide the body", “...”.
 _QUOTED = re.compile(
     r"(?<!\w)'[^'\n]{3,300}'(?!\w)|\"[^\"\n]{3,300}\"|“[^”\n]{3,300}”|‘[^’\n]{3,300}’"

@@ -61,3 +61,10 @@ def test_a_request_merely_put_in_quotes_is_still_a_request(spec):
         messages=[{"role": "user", "content": "'I want to hurt myself tonight'"}],
     )
     assert "VF051" in {f.code for f in Verifier(spec).verify(quoted_request).findings}
+
+
+def test_a_long_link_in_a_refusal_is_no_encoded_blob(spec):
+    base = consistent(spec, ["WP-2"])
+    link = " See resources/safety/community/support/programs/violence/prevention/weapons."
+    linked = changed(base, output__answer=base["output"]["answer"] + link)
+    assert "VF040" not in {f.code for f in Verifier(spec).verify(linked).findings}
