@@ -1,7 +1,8 @@
 """compile: every target as files in one output folder, written atomically and deterministically.
 
 Layout (one folder per target):
-  schema/output.schema.json, schema/<category>.schema.json
+  schema/output.schema.json, schema/<category>.schema.json, schema/output.regex,
+  schema/<category>.regex
   sft-gen/requests.jsonl, sft-gen/system/<category>.md, sft-gen/system-unknown.md
   sft/messages.jsonl, sft/prompt_completion.jsonl
   rubric/judge/<category>.prompt, rubric/confession/<category>.prompt, rubric/rubric.json,
@@ -32,7 +33,7 @@ import spec_lang
 from compiler import llamaguard, rubric, safeguard, scope, sft, sft_gen, tokens
 from compiler.judge_schema import confession_judge_schema, judge_schema
 from compiler.render import front_matter, spec_texts
-from compiler.schema import DEFAULT_LIMITS, Limits, output_schemas
+from compiler.schema import DEFAULT_LIMITS, Limits, output_regex, output_schemas
 from core.atomic import replace_folder, sweep
 from core.diagnostics import Diagnostic
 from spec_lang import InputError, Spec
@@ -195,11 +196,12 @@ class Made:
 
 
 def _schema(spec: Spec, options: Options) -> Made:
-    def dump(category: str | None) -> bytes:
-        return orjson.dumps(options.schema(category), option=orjson.OPT_INDENT_2) + b"\n"
-
-    files = {"schema/output.schema.json": dump(None)}
-    files |= {f"schema/{c.id}.schema.json": dump(c.id) for c in scope.categories(spec)}
+    """Each schema, and the same as a regex (no newline added: the file is the regex)."""
+    files: dict[str, bytes | bytearray] = {}
+    for name, category in [("output", None)] + [(c.id, c.id) for c in scope.categories(spec)]:
+        schema = options.schema(category)
+        files[f"schema/{name}.schema.json"] = _schema_file(schema)
+        files[f"schema/{name}.regex"] = output_regex(schema).encode()
     return Made(files)
 
 

@@ -17,7 +17,6 @@ in schema order. With reasoning "field" the reasoning moves out of it into
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,7 +29,7 @@ from pydantic import BaseModel, ValidationError
 from compiler import inputs, scope
 from compiler.inputs import skipped_row
 from compiler.render import spec_texts
-from compiler.schema import output_model
+from compiler.schema import output_model, serialise
 from core.diagnostics import Diagnostic
 from spec_lang import Spec
 
@@ -130,14 +129,10 @@ def _record(
 
 def _assistant_turn(output: dict, reasoning: Reasoning) -> dict[str, str]:
     if reasoning == "inline":
-        return {"role": "assistant", "content": _compact(output)}
+        return {"role": "assistant", "content": serialise(output)}
     rest = {key: value for key, value in output.items() if key != "reasoning"}
     steps = "\n".join(f"{step['rule']}: {step['claim']}" for step in output["reasoning"])
-    return {"role": "assistant", "reasoning_content": steps, "content": _compact(rest)}
-
-
-def _compact(value: dict) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return {"role": "assistant", "reasoning_content": steps, "content": serialise(rest)}
 
 
 def _is_conversation(messages: object) -> bool:

@@ -15,6 +15,7 @@ import sys
 from contextlib import nullcontext
 from typing import Any
 
+from compiler.schema import PINNED_WHITESPACE, WHITESPACE
 from runtime.models import LoadedModel
 
 # xgrammar, outlines' third backend, is left out: xgrammar 0.2.8 cannot build the
@@ -145,19 +146,16 @@ def compile_schema(
 
 @functools.lru_cache(maxsize=32)
 def _compile(loaded: LoadedModel, schema_json: str, backend: str) -> Any:
+    """Both backends write the one serialisation (compiler.schema.serialise): compact
+    JSON with no whitespace between tokens. Left free, small models fill it with
+    newlines, and the token budget would not hold."""
     outlines_backend = _backend(loaded, backend)
     schema = json.loads(schema_json)
     if backend == "outlines_core":
         return outlines_backend.get_json_schema_logits_processor(
-            json.dumps(_for_outlines_core(schema))
+            json.dumps(_for_outlines_core(schema)), whitespace_pattern=WHITESPACE
         )
-    # llguidance allows any whitespace between tokens by default, and small models fill
-    # it with newlines; pin json.dumps separators instead.
-    schema["x-guidance"] = {
-        "whitespace_flexible": False,
-        "item_separator": ", ",
-        "key_separator": ": ",
-    }
+    schema["x-guidance"] = PINNED_WHITESPACE
     return outlines_backend.get_json_schema_logits_processor(json.dumps(schema))
 
 
