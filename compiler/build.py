@@ -4,11 +4,12 @@ Layout (one folder per target):
   schema/output.schema.json, schema/<category>.schema.json, schema/output.regex,
   schema/<category>.regex
   sft-gen/requests.jsonl, sft-gen/system/<category>.md, sft-gen/system-unknown.md
-  sft/messages.jsonl, sft/prompt_completion.jsonl
+  sft/prompt_completion.jsonl (default) or sft/messages.jsonl
   rubric/judge/<category>.prompt, rubric/confession/<category>.prompt, rubric/rubric.json,
   rubric/judge/<category>.schema.json, rubric/confession/<category>.schema.json
   safeguard/<category>.prompt
-  llamaguard/user.prompt, llamaguard/agent.prompt
+  llamaguard/user.txt, llamaguard/agent.txt (raw prompts), llamaguard/index.json
+  openai/<output|category>.response_format.json, openai/<output|category>.fine_tuned.json
   manifest.json: the spec, each target's files with their sha256, skipped rows, token counts
 
 `.prompt` files start with a front matter block of `key: JSON value` lines (spec
@@ -30,7 +31,7 @@ from pathlib import Path
 import orjson
 
 import spec_lang
-from compiler import llamaguard, rubric, safeguard, scope, sft, sft_gen, tokens
+from compiler import llamaguard, openai_format, rubric, safeguard, scope, sft, sft_gen, tokens
 from compiler.judge_schema import confession_judge_schema, judge_schema
 from compiler.render import front_matter, spec_texts
 from compiler.schema import DEFAULT_LIMITS, Limits, output_regex, output_schemas
@@ -50,6 +51,7 @@ class Target(StrEnum):
     rubric = "rubric"
     safeguard = "safeguard"
     llamaguard = "llamaguard"
+    openai = "openai"
     all = "all"
 
 
@@ -92,6 +94,7 @@ def compile_spec(
     verdicts: str | Path | None = None,
     include_failed: bool = False,
     reasoning: sft.Reasoning = "inline",
+    sft_format: sft.RecordFormat = "prompt-completion",
     judge_reasoning: bool = False,
     tokenizer: str | None = None,
     token_warning: int = DEFAULT_TOKEN_WARNING,
@@ -103,7 +106,9 @@ def compile_spec(
     `findings` is `spec_lang.check(spec)` when the caller has run it already (the
     check of a large spec takes seconds); without it the spec is checked here.
     Raises CompileError when the spec has errors, InputError for unusable input.
-    The sft target needs `transcripts`; `all` leaves sft out without them.
+    The sft target needs `transcripts`; `all` leaves sft out without them. With
+    `reasoning="field"` it needs a tokenizer (`tokenizer`, or the default model's)
+    whose chat template renders `reasoning_content`.
     """
     if not isinstance(spec, Spec):
         spec = spec_lang.load(spec)
@@ -114,7 +119,9 @@ def compile_spec(
         verdicts=_path(verdicts),
         include_failed=include_failed,
         reasoning=reasoning,
+        sft_format=sft_format,
         judge_reasoning=judge_reasoning,
+        tokenizer=tokenizer,
         limits=limits,
         spec_text=spec_texts(spec, _path(templates)),
         schema=output_schemas(spec, limits),
@@ -175,7 +182,9 @@ class Options:
     verdicts: Path | None
     include_failed: bool
     reasoning: sft.Reasoning
+    sft_format: sft.RecordFormat
     judge_reasoning: bool
+    tokenizer: str | None
     limits: Limits
     spec_text: Callable[[str | None], str]  # spec(category), rendered once per category
     schema: Callable[[str | None], dict]  # the output schema by category, built once per category
@@ -233,6 +242,9 @@ def _request_row(request: dict, system: str) -> dict:
 
 
 def _sft(spec: Spec, options: Options) -> Made:
+    if options.reasoning == "field":
+        name = options.tokenizer or "the default model"
+        sft.require_reasoning_rendered(tokens.load_tokenizer(options.tokenizer), name)
     made = sft.records(
         spec,
         options.transcripts,
@@ -241,10 +253,10 @@ def _sft(spec: Spec, options: Options) -> Made:
         options.reasoning,
         options.spec_text,
     )
-    files = {
-        "sft/messages.jsonl": _jsonl(made.messages),
-        "sft/prompt_completion.jsonl": _jsonl(made.prompt_completion),
-    }
+    if options.sft_format == "messages":
+        files = {"sft/messages.jsonl": _jsonl(made.messages)}
+    else:
+        files = {"sft/prompt_completion.jsonl": _jsonl(made.prompt_completion)}
     return Made(files, made.problems, dict(sorted(made.skipped.items())))
 
 
@@ -312,17 +324,38 @@ def _safeguard(spec: Spec, options: Options) -> Made:
 
 
 def _llamaguard(spec: Spec, options: Options) -> Made:
-    mapping = {code: category.id for code, category, _ in llamaguard.codes(spec)}
-    return Made(
-        {
-            f"llamaguard/{role.lower()}.prompt": _prompt(
-                spec,
-                {"role": role, "categories": mapping, "placeholders": ["conversation"]},
-                llamaguard.prompt(spec, role, "{{conversation}}", options.templates),
+    """Raw prompts (no front matter: the file is what is sent), and an index that carries
+    the spec, each code's category and flagged rules, and the placeholder."""
+    found = llamaguard.codes(spec)
+    index = {
+        "spec": scope.spec_meta(spec),
+        "placeholders": ["conversation"],
+        "prompts": {role: f"llamaguard/{role.lower()}.txt" for role in ("User", "Agent")},
+        "categories": {
+            code: {"category": category.id, "rules": [entry.rule.id for entry in flagged]}
+            for code, category, flagged in found
+        },
+    }
+    files: dict[str, bytes | bytearray] = {"llamaguard/index.json": _json(index)}
+    for role in ("User", "Agent"):
+        text = llamaguard.prompt(spec, role, "{{conversation}}", options.templates)
+        files[f"llamaguard/{role.lower()}.txt"] = text.encode()
+    return Made(files)
+
+
+def _openai(spec: Spec, options: Options) -> Made:
+    """Per schema, the `response_format` to send, and the variant for fine-tuned models."""
+    files: dict[str, bytes | bytearray] = {}
+    for name, category in [("output", None)] + [(c.id, c.id) for c in scope.categories(spec)]:
+        schema = options.schema(category)
+        api_name = f"{spec.name}_{name}"
+        about = f"{spec.name} {spec.version} ({spec.content_hash}) {schema['title']}"
+        for suffix, fine_tuned in ((".response_format.json", False), (".fine_tuned.json", True)):
+            wrapped = openai_format.response_format(
+                schema, api_name, fine_tuned=fine_tuned, description=about
             )
-            for role in ("User", "Agent")
-        }
-    )
+            files[f"openai/{name}{suffix}"] = _schema_file(wrapped)
+    return Made(files)
 
 
 GENERATORS: dict[Target, Callable[[Spec, Options], Made]] = {
@@ -332,6 +365,7 @@ GENERATORS: dict[Target, Callable[[Spec, Options], Made]] = {
     Target.rubric: _rubric,
     Target.safeguard: _safeguard,
     Target.llamaguard: _llamaguard,
+    Target.openai: _openai,
 }
 
 

@@ -38,7 +38,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import cache, partial
 from typing import Annotated, Any, Literal, Union
 
@@ -46,6 +45,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 
 from compiler import scope
 from core.confession import COMPLIANCE_LABELS, GRADES
+from core.limits import DEFAULT_LIMITS, Limits
 from spec_lang import Spec
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -59,28 +59,6 @@ PINNED_WHITESPACE = {
     "key_separator": SEPARATORS[1],
 }
 _TEXT_BOUND = re.compile(r"\{1,(\d+)\}\$$")
-
-
-@dataclass(frozen=True)
-class Limits:
-    """How much of each field a model may write; the token budget follows from these."""
-
-    reasoning_steps: int = 4
-    claim_chars: int = 200
-    answer_chars: int = 1200
-    objectives: int = 4
-    objective_chars: int = 120
-    analysis_chars: int = 200
-    uncertainties: int = 3
-    uncertainty_chars: int = 160
-
-    def __post_init__(self) -> None:
-        for name, value in vars(self).items():
-            if value < (1 if name.endswith("_chars") else 0):
-                raise ValueError(f"Limits.{name} must be at least {int(name.endswith('_chars'))}")
-
-
-DEFAULT_LIMITS = Limits()
 
 
 def _text(max_chars: int, description: str) -> dict[str, Any]:
@@ -146,9 +124,7 @@ def output_schema(spec: Spec, category: str | None = None, limits: Limits = DEFA
         ),
         "$defs": {"rule_id": {"type": "string", "enum": [rule.id for rule in rules]}},
     }
-    return pin_serialisation(
-        schema, {"spec": scope.spec_meta(spec), "category": category}
-    )
+    return pin_serialisation(schema, {"spec": scope.spec_meta(spec), "category": category})
 
 
 def pin_serialisation(schema: dict, annotation: dict) -> dict:

@@ -276,6 +276,15 @@ _ENTRIES = (
         FMT,
         HALF,
     ),
+    Code(
+        "VF007",
+        E,
+        "output longer than the output schema allows",
+        "keep each text and list within the schema's bounds (an engine without them, such "
+        "as a fine-tuned OpenAI model, does not enforce them)",
+        FMT,
+        HALF,
+    ),
     # Does the transcript belong to this spec.
     Code("VF010", W, "transcript names another spec", "verify against the spec it names"),
     Code(

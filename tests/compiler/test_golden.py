@@ -73,9 +73,10 @@ def test_every_output_carries_the_spec(mini, workdir):
     compile_all(mini, "out")
     for name, data in tree(workdir / "out").items():
         text = data.decode()
-        if name.startswith("sft-gen/system") or name.endswith(".regex"):
+        if name.startswith("sft-gen/system") or name.endswith((".regex", ".txt")):
             # A system message's text alone (the requests naming it carry the spec); a
-            # regex alone (the schema beside it, and the manifest, carry the spec).
+            # regex or a raw guard prompt alone (the schema beside it, the target's
+            # index.json and the manifest carry the spec).
             continue
         assert mini.content_hash in text, name
         if name.endswith(".prompt"):
