@@ -7,7 +7,7 @@ Layout (one folder per target):
   sft/prompt_completion.jsonl (default) or sft/messages.jsonl
   rubric/judge/<category>.prompt, rubric/confession/<category>.prompt, rubric/rubric.json,
   rubric/judge/<category>.schema.json, rubric/confession/<category>.schema.json
-  safeguard/<category>.prompt
+  safeguard/<category>.md (the policy message), safeguard/index.json
   llamaguard/user.txt, llamaguard/agent.txt (raw prompts), llamaguard/index.json
   openai/<output|category>.response_format.json, openai/<output|category>.fine_tuned.json
   manifest.json: the spec, each target's files with their sha256, skipped rows, token counts
@@ -95,6 +95,7 @@ def compile_spec(
     include_failed: bool = False,
     reasoning: sft.Reasoning = "inline",
     sft_format: sft.RecordFormat = "prompt-completion",
+    safeguard_form: safeguard.Form = "compact",
     judge_reasoning: bool = False,
     tokenizer: str | None = None,
     token_warning: int = DEFAULT_TOKEN_WARNING,
@@ -120,6 +121,7 @@ def compile_spec(
         include_failed=include_failed,
         reasoning=reasoning,
         sft_format=sft_format,
+        safeguard_form=safeguard_form,
         judge_reasoning=judge_reasoning,
         tokenizer=tokenizer,
         limits=limits,
@@ -183,6 +185,7 @@ class Options:
     include_failed: bool
     reasoning: sft.Reasoning
     sft_format: sft.RecordFormat
+    safeguard_form: safeguard.Form
     judge_reasoning: bool
     tokenizer: str | None
     limits: Limits
@@ -313,14 +316,50 @@ def _schema_file(schema: dict) -> bytes:
 
 
 def _safeguard(spec: Spec, options: Options) -> Made:
-    return Made(
-        {
-            f"safeguard/{c.id}.prompt": _prompt(
-                spec, {"category": c.id}, safeguard.policy_prompt(spec, c.id, options.templates)
-            )
-            for c in scope.categories(spec)
-        }
+    """Each category's policy message as it is sent (no front matter), an index that carries
+    the spec, and in the compact form a warning (CP012) for each past the guide's budget."""
+    categories = [c.id for c in scope.categories(spec)]
+    texts = [
+        safeguard.policy_prompt(spec, c, options.templates, options.safeguard_form)
+        for c in categories
+    ]
+    made = Made(
+        {f"safeguard/{c}.md": text.encode() for c, text in zip(categories, texts, strict=True)}
     )
+    sizes = _sizes(texts, options.tokenizer, "gpt-oss-safeguard policy", made.problems)
+    index = {
+        "spec": scope.spec_meta(spec),
+        "form": options.safeguard_form,
+        "reasoning_effort": safeguard.REASONING_EFFORT,
+        "policies": {
+            c: {"file": f"safeguard/{c}.md", "tokens": size}
+            for c, size in zip(categories, sizes or [None] * len(categories), strict=True)
+        },
+    }
+    made.files["safeguard/index.json"] = _json(index)
+    most = safeguard.TOKEN_BUDGET[1]
+    if options.safeguard_form == "compact" and sizes:
+        for category, size in zip(categories, sizes, strict=True):
+            if size > most:
+                message = (
+                    f"safeguard policy for {category} is {size} tokens, past the guide's {most}"
+                )
+                made.problems.append(Diagnostic("CP012", message))
+    return made
+
+
+def _sizes(
+    texts: list[str], tokenizer: str | None, what: str, problems: list[Diagnostic]
+) -> list[int] | None:
+    """The texts' sizes in tokens, or None (and a CP011 note) when the default tokenizer is
+    not installed; a tokenizer named and unusable is an input error."""
+    try:
+        return tokens.count_each(texts, tokenizer)
+    except InputError as error:
+        if tokenizer is not None:
+            raise
+        problems.append(Diagnostic("CP011", f"{what} sizes not counted: {error}"))
+        return None
 
 
 def _llamaguard(spec: Spec, options: Options) -> Made:
@@ -379,12 +418,8 @@ def _count_tokens(
     """spec(category)'s size in tokens per category, and a warning for each past `limit`."""
     categories = [category.id for category in scope.categories(spec)]
     texts = [spec_text(category) for category in categories]
-    try:
-        sizes = tokens.count_each(texts, tokenizer)
-    except InputError as error:
-        if tokenizer is not None:
-            raise
-        result.diagnostics.append(Diagnostic("CP011", f"spec(category) sizes not counted: {error}"))
+    sizes = _sizes(texts, tokenizer, "spec(category)", result.diagnostics)
+    if sizes is None:
         return
     for category, size in zip(categories, sizes, strict=True):
         result.spec_tokens[category] = size

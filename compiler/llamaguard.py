@@ -31,7 +31,6 @@ ROLES = {"user": "User", "assistant": "Agent"}
 # answers after (its chat template's layout).
 HEADER = "<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\n"
 FOOTER = "<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n"
-_UNFLAGGED_ANSWERS = ("comply", "safe_complete")
 
 
 @dataclass(frozen=True)
@@ -44,15 +43,12 @@ class Flagged:
 
 def codes(spec: Spec) -> list[tuple[str, ast.Category, list[Flagged]]]:
     """(code, category, its flagged rules) for each category with a rule the guard flags."""
-    kinds = spec.answer_kinds
-    weakest = spec.decisions[0]
     found = []
     for category in scope.categories(spec):
         flagged = [
             Flagged(rule, tuple(spec.rule_by_id[e] for e in scope.exceptions(spec, rule.id)))
             for rule in scope.rules(spec, category.id)
-            if rule.decision.value != weakest
-            and kinds[rule.decision.value] not in _UNFLAGGED_ANSWERS
+            if scope.flagged(spec, rule)
         ]
         if flagged:
             found.append((_code(len(found)), category, flagged))

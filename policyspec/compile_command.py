@@ -34,6 +34,11 @@ class ReasoningMode(StrEnum):
     field = "field"
 
 
+class SafeguardForm(StrEnum):
+    compact = "compact"
+    full = "full"
+
+
 class SftFormat(StrEnum):
     prompt_completion = "prompt-completion"
     messages = "messages"
@@ -86,6 +91,14 @@ def compile_spec(
             "trains on every token unless assistant_only_loss; see docs/compiler.md).",
         ),
     ] = SftFormat.prompt_completion,
+    safeguard_form: Annotated[
+        SafeguardForm,
+        typer.Option(
+            "--safeguard-form",
+            help="safeguard: compact (the prompt guide's 400-600 tokens, 4 examples; warns "
+            "past it) or full (every rule's text and every example).",
+        ),
+    ] = SafeguardForm.compact,
     judge_reasoning: Annotated[
         bool,
         typer.Option("--judge-reasoning", help="rubric: show the model's reasoning to the judge."),
@@ -143,6 +156,7 @@ def compile_spec(
             include_failed=include_failed,
             reasoning=reasoning.value,
             sft_format=sft_format.value,
+            safeguard_form=safeguard_form.value,
             judge_reasoning=judge_reasoning,
             tokenizer=tokenizer,
             token_warning=token_budget,

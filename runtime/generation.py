@@ -12,7 +12,8 @@ import importlib.util
 import json
 import math
 import sys
-from contextlib import nullcontext
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 from compiler.schema import PINNED_WHITESPACE, WHITESPACE
@@ -119,6 +120,47 @@ def generate_text(
         repetition_penalty=repetition_penalty,
         streamer=streamer,
     )
+
+
+@contextmanager
+def constrained_rollouts(
+    loaded: LoadedModel, schema: dict[str, Any], backend: str = DEFAULT_BACKEND
+) -> Iterator[None]:
+    """Within the block, every `loaded.model.generate` call is constrained to `schema`.
+
+    For trainers that sample through `model.generate` and take no logits processor: TRL's
+    GRPOTrainer without vLLM. (With vLLM, give TRL the schema's regex file instead:
+    `GRPOConfig(vllm_structured_outputs_regex=...)`.) Each call starts the processor
+    afresh, so it serves one batch of rollouts at a time; the trainer's own sampling
+    settings stay as they are. Rows that finish are padded with the pad token, which
+    must be the end-of-sequence token (llguidance rejects any other after the JSON).
+    """
+    import torch
+    from transformers import LogitsProcessorList
+
+    if loaded.tokenizer.pad_token_id != loaded.tokenizer.eos_token_id:
+        raise ValueError(
+            "constrained rollouts need the tokenizer's pad token to be its end-of-sequence "
+            "token: set tokenizer.pad_token = tokenizer.eos_token"
+        )
+    processor = compile_schema(loaded, schema, backend)
+    model = loaded.model
+    unconstrained = model.generate
+
+    def generate(*args: Any, **kwargs: Any) -> Any:
+        processor.reset()
+        processors = LogitsProcessorList([*(kwargs.pop("logits_processor", None) or []), processor])
+        eager = (
+            torch.compiler.set_stance("force_eager") if loaded.device == "cpu" else nullcontext()
+        )
+        with eager:
+            return unconstrained(*args, logits_processor=processors, **kwargs)
+
+    model.generate = generate
+    try:
+        yield
+    finally:
+        del model.generate  # the class's own generate again
 
 
 def prompt_lengths(loaded: LoadedModel, prompts: list[list[dict[str, str]]]) -> list[int]:
