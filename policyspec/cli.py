@@ -39,8 +39,8 @@ from policyspec.console import (
     print_findings,
     report_as,
 )
-from policyspec.explain import explain_json, explain_text
 from spec_lang.examples import flagged_too_strictly
+from workbench.explain import explain_json, explain_text
 
 
 @dataclass(frozen=True)
@@ -93,6 +93,11 @@ LAZY_COMMANDS = {
         "report",
         "Write an HTML page of a verify report: totals, pass rates by rule and category, "
         "decision and confession matrices, judge agreement, a filterable table of transcripts.",
+    ),
+    "lsp": LazyCommand(
+        "policyspec.lsp_command",
+        "lsp",
+        "Run the language server for .policy files on stdin and stdout (LSP).",
     ),
 }
 
