@@ -438,6 +438,7 @@ def _example_coverage(spec: Spec, results: list[ExampleResult]) -> Iterator[Diag
                 f"rule '{rule.id}' has no example of its own decision ({decision})",
                 rule.id_span,
                 hint=f'add `example {decision} "..."` with a request this rule decides',
+                rule=rule.id,
             )
         if spec.strictness.get(decision, 0) > 0 and rule.id not in near:
             weaker = spec.decisions[0]
@@ -447,6 +448,7 @@ def _example_coverage(spec: Spec, results: list[ExampleResult]) -> Iterator[Diag
                 rule.id_span,
                 hint=f'add `example {weaker} "..."`: a request that looks like this rule\'s but '
                 "must get a weaker decision",
+                rule=rule.id,
             )
 
 

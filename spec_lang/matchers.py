@@ -71,6 +71,8 @@ class Matchers:
     rule_of_entry: tuple[str, ...]
     order: dict[str, int]
     errors: dict[int, tuple[ast.Pattern, str]]
+    # The match statement of each entry: what `decide` and coverage report per statement.
+    statement_of_entry: tuple[ast.MatchKeyword | ast.MatchPattern, ...] = ()
 
     @classmethod
     def for_spec(cls, spec: Spec) -> Matchers:
@@ -81,6 +83,7 @@ class Matchers:
         """
         regex_set = re2.Set.SearchSet(_OPTIONS)
         owners: list[str] = []
+        statements: list[ast.MatchKeyword | ast.MatchPattern] = []
         errors: dict[int, tuple[ast.Pattern, str]] = {}
         for rule in spec.rule_by_id.values():
             if rule.deprecated is not None:
@@ -101,9 +104,16 @@ class Matchers:
                     errors[id(statement)] = (statement.pattern, pattern_error(statement.pattern))
                     continue
                 owners.append(rule.id)
+                statements.append(statement)
         if owners:
             regex_set.Compile()
-        return cls(regex_set if owners else None, tuple(owners), spec.rule_order, errors)
+        return cls(
+            regex_set if owners else None,
+            tuple(owners),
+            spec.rule_order,
+            errors,
+            tuple(statements),
+        )
 
     def fired(self, text: str) -> tuple[str, ...]:
         """IDs of the rules with a match in `text`, in declaration order."""
@@ -111,3 +121,9 @@ class Matchers:
             return ()
         hits = {self.rule_of_entry[i] for i in self.regex_set.Match(normalize(text)) or ()}
         return tuple(sorted(hits, key=self.order.__getitem__))
+
+    def fired_entries(self, text: str) -> list[int]:
+        """Which entries (match statements) fire in `text`, in declaration order."""
+        if self.regex_set is None:
+            return []
+        return sorted(self.regex_set.Match(normalize(text)) or ())

@@ -36,14 +36,14 @@ class Suggestion:
 
 
 @cache
-def _parser() -> Lark:
+def grammar_parser() -> Lark:
     return Lark(GRAMMAR.read_text(), parser="lalr", lexer="contextual", keep_all_tokens=True)
 
 
 def expected_terminals(prefix: str) -> set[str]:
     """The terminals the grammar accepts after `prefix`. A syntax error before the end is
     stepped over (the bad token or character dropped), as the author is mid-edit."""
-    parser = _parser()
+    parser = grammar_parser()
     found: list[set[str]] = []
 
     def on_error(error: UnexpectedInput) -> bool:
@@ -62,7 +62,7 @@ def expected_terminals(prefix: str) -> set[str]:
 def _after(prefix: str, terminals: tuple[str, ...]) -> set[str] | None:
     """What the grammar accepts after `prefix` and then stand-ins for `terminals`; None
     when they do not fit there (or the prefix itself does not parse)."""
-    interactive = _parser().parse_interactive(prefix)
+    interactive = grammar_parser().parse_interactive(prefix)
     try:
         interactive.exhaust_lexer()
         for terminal in terminals:
@@ -141,7 +141,7 @@ def _names(terminal: str, spec: Spec | None) -> list[Suggestion]:
 def _keyword_shapes() -> dict[str, list[tuple[Suggestion, tuple[str, ...]]]]:
     """Each keyword terminal to the statements that start with it, as the grammar writes
     them: optional parts (lists, a block's statements) left out, each shape once."""
-    parser = _parser()
+    parser = grammar_parser()
     terminals = {t.name: t for t in parser.terminals}
     shapes: dict[str, dict[str, tuple[Suggestion, tuple[str, ...]]]] = {}
     for rule in parser.rules:

@@ -28,13 +28,12 @@ from spec_lang.loader import Spec
 from spec_lang.parser import WORDS
 from workbench.completion import suggestions
 from workbench.explain import explain_text
-from workbench.symbols import Kind, Occurrence, Role, SymbolIndex
+from workbench.symbols import Kind, Occurrence, Role, SymbolIndex, is_identifier
 
 DEBOUNCE_SECONDS = 0.25  # diagnostics wait this long after the last keystroke
 SOURCE = "policyspec"
 _SUGGESTED = re.compile(r"did you mean ((?:'[^']+'(?: or )?)+)\?")
 _QUOTED = re.compile(r"'([^']+)'")
-_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:-[A-Za-z0-9_]+)*\Z")
 _SEVERITY = {
     Severity.ERROR: types.DiagnosticSeverity.Error,
     Severity.WARNING: types.DiagnosticSeverity.Warning,
@@ -216,7 +215,7 @@ def rename(ls: PolicyServer, params: types.RenameParams) -> types.WorkspaceEdit 
     if found is None or found.kind is not Kind.RULE or analysis.spec is None:
         return None
     spec, new = analysis.spec, params.new_name
-    if not _ID.match(new):
+    if not is_identifier(new):
         raise ValueError(f"{new!r} is not a rule ID: {WORDS['RULE_ID']}")
     if spec.resolve(new) is not None:
         raise ValueError(f"the spec already has a rule {new}")

@@ -5,6 +5,7 @@ rename and the documentation site's links read this one index.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
@@ -12,6 +13,15 @@ from enum import StrEnum
 from core.diagnostics import SourceSpan
 from spec_lang import ast
 from spec_lang.loader import Spec
+from spec_lang.parser import GRAMMAR
+
+# A name, as the grammar's WORD terminal reads one (SH-2, self_harm, C-1-a).
+_WORD = re.search(r"^WORD: /(.*)/$", GRAMMAR.read_text(), re.MULTILINE)[1]  # type: ignore[index]
+_IDENTIFIER = re.compile(_WORD)
+
+
+def is_identifier(text: str) -> bool:
+    return _IDENTIFIER.fullmatch(text) is not None
 
 
 class Kind(StrEnum):

@@ -1,0 +1,101 @@
+"""The author's commands: `decide`, `init`, `diff` and `doc` (the workbench package)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import orjson
+import typer
+
+import spec_lang
+from core import atomic
+from policyspec.console import (
+    EXIT_OK,
+    Format,
+    FormatOption,
+    SpecPath,
+    emit_json,
+    fail_input,
+    load_spec,
+    out,
+    report_as,
+)
+from workbench.decide import explain_decision, explanation_text
+from workbench.scaffold import scaffold, spec_name
+from workbench.symbols import is_identifier
+
+
+def decide(
+    spec_path: SpecPath,
+    prompt: Annotated[
+        str | None, typer.Argument(help="The user's words (or give --conversation).")
+    ] = None,
+    conversation: Annotated[
+        Path | None,
+        typer.Option(
+            "--conversation",
+            help='A JSON file: {"messages": [{"role": "user", "content": "..."}, ...]} or the '
+            "list alone. The matchers read the user's messages.",
+        ),
+    ] = None,
+    output_format: FormatOption = Format.text,
+) -> None:
+    """Try one input: which rules fire and why, what the overrides drop, and the decision.
+
+    Shows each match statement that fires and the words it fired on, each rule an
+    override drops and which rule drops it, the required decision and style and the
+    winning rule. Example: policyspec decide policies/ "how do I pick a lock"
+    """
+    report_as(output_format)
+    if (prompt is None) == (conversation is None):
+        fail_input("give the prompt, or --conversation FILE (one of them)")
+    request = prompt if prompt is not None else _user_words(conversation)
+    spec = load_spec(spec_path)
+    explanation = explain_decision(spec, request, spec_lang.Matchers.for_spec(spec))
+    if output_format is Format.json:
+        emit_json({"spec": spec.name, **explanation.to_json()})
+    else:
+        out.print(explanation_text(explanation), markup=False)
+    raise typer.Exit(EXIT_OK)
+
+
+def _user_words(path: Path) -> str:
+    """The user messages of a conversation file, one per line, as examples give them."""
+    try:
+        data = orjson.loads(spec_lang.loader.read_text(path))
+    except orjson.JSONDecodeError as error:
+        fail_input(f"{path}: not JSON ({error})")
+    messages = data.get("messages") if isinstance(data, dict) else data
+    if not isinstance(messages, list) or not all(
+        isinstance(m, dict) and isinstance(m.get("content"), str) for m in messages
+    ):
+        fail_input(f'{path}: expected {{"messages": [{{"role": ..., "content": "..."}}, ...]}}')
+    return "\n".join(m["content"] for m in messages if m.get("role") == "user")
+
+
+def init(
+    folder: Annotated[Path, typer.Argument(help="Where the new spec goes (made if missing).")],
+    name: Annotated[
+        str | None, typer.Option("--name", help="The spec's name (default: from the folder).")
+    ] = None,
+    title: Annotated[str, typer.Option("--title", help="The spec's title.")] = "A new policy",
+) -> None:
+    """Start a new spec: a root file, one category with a rule and its examples, styles.
+
+    It checks clean and passes `policyspec test` as it is; edit from there. Existing
+    files are never overwritten (exit 2). Example: policyspec init my_policy/
+    """
+    if folder.exists() and not folder.is_dir():
+        fail_input(f"{folder}: exists and is not a folder")
+    chosen = name or spec_name(folder)
+    if not is_identifier(chosen):
+        fail_input(f"--name {chosen!r}: a spec name is letters, digits and _, with - between")
+    files = scaffold(folder, chosen, title)
+    existing = [str(path) for path in files if path.exists() or path.is_symlink()]
+    if existing:
+        fail_input(f"{', '.join(existing)}: already exists; init writes only new files")
+    atomic.write_all({path: text.encode("utf-8") for path, text in files.items()})
+    for path in files:
+        out.print(f"wrote {path}", markup=False)
+    out.print(f"next: policyspec check {folder} && policyspec test {folder}", markup=False)
