@@ -3,7 +3,7 @@ from the language's own definitions: the keywords are every keyword of
 spec_lang/policy.lark, the value words are the AST's (decisions, severities,
 authorities, answer kinds, roles). Regenerate after changing the grammar:
 
-    python -m workbench.textmate > editors/textmate/policy.tmLanguage.json
+    python -m workbench.textmate   # from the repository's root
 
 (a test fails while the file differs). The patterns use the part of regex syntax
 that Oniguruma (editors) and Python's `re` (the test) read alike.
@@ -12,7 +12,10 @@ that Oniguruma (editors) and Python's `re` (the test) read alike.
 from __future__ import annotations
 
 import json
+import sys
+from pathlib import Path
 
+from core import atomic
 from spec_lang import ast
 from workbench.completion import ROLES, grammar_parser
 
@@ -87,8 +90,23 @@ def grammar() -> dict:
     }
 
 
+# Where the grammar is kept: for any TextMate editor, and inside the VS Code extension
+# (an extension is packaged from its own folder only).
+FILES = (
+    "editors/textmate/policy.tmLanguage.json",
+    "editors/vscode/syntaxes/policy.tmLanguage.json",
+)
+
+
+def grammar_json() -> str:
+    return json.dumps(grammar(), indent=2, ensure_ascii=False) + "\n"
+
+
 def main() -> None:
-    print(json.dumps(grammar(), indent=2, ensure_ascii=False))
+    """Write the grammar to FILES, under the folder given (default: the current one)."""
+    root = Path(sys.argv[1] if len(sys.argv) > 1 else ".")
+    for name in FILES:
+        atomic.write_text(root / name, grammar_json())
 
 
 if __name__ == "__main__":
