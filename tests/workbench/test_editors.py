@@ -85,9 +85,9 @@ class Tokenizer:
         best = None
         for pattern in self.patterns:
             match = re.compile(pattern.get("match") or pattern["begin"]).search(line, position)
-            if match and match.end() > match.start():
-                if best is None or match.start() < best[0].start():
-                    best = (match, pattern)
+            empty = match is None or match.end() == match.start()
+            if not empty and (best is None or match.start() < best[0].start()):
+                best = (match, pattern)
         return best
 
 
