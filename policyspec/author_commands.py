@@ -22,6 +22,7 @@ from policyspec.console import (
     report_as,
 )
 from workbench.decide import explain_decision, explanation_text
+from workbench.diff import compare, diff_text, spec_at, stale_records
 from workbench.scaffold import scaffold, spec_name
 from workbench.symbols import is_identifier
 
@@ -99,3 +100,35 @@ def init(
     for path in files:
         out.print(f"wrote {path}", markup=False)
     out.print(f"next: policyspec check {folder} && policyspec test {folder}", markup=False)
+
+
+def diff(
+    old: Annotated[str, typer.Argument(help="The old spec: a folder or file, or REV:PATH.")],
+    new: Annotated[str, typer.Argument(help="The new spec: a folder or file, or REV:PATH.")],
+    data: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--data", help="JSONL files (SFT records, transcripts) to search for stale citations."
+        ),
+    ] = None,
+    output_format: FormatOption = Format.text,
+) -> None:
+    """Compare two versions of a spec: rules added, removed, renamed and changed in meaning.
+
+    Rules are compared by content hash (formatting and comments do not count); the
+    examples of both versions show where a changed override or decision changed which
+    rule wins; --data lists the records that cite a removed or changed rule. OLD and
+    NEW are folders, or git revisions of one: policyspec diff HEAD~1:policies policies/
+    """
+    report_as(output_format)
+    with spec_at(old) as before, spec_at(new) as after:
+        difference = compare(before, after)
+    stale = list(stale_records(data, difference.stale_ids)) if data else None
+    if output_format is Format.json:
+        records = [
+            {"file": r.file, "line": r.line, "id": r.record_id, "cites": list(r.cites)}
+            for r in stale or []
+        ]
+        emit_json({**difference.to_json(), **({"stale": records} if data else {})})
+    else:
+        out.print(diff_text(difference, stale), markup=False)

@@ -108,6 +108,11 @@ LAZY_COMMANDS = {
         "init",
         "Start a new spec: a root file, one category with a rule and its examples, styles.",
     ),
+    "diff": LazyCommand(
+        "policyspec.author_commands",
+        "diff",
+        "Compare two versions of a spec: rules added, removed, renamed and changed in meaning.",
+    ),
     "lsp": LazyCommand(
         "policyspec.lsp_command",
         "lsp",

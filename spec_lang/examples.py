@@ -55,12 +55,22 @@ def evaluate_examples(spec: Spec, matchers: Matchers) -> list[ExampleResult]:
 
     for rule in spec.rule_by_id.values():
         for example in rule.examples:
-            expected = example.decision.value
             fired = matchers.fired(example.request)
-            cited = (spec.resolve(name.value) for name in example.cites)
-            owner = (rule.id,) if expected == rule.decision.value else ()
-            applying = tuple(dict.fromkeys((*owner, *(c for c in cited if c), *fired)))
+            applying = applying_rules(spec, rule, example, fired)
             results.append(
-                ExampleResult(rule, example, expected, fired, decided(applying), decided(fired))
+                ExampleResult(
+                    rule, example, example.decision.value, fired, decided(applying), decided(fired)
+                )
             )
     return results
+
+
+def applying_rules(
+    spec: Spec, owner: ast.Rule | None, example: ast.Example, fired: tuple[str, ...]
+) -> tuple[str, ...]:
+    """The rules that apply to an example written in `owner` (None: in no rule of `spec`,
+    as when an example of one version of a spec is tried on another): the owner when the
+    example expects its decision, the cited rules `spec` knows, and the rules that fired."""
+    own = owner is not None and example.decision.value == owner.decision.value
+    cited = (spec.resolve(name.value) for name in example.cites)
+    return tuple(dict.fromkeys(((owner.id,) if own else ()) + tuple(c for c in cited if c) + fired))
