@@ -21,9 +21,11 @@ from policyspec.console import (
     out,
     report_as,
 )
+from policyspec.outputs import Kind, refuse_unsafe_output
 from workbench.decide import explain_decision, explanation_text
 from workbench.diff import compare, diff_text, spec_at, stale_records
 from workbench.scaffold import scaffold, spec_name
+from workbench.site import build_site
 from workbench.symbols import is_identifier
 
 
@@ -132,3 +134,29 @@ def diff(
         emit_json({**difference.to_json(), **({"stale": records} if data else {})})
     else:
         out.print(diff_text(difference, stale), markup=False)
+
+
+def doc(
+    spec_path: SpecPath,
+    output: Annotated[Path, typer.Option("-o", "--output", help="The site's folder.")],
+    since: Annotated[
+        str | None,
+        typer.Option("--since", help="An older version (folder or REV:PATH): adds a change log."),
+    ] = None,
+) -> None:
+    """Write the spec as a static, linked, searchable site for reviewers.
+
+    An overview with search, a page per category (rules, their examples and overrides
+    both ways), the styles, and with --since a change log from `diff`. The folder is
+    replaced as a whole; it must be new, empty, or a site doc wrote before.
+    Example: policyspec doc policies/ -o site/ --since HEAD~10:policies
+    """
+    spec = load_spec(spec_path)
+    refuse_unsafe_output(output, [spec_path], Kind.site)
+    changes = None
+    if since is not None:
+        with spec_at(since) as before:
+            changes = compare(before, spec)
+    files = build_site(spec, changes, since)
+    atomic.replace_folder(output, files, keep=lambda name: False)
+    out.print(f"wrote {output / 'index.html'} ({len(files)} files)", markup=False)

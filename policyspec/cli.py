@@ -113,6 +113,11 @@ LAZY_COMMANDS = {
         "diff",
         "Compare two versions of a spec: rules added, removed, renamed and changed in meaning.",
     ),
+    "doc": LazyCommand(
+        "policyspec.author_commands",
+        "doc",
+        "Write the spec as a static, linked, searchable site for reviewers.",
+    ),
     "lsp": LazyCommand(
         "policyspec.lsp_command",
         "lsp",
