@@ -134,17 +134,28 @@ def test_diagnostics_as_the_author_types(session, pets):
     assert session.wait_diagnostics(uri) == []
 
 
-def test_quick_fix_for_did_you_mean(session, pets):
+def quick_fixes(session, uri: str, diagnostic: types.Diagnostic) -> list[types.CodeAction]:
+    context = types.CodeActionContext(diagnostics=[diagnostic])
+    params = types.CodeActionParams(types.TextDocumentIdentifier(uri), diagnostic.range, context)
+    return session.call(session.client.text_document_code_action_async(params))
+
+
+def test_quick_fix_for_every_did_you_mean(session, pets):
     uri = session.open(pets / "cats.policy")
     session.wait_diagnostics(uri)
     session.type_text(uri, CATS.replace("style hard\n", "style hrad\n"))
     undefined = next(d for d in session.wait_diagnostics(uri) if d.code == "PS102")
-    context = types.CodeActionContext(diagnostics=[undefined])
-    params = types.CodeActionParams(types.TextDocumentIdentifier(uri), undefined.range, context)
-    actions = session.call(session.client.text_document_code_action_async(params))
+    actions = quick_fixes(session, uri, undefined)
     assert [a.title for a in actions] == ["Change to 'hard'"]
     (edit,) = actions[0].edit.changes[uri]
     assert edit.new_text == "hard" and edit.range == undefined.range
+    session.type_text(uri, CATS.replace("severity high", "severty high"))
+    (misspelt,) = session.wait_diagnostics(uri)
+    assert misspelt.code == "PS001"  # a keyword, from the parser
+    (action,) = quick_fixes(session, uri, misspelt)
+    (edit,) = action.edit.changes[uri]
+    assert (edit.new_text, edit.range.start.line, edit.range.start.character) == ("severity", 7, 4)
+    assert edit.range.end.character == 4 + len("severty")
 
 
 def test_hover_says_what_explain_says(session, pets):
