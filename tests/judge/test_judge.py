@@ -16,7 +16,7 @@ import pytest
 import spec_lang
 from compiler import confession_judge_schema, judge_schema
 from core.codes import CODES
-from judge import Aggregate, Cache, Judge, Sampling, Settings
+from judge import Aggregate, Cache, Judge, JudgeUnavailable, Sampling, Settings
 from judge.verdict import aggregate, read
 
 BASELINE = Path(__file__).resolve().parent.parent / "verifier" / "specs" / "baseline"
@@ -71,6 +71,9 @@ def confession(**changes) -> dict:
     } | changes
 
 
+UNAVAILABLE = "<no reply>"
+
+
 @dataclass
 class Scripted:
     """Answers each prompt with the next scripted replies (k of them)."""
@@ -84,6 +87,8 @@ class Scripted:
         self.calls += 1
         assert "GRADE:" not in prompt.splitlines()[-1]  # asked for JSON, not a grade line
         found = self.confession if schema["x-policyspec"]["judge"] == "confession" else self.judge
+        if found == [UNAVAILABLE]:  # as an endpoint whose retries are spent
+            raise JudgeUnavailable("HTTP 503 after 4 tries")
         return (found * sampling.k)[: sampling.k]
 
 
@@ -136,6 +141,7 @@ def test_one_unscored_sample_of_k_fails_the_judgement(spec):
 CASES = {
     # code: (trips, near twin), each a call of codes(spec, ...)
     "JG001": (dict(reply="{}"), dict(reply=verdict())),
+    "JG002": (dict(reply=UNAVAILABLE), dict(reply=verdict())),
     "JG010": (
         dict(reply=verdict(applicable_rules=["WP-2", "WP-1"])),
         dict(reply=verdict(applicable_rules=["WP-2"])),
