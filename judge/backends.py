@@ -153,6 +153,10 @@ class Retries:
     backoff: float = 1.0
     max_wait: float = 60.0
 
+    @property
+    def counted(self) -> str:
+        return f"{self.tries} tr" + ("y" if self.tries == 1 else "ies")
+
     def policy(self) -> Retry:
         return Retry(
             total=self.tries - 1,
@@ -246,16 +250,14 @@ class EndpointBackend:
         except urllib3.exceptions.HTTPError as error:
             reason = getattr(error, "reason", None) or error
             raise JudgeUnavailable(
-                f"{self.endpoint}: no reply after {self.retries.tries} tries ({reason})"
+                f"{self.endpoint}: no reply after {self.retries.counted} ({reason})"
             ) from None
         if response.status in _FATAL_STATUS:
             raise JudgeError(
                 f"{self.endpoint}: HTTP {response.status}: {_FATAL_STATUS[response.status]}"
             )
         if response.status != 200:
-            tries = (
-                f" after {self.retries.tries} tries" if response.status in TRANSIENT_STATUS else ""
-            )
+            tries = f" after {self.retries.counted}" if response.status in TRANSIENT_STATUS else ""
             detail = response.data[:200].decode("utf-8", "replace").replace("\n", " ")
             raise JudgeUnavailable(f"{self.endpoint}: HTTP {response.status}{tries}: {detail}")
         try:

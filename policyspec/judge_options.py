@@ -13,8 +13,6 @@ from typing import Annotated
 
 import typer
 
-AGGREGATES = ("min", "mean", "majority")  # judge.Aggregate's values (a test keeps them equal)
-
 JudgeModel = Annotated[
     str | None,
     typer.Option(

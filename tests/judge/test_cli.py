@@ -89,3 +89,21 @@ def test_verify_with_a_judge_puts_the_judgement_beside_the_findings(tmp_path, so
     assert "1 judged by scripted:test: 1 failed (0 unscored)" in result.output
     stdin = runner.invoke(app, ["verify", str(BASELINE), "-", "--judge", "x"], input="{}")
     assert stdin.exit_code == 2 and "give files, not -" in stdin.output
+
+
+def test_a_progress_bar_on_a_terminal(tmp_path, source, scripted, monkeypatch):
+    import io
+
+    from rich.console import Console
+
+    from policyspec import judge_command
+
+    stream = io.StringIO()
+    monkeypatch.setattr(judge_command, "err", Console(file=stream, force_terminal=True))
+    args = ["judge", str(BASELINE), str(source), "--judge", "x", "--no-cache"]
+    assert runner.invoke(app, args).exit_code == 1
+    assert "judging" in stream.getvalue() and "1/1" in stream.getvalue()
+    quiet = io.StringIO()
+    monkeypatch.setattr(judge_command, "err", Console(file=quiet, force_terminal=False))
+    runner.invoke(app, args)
+    assert quiet.getvalue() == ""  # not a terminal: no bar

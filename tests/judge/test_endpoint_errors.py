@@ -8,11 +8,7 @@ Against real HTTP: a port nobody listens on, and a real server process
 from __future__ import annotations
 
 import json
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from itertools import pairwise
 from pathlib import Path
 
@@ -20,54 +16,11 @@ import pytest
 from typer.testing import CliRunner
 
 from policyspec.cli import app
-from tests.judge.test_judge import BASELINE, confession, transcript, verdict
+from tests.judge.conftest import free_port
+from tests.judge.test_judge import BASELINE, transcript
 
 runner = CliRunner()
 ROOT = Path(__file__).resolve().parents[2]
-
-
-class Server:
-    """tests/judge/http_judge.py running in its own process."""
-
-    def __init__(self, folder: Path, *flags: str):
-        port_file = folder / f"port-{time.monotonic_ns()}"
-        command = [sys.executable, "-m", "tests.judge.http_judge", str(port_file), *flags]
-        command += ["--verdict", json.dumps(verdict()), "--confession", json.dumps(confession())]
-        self.process = subprocess.Popen(command, cwd=ROOT)
-        deadline = time.monotonic() + 30
-        while not port_file.exists():
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the test server did not start")
-            time.sleep(0.05)
-        self.base = f"http://127.0.0.1:{port_file.read_text()}"
-        self.url = f"{self.base}/v1"
-
-    def stats(self) -> dict:
-        with urllib.request.urlopen(f"{self.base}/stats", timeout=10) as response:
-            return json.loads(response.read())
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=10)
-
-
-@pytest.fixture
-def serve(tmp_path):
-    started: list[Server] = []
-
-    def start(*flags: str) -> Server:
-        started.append(Server(tmp_path, *flags))
-        return started[-1]
-
-    yield start
-    for server in started:
-        server.stop()
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _transcripts(tmp_path: Path, *answers: str) -> Path:
@@ -91,7 +44,7 @@ def _report(path: Path) -> list[dict]:
 
 def test_an_unreachable_endpoint_gives_each_line_an_unscored_result(tmp_path):
     source, report = _transcripts(tmp_path, "a", "b"), tmp_path / "judged.jsonl"
-    url = f"http://127.0.0.1:{_free_port()}/v1"
+    url = f"http://127.0.0.1:{free_port()}/v1"
     result = _judge(url, source, report, "--no-cache", "--tries", "2")
     assert result.exit_code == 1, result.output
     lines = _report(report)
@@ -129,7 +82,7 @@ def test_retries_back_off_exponentially(tmp_path, serve):
 def test_errors_that_persist_fail_one_line_and_a_rerun_asks_only_for_it(tmp_path, serve):
     source = _transcripts(tmp_path, "a", "STUCK", "c")
     report, cache = tmp_path / "judged.jsonl", str(tmp_path / "cache")
-    port = str(_free_port())
+    port = str(free_port())
     flaky = serve("--port", port, "--fail-marker", "STUCK")
     result = _judge(flaky.url, source, report, "--cache", cache, "--tries", "2")
     assert result.exit_code == 1, result.output
