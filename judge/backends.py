@@ -1,6 +1,7 @@
 """Who judges: a local model run under the judge schema, or an OpenAI-compatible endpoint.
 
-A backend turns one prompt into `n` replies, each meant to be JSON of the schema. The
+A backend turns one prompt into k replies, each meant to be JSON of the schema (and a
+local model, many prompts in one batch: `replies_batch`). The
 local model is constrained token by token (runtime.generation, llguidance when
 installed), so its replies parse unless cut off. An endpoint is asked for
 `response_format: {"type": "json_schema", "json_schema": {..., "strict": true}}`; what

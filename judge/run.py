@@ -9,6 +9,11 @@ For each transcript the judge reads the answer (the reasoning stays hidden unles
 each is sampled k times and aggregated (judge/verdict.py). Verdicts are cached
 (judge/cache.py): the same transcript, spec, judge, templates and sampling cost
 nothing the second time.
+
+Many transcripts (`judge_all`, `judge_each`) are judged together: a local model's
+prompts go to it in batches, an endpoint gets several requests in flight. A
+transcript the judge cannot answer about (JudgeUnavailable) is unscored, JG002, and
+left out of the cache, and the others go on.
 """
 
 from __future__ import annotations

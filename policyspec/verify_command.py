@@ -342,14 +342,19 @@ def evaluate(
 
 def _print_rates(spec: spec_lang.Spec, summary: dict) -> None:
     table = Table(title=f"{spec.name} {spec.version}", title_justify="left")
-    columns = (("rate", "left"), ("value", "right"), ("of", "right"), ("read by", "left"))
-    for name, justify in (*columns, ("what", "left")):
-        table.add_column(name, justify=justify)
+    judged = summary["judged"] > 0  # who read each rate's transcripts, when a judge did
+    table.add_column("rate", min_width=max(map(len, summary["rates"])))
+    table.add_column("value", justify="right")
+    table.add_column("of", justify="right")
+    if judged:
+        table.add_column("read by")
+    table.add_column("what")
     for name, rate in summary["rates"].items():
         value = "n/a" if rate["value"] is None else f"{rate['value']:.3f}"
         share = f"{rate['numerator']}/{rate['denominator']}"
         sources = ", ".join(f"{source} {n}" for source, n in rate["sources"].items()) or "-"
-        table.add_row(name, value, share, sources, rate["description"])
+        row = (name, value, share, *((sources,) if judged else ()), rate["description"])
+        table.add_row(*row)
     out.print(table)
     out.print(
         f"{summary['transcripts']} transcripts ({summary['unreadable']} unreadable, "
