@@ -54,7 +54,7 @@ Backoff = Annotated[
 ]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class JudgeOptions:
     """What the command line says about the judge, before anything is loaded."""
 

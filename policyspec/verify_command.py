@@ -202,14 +202,14 @@ def verify(
     """
     report_as(output_format)
     options = JudgeOptions(
-        judge_model,
-        judge_url,
-        judge_name,
-        k,
-        how,
-        show_reasoning,
-        no_cache,
-        cache_dir,
+        model=judge_model,
+        url=judge_url,
+        name=judge_name,
+        k=k,
+        how=how,
+        show_reasoning=show_reasoning,
+        no_cache=no_cache,
+        cache_dir=cache_dir,
         concurrency=concurrency,
         tries=tries,
         backoff=backoff,
@@ -303,11 +303,11 @@ def evaluate(
     """
     report_as(output_format)
     options = JudgeOptions(
-        judge_model,
-        judge_url,
-        judge_name,
-        k,
-        how,
+        model=judge_model,
+        url=judge_url,
+        name=judge_name,
+        k=k,
+        how=how,
         no_cache=no_cache,
         cache_dir=cache_dir,
         concurrency=concurrency,

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import spec_lang
 from compiler import confession_judge_schema, judge_schema
@@ -284,3 +286,32 @@ def test_a_local_judge_s_identity_changes_with_its_files(tmp_path):
     (folder / "model.safetensors").write_bytes(b"new weights")
     assert ModelBackend(str(folder)).identity != first
     assert ModelBackend("some/cached-id").identity == "model:some/cached-id"
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.integers(0, 3)), st.integers(1, 6))
+def test_in_order_keeps_the_order_whatever_finishes_first(delays, workers):
+    import time
+
+    from judge import in_order
+
+    def slow(delay: int) -> int:
+        time.sleep(delay / 1000)
+        return delay
+
+    assert list(in_order(slow, iter(delays), workers)) == delays
+
+
+def test_in_order_stops_at_the_first_error():
+    from judge import in_order
+
+    def fail_on_two(value: int) -> int:
+        if value == 2:
+            raise ValueError(value)
+        return value
+
+    found = []
+    with pytest.raises(ValueError):
+        for value in in_order(fail_on_two, range(10), 3):
+            found.append(value)
+    assert found == [0, 1]

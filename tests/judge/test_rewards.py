@@ -87,8 +87,8 @@ def test_the_judge_reward_with_the_embedded_model(tmp_path):
     cache = Cache(tmp_path / "cache")
     batches = []
     ask = backend.replies_batch
-    backend.replies_batch = lambda prompts, **asked: batches.append(len(prompts)) or ask(
-        prompts, **asked
+    backend.replies_batch = lambda prompts, **asked: (
+        batches.append(len(prompts)) or ask(prompts, **asked)
     )
     funcs = make_reward_funcs(spec, judge=Judge(spec, backend, settings, cache))
     completions = _completions("Sorry, I can't help with that.", "Sorry, no.")
