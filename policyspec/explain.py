@@ -35,7 +35,7 @@ def explain_json(spec: Spec, identifier: str) -> dict:
             "decision": node.decision.value,
             "category": category.id,
             "authority": spec.authority(node.id).value,
-            "severity": spec.severity(node.id).value,
+            "severity": spec.severity(node.id),
             "style": node.style.value if node.style else None,
             "text": node.text,
             "deprecated": node.deprecated,

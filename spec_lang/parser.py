@@ -340,7 +340,9 @@ class _Build:
 
     def reads(self, children: list) -> ast.Reads:
         keyword, role = children[0], children[-1]
-        return ast.Reads(role=self.name(role), last=len(children) == 3, span=self.span(keyword, role))
+        return ast.Reads(
+            role=self.name(role), last=len(children) == 3, span=self.span(keyword, role)
+        )
 
     def attribute_test(self, children: list) -> ast.AttributeTest:
         attribute, value = children
@@ -860,7 +862,8 @@ def _misread_text(interactive, token):
 
 _SWALLOWED = re.compile(
     r"^[ \t]*(?:\}[ \t]*|(?:rule|example|severity|style|overrides|match|renamed_from|summary|"
-    r"define|authority|category|deprecated|when|unless|code|severities|attribute)[ \t]+[A-Za-z_\"/].*)$",
+    r"define|authority|category|deprecated|when|unless|code|severities|attribute)"
+    r"[ \t]+[A-Za-z_\"/].*)$",
     re.MULTILINE,
 )
 
