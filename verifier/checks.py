@@ -374,8 +374,8 @@ def check_matches(
     rule of its category that matches too (a mention rather than a request: VF050 only);
     a rule that matches only inside the user's quotation marks is a mention too.
     Otherwise VF050 says the matching rule went uncited and VF051 that it changes the
-    decision. An exception whose `unless` condition holds excepts nothing. Returns what
-    the cited and the matching rules together require.
+    decision. An exception whose `unless` condition holds excepts nothing and grounds no
+    other reading. Returns what the cited and the matching rules together require.
     """
     fired, suspended = hits.fired, hits.suspended
     if not fired:
@@ -391,7 +391,7 @@ def check_matches(
         findings.append(Diagnostic("VF050", message, path="$.messages", rule=rule_id))
     required = v.decide(cited | fired_set, suspended)
     quoted = _only_quoted(v, request, uncited, cited)
-    grounded = all(r in quoted or _read_otherwise(v, r, cited, fired_set) for r in uncited)
+    grounded = all(r in quoted or _read_otherwise(v, r, excepting, fired_set) for r in uncited)
     if output.decision == decided.decision != required.decision and not grounded:
         message = (
             f"decision is {output.decision}; with the rules that match the request, "
