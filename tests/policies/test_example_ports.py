@@ -10,6 +10,8 @@ from typer.testing import CliRunner
 
 import spec_lang
 from compiler import llamaguard, safeguard, scope
+from compiler.render import spec_for_category
+from compiler.schema import output_model, output_schema
 from policyspec.cli import app
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -78,3 +80,42 @@ def test_the_multilingual_transcripts_verify():
     result = runner.invoke(app, ["verify", str(folder), str(folder / "transcripts.jsonl")])
     assert result.exit_code == 0, result.output
     assert "4 transcripts: 4 passed, 0 failed" in result.output
+
+
+def test_the_output_schema_takes_dotted_ids():
+    spec = spec_lang.load(EXAMPLES / "llama_guard3")
+    schema = output_schema(spec, "indiscriminate_weapons")
+    assert schema["$defs"]["rule_id"]["enum"] == ["S9.a", "S9.b"]
+    assert schema["x-policyspec"]["export_code"] == "S9"
+    model = output_model(spec, "indiscriminate_weapons")
+    cited = {"rule": "S9.b", "claim": "An arms control question."}
+    confession = {
+        "compliance_analysis": [],
+        "uncertainties_and_conflicts": [],
+        "overall_compliance_grade": 7,
+    }
+    output = {"reasoning": [cited], "decision": "safe", "style": None, "answer": "Sure."}
+    assert model.model_validate({**output, "confession": confession}).reasoning[0].rule == "S9.b"
+
+
+def test_judge_prompts_show_whose_words_and_conditions():
+    spec = spec_lang.load(EXAMPLES / "llama_guard3")
+    elections = spec_for_category(spec, "elections")
+    assert "## Category elections (code S13): Elections" in elections
+    assert "Its signals are read in: the last assistant message." in elections
+    crimes = spec_for_category(spec, "violent_crimes")
+    assert "Not an exception when user messages match /\\bstep[- ]by[- ]step\\b" in crimes
+
+
+def test_explain_shows_scopes_conditions_and_codes():
+    folder = str(EXAMPLES / "multilingual")
+    shown = runner.invoke(app, ["explain", "ARM-3", "--spec", folder]).output
+    assert "when           locale de" in shown
+    shown = runner.invoke(app, ["explain", "ARM-2", "--spec", folder]).output
+    assert "unless         keyword 'cantidades' (then it overrides nothing)" in shown
+    folder = str(EXAMPLES / "llama_guard3")
+    shown = runner.invoke(app, ["explain", "S13.a", "--spec", folder]).output
+    assert "in last assistant" in shown
+    shown = runner.invoke(app, ["explain", "sex_crimes", "--spec", folder]).output
+    assert "category sex_related_crimes: Sex-Related Crimes" in shown
+    assert "code           S3" in shown
