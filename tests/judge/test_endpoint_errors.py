@@ -125,3 +125,12 @@ def test_a_key_the_server_demands_is_a_usage_error(tmp_path, serve, monkeypatch)
     assert not report.exists() and server.stats()["requests"] == 1  # a 401 is not retried
     monkeypatch.setenv("POLICYSPEC_JUDGE_API_KEY", "sesame")
     assert _judge(server.url, source, report, "--no-cache").exit_code == 0
+
+
+def test_a_reply_too_slow_times_out_and_is_unscored(tmp_path, serve):
+    server = serve("--delay", "1.5")
+    source, report = _transcripts(tmp_path, "a"), tmp_path / "judged.jsonl"
+    result = _judge(server.url, source, report, "--no-cache", "--tries", "1", "--timeout", "1")
+    assert result.exit_code == 1, result.output
+    (finding,) = _report(report)[0]["judgement"]["findings"]
+    assert finding["code"] == "JG002" and "timed out" in finding["message"]
