@@ -39,7 +39,9 @@ ShowReasoning = Annotated[
 NoCache = Annotated[bool, typer.Option("--no-cache", help="Ask the judge every time.")]
 CacheDir = Annotated[
     Path | None,
-    typer.Option("--cache", help="Where verdicts are kept [default: .policyspec-cache/judge]."),
+    typer.Option(
+        "--cache", help="Where verdicts are kept.", show_default=".policyspec-cache/judge"
+    ),
 ]
 Concurrency = Annotated[
     int, typer.Option("--concurrency", min=1, max=256, help="Requests in flight to an endpoint.")
