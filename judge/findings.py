@@ -133,7 +133,7 @@ def unreadable(path: str = "$.output") -> Diagnostic:
 
 def unavailable(reason: str) -> Diagnostic:
     """The judge could not be asked about this transcript: unscored, never a pass."""
-    return Diagnostic("JG002", f"the judge gave no reply: {reason}", path="$.output")
+    return Diagnostic("JG002", f"the judge could not be asked: {reason}", path="$.output")
 
 
 def _unscored(who: str, judged: Judged, path: str) -> Diagnostic:

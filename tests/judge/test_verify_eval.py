@@ -75,7 +75,7 @@ def test_verify_text_and_report_with_an_unanswered_line(tmp_path, serve):
     report = tmp_path / "report.jsonl"
     result = _verify(server, _runs(tmp_path, "fine", "STUCK"), "--tries", "1", "-o", str(report))
     assert result.exit_code == 1, result.output
-    assert "error[JG002] (judge): the judge gave no reply" in result.output
+    assert "error[JG002] (judge): the judge could not be asked" in result.output
     assert "2 judged by endpoint:" in result.output and "1 failed (1 unscored)" in result.output
     lines = [json.loads(line) for line in report.read_text().splitlines()]
     assert [line["judgement"]["verdict"] for line in lines] == ["pass", "fail"]
