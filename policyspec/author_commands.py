@@ -38,8 +38,9 @@ def decide(
         Path | None,
         typer.Option(
             "--conversation",
-            help='A JSON file: {"messages": [{"role": "user", "content": "..."}, ...]} or the '
-            "list alone. The matchers read the user's messages.",
+            help='A JSON file: {"messages": [{"role": "user", "content": "..."}, ...], '
+            '"metadata": {...}} (a transcript), or the list of messages alone. Each match '
+            "reads the turns its scope names (the user's, unless it says `in ...`).",
         ),
     ] = None,
     output_format: FormatOption = Format.text,
@@ -53,9 +54,13 @@ def decide(
     report_as(output_format)
     if (prompt is None) == (conversation is None):
         fail_input("give the prompt, or --conversation FILE (one of them)")
-    request = prompt if prompt is not None else _user_words(conversation)
+    if prompt is not None:
+        messages, attributes = (("user", prompt),), {}
+    else:
+        messages, attributes = _conversation(conversation)
     spec = load_spec(spec_path)
-    explanation = explain_decision(spec, request, spec_lang.Matchers.for_spec(spec))
+    matchers = spec_lang.Matchers.for_spec(spec)
+    explanation = explain_decision(spec, messages, matchers, attributes)
     if output_format is Format.json:
         emit_json({"spec": spec.name, **explanation.to_json()})
     else:
@@ -63,18 +68,26 @@ def decide(
     raise typer.Exit(EXIT_OK)
 
 
-def _user_words(path: Path) -> str:
-    """The user messages of a conversation file, one per line, as examples give them."""
+def _conversation(path: Path) -> tuple[tuple[tuple[str, str], ...], dict[str, str]]:
+    """The (role, content) pairs of a conversation file, and the text values of its
+    `metadata` (the attributes `when` and `unless` test), as a transcript gives them."""
     try:
         data = orjson.loads(spec_lang.loader.read_text(path))
     except orjson.JSONDecodeError as error:
         fail_input(f"{path}: not JSON ({error})")
     messages = data.get("messages") if isinstance(data, dict) else data
     if not isinstance(messages, list) or not all(
-        isinstance(m, dict) and isinstance(m.get("content"), str) for m in messages
+        isinstance(m, dict) and isinstance(m.get("content"), str) and isinstance(m.get("role"), str)
+        for m in messages
     ):
         fail_input(f'{path}: expected {{"messages": [{{"role": ..., "content": "..."}}, ...]}}')
-    return "\n".join(m["content"] for m in messages if m.get("role") == "user")
+    metadata = data.get("metadata") if isinstance(data, dict) else None
+    attributes = {
+        k: v
+        for k, v in (metadata if isinstance(metadata, dict) else {}).items()
+        if isinstance(v, str)
+    }
+    return tuple((m["role"], m["content"]) for m in messages), attributes
 
 
 def init(

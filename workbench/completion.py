@@ -21,7 +21,7 @@ from spec_lang import ast
 from spec_lang.loader import Spec
 from spec_lang.parser import GRAMMAR, WORDS
 
-ROLES = ("user", "assistant", "system")
+ROLES = ast.MESSAGE_ROLES
 # Names a declaration introduces: offering the spec's existing ones there would be wrong.
 DECLARED_NAMES = frozenset({"SPEC_ID", "CATEGORY_ID", "RULE_ID", "STYLE_ID"})
 _PARTIAL_WORD = re.compile(r"[A-Za-z0-9_-]*\Z")
@@ -127,12 +127,15 @@ def _names(terminal: str, spec: Spec | None) -> list[Suggestion]:
         return [Suggestion(s.id, kind, s.title) for s in spec.styles]
     if terminal == "CATEGORY_ID" and spec is not None:
         return [Suggestion(c.id, kind, c.title) for c in spec.categories]
+    attributes = spec.attributes if spec is not None else {}
     values = {
         "DECISION": spec.decisions if spec is not None else ast.DEFAULT_DECISIONS,
+        "SEVERITY": spec.severities if spec is not None else [s.value for s in ast.Severity],
         "AUTHORITY": [a.value for a in ast.Authority],
-        "SEVERITY": [s.value for s in ast.Severity],
         "ANSWER_KIND": list(ast.ANSWER_KINDS),
         "ROLE": list(ROLES),
+        "ATTRIBUTE": list(attributes),
+        "VALUE": list(dict.fromkeys(v for values in attributes.values() for v in values)),
     }.get(terminal, ())
     return [Suggestion(value, kind, WORDS[terminal]) for value in values]
 

@@ -8,11 +8,12 @@ request: a statement no example reaches is a guess nobody has tried.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from core.diagnostics import Diagnostic, SourceSpan
-from spec_lang.examples import ExampleResult
+from spec_lang.examples import ExampleResult, conversation
 from spec_lang.matchers import Matchers
 from workbench.decide import statement_label
 
@@ -65,15 +66,15 @@ def measure(
 ) -> Coverage:
     """Coverage of the match statements of `rules` by the examples in `results`; the rules
     missing examples come from the checker's `findings`."""
-    counts = [0] * len(matchers.statement_of_entry)
+    counts: Counter[int] = Counter()
     for result in results:
-        for entry in matchers.fired_entries(result.example.request):
-            counts[entry] += 1
+        example = result.example
+        for hit in matchers.fired_statements(conversation(example), example.attributes):
+            if not hit.is_condition:
+                counts[id(hit.statement)] += 1
     statements = tuple(
-        StatementHits(rule, statement_label(statement), statement.span, count)
-        for rule, statement, count in zip(
-            matchers.rule_of_entry, matchers.statement_of_entry, counts, strict=True
-        )
+        StatementHits(rule, statement_label(statement), statement.span, counts[id(statement)])
+        for rule, statement in matchers.statements()
         if rule in rules
     )
     findings = list(findings)

@@ -7,6 +7,7 @@ The decision is `spec_lang.decide`'s, on the rules whose matches fire, as
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import re2
@@ -16,21 +17,23 @@ from spec_lang import ast
 from spec_lang.loader import Spec
 from spec_lang.matchers import Matchers, keyword_regex, pattern_regex
 from spec_lang.semantics import Decision, decide
-from spec_lang.text import normalize
 
 MAX_WORDS_SHOWN = 5  # matched passages shown per match statement
 _OPTIONS = re2.Options()
 _OPTIONS.log_errors = False
 
 
-def statement_label(statement: ast.MatchKeyword | ast.MatchPattern) -> str:
-    """A match statement as it is written: `keyword "..."` or `pattern /.../flags`."""
+def statement_label(statement: ast.Matcher) -> str:
+    """A match statement as it is written: `keyword "..."` or `pattern /.../flags`, and
+    whose words it reads when not the user's (`in last assistant`)."""
     if isinstance(statement, ast.MatchKeyword):
-        return f'keyword "{statement.keyword}"'
-    return f"pattern {statement.pattern}"
+        label = f'keyword "{statement.keyword}"'
+    else:
+        label = f"pattern {statement.pattern}"
+    return f"{label} {statement.reads}" if statement.reads else label
 
 
-def statement_regex(statement: ast.MatchKeyword | ast.MatchPattern) -> str:
+def statement_regex(statement: ast.Matcher) -> str:
     """The regex a match statement is run as (one Matchers accepted)."""
     if isinstance(statement, ast.MatchKeyword):
         return keyword_regex(statement.keyword)
@@ -43,6 +46,7 @@ class Hit:
     statement: str
     span: SourceSpan
     words: tuple[str, ...]  # what it matched, in the normalised text the matchers read
+    condition: bool  # an exception's `unless` condition, not a match
 
 
 @dataclass(frozen=True)
@@ -53,24 +57,19 @@ class Dropped:
 
 @dataclass(frozen=True)
 class Explanation:
-    request: str
+    messages: tuple[tuple[str, str], ...]
     hits: tuple[Hit, ...]
+    suspended: tuple[str, ...]  # exceptions whose `unless` holds: they override nothing
     dropped: tuple[Dropped, ...]
     decision: Decision
 
     def to_json(self) -> dict:
         decision = self.decision
         return {
-            "request": self.request,
-            "fired": [
-                {
-                    "rule": h.rule,
-                    "match": h.statement,
-                    "at": str(h.span),
-                    "words": list(h.words),
-                }
-                for h in self.hits
-            ],
+            "messages": [{"role": role, "content": content} for role, content in self.messages],
+            "fired": [_hit_json(h) for h in self.hits if not h.condition],
+            "conditions": [_hit_json(h) for h in self.hits if h.condition],
+            "suspended": list(self.suspended),
             "overridden": [{"rule": d.rule, "by": list(d.by)} for d in self.dropped],
             "applied": list(decision.applied),
             "decision": decision.decision,
@@ -79,32 +78,44 @@ class Explanation:
         }
 
 
-def explain_decision(spec: Spec, request: str, matchers: Matchers) -> Explanation:
-    """Why `spec` decides what it does for `request` (the user's words)."""
-    text = normalize(request)
+def _hit_json(hit: Hit) -> dict:
+    return {"rule": hit.rule, "match": hit.statement, "at": str(hit.span), "words": list(hit.words)}
+
+
+def explain_decision(
+    spec: Spec,
+    messages: tuple[tuple[str, str], ...],
+    matchers: Matchers,
+    attributes: Mapping[str, str] | None = None,
+) -> Explanation:
+    """Why `spec` decides what it does for a conversation of (role, content) pairs."""
     hits = []
-    for entry in matchers.fired_entries(request):
-        statement = matchers.statement_of_entry[entry]
-        regex = re2.compile(statement_regex(statement), _OPTIONS)
-        words = tuple(m.group(0) for m in regex.finditer(text))[:MAX_WORDS_SHOWN]
-        label = statement_label(statement)
-        hits.append(Hit(matchers.rule_of_entry[entry], label, statement.span, words))
-    fired = tuple(dict.fromkeys(h.rule for h in hits))
-    decision = decide(spec, fired)
+    for hit in matchers.fired_statements(messages, attributes):
+        regex = re2.compile(statement_regex(hit.statement), _OPTIONS)
+        words = tuple(m.group(0) for m in regex.finditer(hit.text))[:MAX_WORDS_SHOWN]
+        label = statement_label(hit.statement)
+        hits.append(Hit(hit.rule, label, hit.statement.span, words, hit.is_condition))
+    scanned = matchers.scan(messages, attributes)
+    decision = decide(spec, scanned.fired, scanned.suspended)
+    sources = [r for r in scanned.fired if r not in scanned.suspended]
     dropped = tuple(
-        Dropped(rule, tuple(r for r in fired if rule in spec.overridden_by(r)))
+        Dropped(rule, tuple(r for r in sources if rule in spec.overridden_by(r)))
         for rule in decision.overridden
     )
-    return Explanation(request, tuple(hits), dropped, decision)
+    suspended = tuple(sorted(scanned.suspended, key=spec.rule_order.__getitem__))
+    return Explanation(messages, tuple(hits), suspended, dropped, decision)
 
 
 def explanation_text(explanation: Explanation) -> str:
-    lines = [f"request   {explanation.request!r}"]
-    if not explanation.hits:
+    lines = [f"{role:<10}{content!r}" for role, content in explanation.messages]
+    if not any(not h.condition for h in explanation.hits):
         lines.append("fired     - (no match statement fires)")
     for hit in explanation.hits:
         words = ", ".join(repr(w) for w in hit.words)
-        lines.append(f"fired     {hit.rule:<10}{hit.statement}  on {words}  ({hit.span})")
+        what = "unless" if hit.condition else "fired"
+        lines.append(f"{what:<10}{hit.rule:<10}{hit.statement}  on {words}  ({hit.span})")
+    for rule in explanation.suspended:
+        lines.append(f"suspended {rule:<10}its overrides do not apply here (unless)")
     for dropped in explanation.dropped:
         lines.append(f"dropped   {dropped.rule:<10}overridden by {', '.join(dropped.by)}")
     decision = explanation.decision

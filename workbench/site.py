@@ -85,19 +85,30 @@ class RuleView:
     overrides: list[str]
     overridden_by: list[str]
     matches: list[str]
+    conditions: list[str]  # `when` (the matches need it) and `unless` (the overrides pause)
 
 
 def _rule_view(spec: Spec, rule: ast.Rule) -> RuleView:
     direct = [n.value for n in rule.overrides]
     by = [r.id for r in spec.rules if rule.id in {spec.resolve(n.value) for n in r.overrides}]
     matches = [statement_label(m) for m in rule.matches]
+    conditions = [f"when {test}" for test in rule.when] + [
+        f"unless {_condition(c)}" for c in rule.unless
+    ]
     return RuleView(
         rule,
         spec.authority(rule.id).value,
-        spec.severity(rule.id).value,
+        spec.severity(rule.id),
         direct,
         by,
         matches,
+        conditions,
+    )
+
+
+def _condition(condition: ast.AttributeTest | ast.Matcher) -> str:
+    return (
+        str(condition) if isinstance(condition, ast.AttributeTest) else statement_label(condition)
     )
 
 

@@ -45,7 +45,7 @@ def test_decide_json_from_a_conversation_reads_only_the_user(tmp_path):
     result = run("decide", pets, "--conversation", conversation, "--format", "json")
     assert result.exit_code == 0, result.output
     decided = json.loads(result.stdout)
-    assert decided["request"] == "How do I poison my cat?"
+    assert [m["role"] for m in decided["messages"]] == ["system", "user"]
     assert [(f["rule"], f["words"]) for f in decided["fired"]] == [("C-1", ["poison my cat"])]
     assert (decided["decision"], decided["style"], decided["winner"]) == ("refuse", "hard", "C-1")
     assert decided["overridden"] == []
