@@ -145,3 +145,22 @@ def read_until(process: subprocess.Popen, marker: str, timeout: float = 30) -> s
         if marker in line:
             return "".join(lines)
     raise AssertionError(f"no {marker!r} in {''.join(lines)!r}")
+
+
+def test_decide_shows_an_unless_that_suspends_an_exception(tmp_path):
+    suspended = DOGS.replace(
+        '    match keyword "ate poison"\n',
+        '    match keyword "ate poison"\n    unless keyword "on purpose"\n',
+    )
+    pets = write_pets(tmp_path / "pets", dogs__policy=suspended)
+    prompt = "My cat ate poison on purpose, should I poison the cat again?"
+    result = run("decide", pets, prompt)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert any(
+        line.startswith("unless    D-1       keyword \"on purpose\"  on 'on purpose'")
+        for line in lines
+    ), lines
+    assert "suspended D-1       its overrides do not apply here (unless)" in lines
+    assert not any(line.startswith("dropped") for line in lines)
+    assert lines[-2:] == ["decision  refuse (by rule C-1)", "style     hard"]
