@@ -173,20 +173,29 @@ def hover(ls: PolicyServer, params: types.HoverParams) -> types.Hover | None:
     analysis, found = ls.occurrence_at(params.text_document.uri, params.position)
     if found is None or analysis.spec is None:
         return None
-    if found.kind is Kind.DECISION:
-        spec = analysis.spec
-        order = " < ".join(spec.decisions)
-        if found.target not in spec.strictness:
-            text = f"unknown decision {found.name}; the spec's decisions are {order}"
-        else:
-            text = f"decision {found.name}: answers {spec.answer_kinds[found.target]}\n{order}"
-    else:
-        text = explain_text(analysis.spec, found.target)
+    text = _hover_text(analysis.spec, found)
     value = f"```text\n{text}\n```"
     return types.Hover(
         types.MarkupContent(types.MarkupKind.Markdown, value),
         ls.range_of(analysis, found.span),
     )
+
+
+def _hover_text(spec: Spec, found: Occurrence) -> str:
+    if found.kind is Kind.DECISION:
+        order = " < ".join(spec.decisions)
+        if found.target not in spec.strictness:
+            return f"unknown decision {found.name}; the spec's decisions are {order}"
+        return f"decision {found.name}: answers {spec.answer_kinds[found.target]}\n{order}"
+    if found.kind is Kind.ATTRIBUTE:
+        values = spec.attributes.get(found.target)
+        if values is None:
+            return f"undeclared attribute {found.name}"
+        return f"attribute {found.name}: {', '.join(values)} (from the conversation's metadata)"
+    try:
+        return explain_text(spec, found.target)
+    except LookupError as error:  # a name the spec does not define: the checker says so too
+        return str(error.args[0])
 
 
 @server.feature(types.TEXT_DOCUMENT_DEFINITION)

@@ -29,6 +29,7 @@ class Kind(StrEnum):
     CATEGORY = "category"
     STYLE = "style"
     DECISION = "decision"
+    ATTRIBUTE = "attribute"
 
 
 class Role(StrEnum):
@@ -72,8 +73,12 @@ def _occurrences(spec: Spec) -> Iterator[Occurrence]:
             yield _name(Kind.DECISION, name, Role.REFERENCE, name.value)
     if header.default_style is not None:
         yield _style(header.default_style)
+    for attribute in header.attributes:
+        yield _name(Kind.ATTRIBUTE, attribute.name, Role.DEFINITION, attribute.name.value)
     for category in spec.categories:
         yield _declared(Kind.CATEGORY, category)
+        for old in category.renamed_from:
+            yield _name(Kind.CATEGORY, old, Role.RENAMED_FROM, category.id)
         for rule in category.rules:
             yield from _rule(spec, rule)
     for style in spec.styles:
@@ -89,10 +94,14 @@ def _rule(spec: Spec, rule: ast.Rule) -> Iterator[Occurrence]:
         yield _name(Kind.RULE, old, Role.RENAMED_FROM, rule.id)
     for name in rule.overrides:
         yield _rule_reference(spec, name)
+    tests = [*rule.when, *(c for c in rule.unless if isinstance(c, ast.AttributeTest))]
     for example in rule.examples:
         yield _name(Kind.DECISION, example.decision, Role.REFERENCE, example.decision.value)
         for name in example.cites:
             yield _rule_reference(spec, name)
+        tests += [s.test for s in example.statements if isinstance(s, ast.ExampleWith)]
+    for test in tests:
+        yield _name(Kind.ATTRIBUTE, test.attribute, Role.REFERENCE, test.attribute.value)
 
 
 def _declared(kind: Kind, node: ast.Rule | ast.Category | ast.Style) -> Occurrence:
