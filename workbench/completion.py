@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from lark import Lark, Token, UnexpectedInput, UnexpectedToken
+from lark.parsers.lalr_interactive_parser import InteractiveParser
 
 from spec_lang import ast
 from spec_lang.loader import Spec
@@ -40,10 +41,22 @@ def grammar_parser() -> Lark:
     return Lark(GRAMMAR.read_text(), parser="lalr", lexer="contextual", keep_all_tokens=True)
 
 
-def expected_terminals(prefix: str) -> set[str]:
-    """The terminals the grammar accepts after `prefix`. A syntax error before the end is
-    stepped over (the bad token or character dropped), as the author is mid-edit."""
-    parser = grammar_parser()
+def parser_at(prefix: str) -> InteractiveParser | None:
+    """The grammar's parser having read `prefix`; None where the prefix has an error."""
+    interactive = grammar_parser().parse_interactive(prefix)
+    try:
+        interactive.exhaust_lexer()
+    except UnexpectedInput:
+        return None
+    return interactive
+
+
+def expected_terminals(prefix: str, state: InteractiveParser | None) -> set[str]:
+    """The terminals the grammar accepts after `prefix` (`state`: the parser having read it,
+    None where it has an error). An error before the end is stepped over (the bad token or
+    character dropped), as the author is mid-edit."""
+    if state is not None:
+        return set(state.accepts())
     found: list[set[str]] = []
 
     def on_error(error: UnexpectedInput) -> bool:
@@ -52,6 +65,7 @@ def expected_terminals(prefix: str) -> set[str]:
             return False
         return True
 
+    parser = grammar_parser()
     with contextlib.suppress(UnexpectedInput):
         parser.parse(prefix, on_error=on_error)
     if found:
@@ -59,36 +73,40 @@ def expected_terminals(prefix: str) -> set[str]:
     return set(parser.parse_interactive("").accepts())  # between declarations
 
 
-def _after(prefix: str, terminals: tuple[str, ...]) -> set[str] | None:
-    """What the grammar accepts after `prefix` and then stand-ins for `terminals`; None
-    when they do not fit there (or the prefix itself does not parse)."""
-    interactive = grammar_parser().parse_interactive(prefix)
+def _takes(state: InteractiveParser, terminals: tuple[str, ...], then: str) -> bool | None:
+    """Whether, after stand-ins for `terminals`, the grammar takes `then` ("$END": the end
+    of the file); None when the terminals themselves do not fit."""
+    interactive = state.copy()
     try:
-        interactive.exhaust_lexer()
         for terminal in terminals:
             interactive.feed_token(Token(terminal, "x"))
     except UnexpectedInput:
         return None
-    return set(interactive.accepts())
-
-
-def _declares(prefix: str, terminal: str) -> bool:
-    """Whether a name of `terminal` at the end of `prefix` would declare something: after
-    a declared name, only its title or decision may follow, never the end of a block."""
-    if terminal not in DECLARED_NAMES:
+    try:
+        if then == "$END":
+            interactive.feed_eof()
+        else:
+            interactive.feed_token(Token(then, "x"))
+    except UnexpectedInput:
         return False
-    accepted = _after(prefix, (terminal,))
-    return accepted is not None and "RBRACE" not in accepted
+    return True
 
 
-def _fits(prefix: str, terminals: tuple[str, ...]) -> bool:
+def _declares(state: InteractiveParser | None, terminal: str) -> bool:
+    """Whether a name of `terminal` here would declare something: after a declared name,
+    only its title or decision may follow, never the end of a block."""
+    if terminal not in DECLARED_NAMES or state is None:
+        return False
+    return _takes(state, (terminal,), "RBRACE") is False
+
+
+def _fits(state: InteractiveParser | None, terminals: tuple[str, ...]) -> bool:
     """Whether a whole statement of this shape may stand here: after it, a block may close
     or the file end. (`style ID` opens a style at the top level and names one in a rule.)
-    Where the prefix has errors nothing can be ruled out, and the shape is offered."""
-    if _after(prefix, ()) is None:
+    Where the text before has errors nothing can be ruled out, and the shape is offered."""
+    if state is None:
         return True
-    accepted = _after(prefix, terminals)
-    return accepted is not None and bool(accepted & {"RBRACE", "$END"})
+    return bool(_takes(state, terminals, "RBRACE") or _takes(state, terminals, "$END"))
 
 
 def in_string_or_comment(line_prefix: str) -> bool:
@@ -110,11 +128,12 @@ def suggestions(text: str, offset: int, spec: Spec | None) -> list[Suggestion]:
         return []
     prefix = text[:offset]
     prefix = prefix[: _PARTIAL_WORD.search(prefix).start()]
+    state = parser_at(prefix)
     found: list[Suggestion] = []
-    for terminal in sorted(expected_terminals(prefix)):
+    for terminal in sorted(expected_terminals(prefix, state)):
         if terminal in _keyword_shapes():
-            found.extend(s for s, parts in _keyword_shapes()[terminal] if _fits(prefix, parts))
-        elif terminal in WORDS and not _declares(prefix, terminal):
+            found.extend(s for s, parts in _keyword_shapes()[terminal] if _fits(state, parts))
+        elif terminal in WORDS and not _declares(state, terminal):
             found.extend(_names(terminal, spec))
     return found
 
@@ -143,23 +162,59 @@ def _names(terminal: str, spec: Spec | None) -> list[Suggestion]:
 @cache
 def _keyword_shapes() -> dict[str, list[tuple[Suggestion, tuple[str, ...]]]]:
     """Each keyword terminal to the statements that start with it, as the grammar writes
-    them: optional parts (lists, a block's statements) left out, each shape once."""
+    them: the parts they are made of spelt out, optional lists (a block's statements,
+    `, ID` repeats) left out, each shape once."""
     parser = grammar_parser()
-    terminals = {t.name: t for t in parser.terminals}
     shapes: dict[str, dict[str, tuple[Suggestion, tuple[str, ...]]]] = {}
     for rule in parser.rules:
         first = rule.expansion[0] if rule.expansion else None
-        if first is None or not first.is_term or terminals[first.name].pattern.type != "str":
+        if first is None or not first.is_term or not _is_keyword(first.name):
             continue
-        if not terminals[first.name].pattern.value.isidentifier():
-            continue  # punctuation: `{`, `<`
-        parts = [terminals[s.name] for s in rule.expansion if s.is_term]
-        label = " ".join(_shown(t.name, t.pattern) for t in parts)
-        snippet = _snippet(parts)
-        shape = Suggestion(label, "keyword", label, snippet)
-        names = tuple(t.name for t in parts)
-        shapes.setdefault(first.name, {}).setdefault(label, (shape, names))
+        for parts in _spelt_out(rule.expansion, 0):
+            label = " ".join(_shown(t.name, t.pattern) for t in parts)
+            shape = Suggestion(label, "keyword", label, _snippet(parts))
+            names = tuple(t.name for t in parts)
+            shapes.setdefault(first.name, {}).setdefault(label, (shape, names))
     return {name: list(found.values()) for name, found in shapes.items()}
+
+
+MAX_DEPTH = 4  # nesting spelt out in a shape (`unless keyword "…" in last ROLE` is 2)
+
+
+def _is_keyword(name: str) -> bool:
+    pattern = _terminals()[name].pattern
+    return pattern.type == "str" and pattern.value.isidentifier()
+
+
+@cache
+def _terminals() -> dict:
+    return {t.name: t for t in grammar_parser().terminals}
+
+
+@cache
+def _rules_of() -> dict[str, list]:
+    found: dict[str, list] = {}
+    for rule in grammar_parser().rules:
+        found.setdefault(rule.origin.name, []).append(rule.expansion)
+    return found
+
+
+def _spelt_out(symbols, depth: int) -> list[list]:
+    """Every sequence of terminals `symbols` can be, lists and repeats left out."""
+    sequences: list[list] = [[]]
+    for symbol in symbols:
+        if symbol.is_term:
+            options = [[_terminals()[symbol.name]]]
+        elif symbol.name.endswith("_items") or symbol.name.startswith("__") or depth > MAX_DEPTH:
+            options = [[]]
+        else:
+            options = [
+                option
+                for expansion in _rules_of()[symbol.name]
+                for option in _spelt_out(expansion, depth + 1)
+            ]
+        sequences = [sequence + option for sequence in sequences for option in options]
+    return sequences
 
 
 def _shown(name: str, pattern) -> str:

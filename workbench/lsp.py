@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from lsprotocol import types
@@ -40,7 +41,7 @@ _SEVERITY = {
 }
 
 
-@dataclass
+@dataclass(eq=False)
 class Analysis:
     """A spec as the editor holds it: None when its root file does not parse."""
 
@@ -48,7 +49,7 @@ class Analysis:
     sources: dict[str, str]
     load_errors: list[Diagnostic]
 
-    @property
+    @cached_property
     def index(self) -> SymbolIndex | None:
         return SymbolIndex.of(self.spec) if self.spec is not None else None
 
@@ -58,11 +59,21 @@ class PolicyServer(LanguageServer):
         super().__init__("policyspec", "0.1.0")
         self.pending: dict[str, asyncio.Task] = {}
         self.published: dict[str, set[str]] = {}  # a document's URI: the files it reported on
+        # Each document's spec as last read; any edit, save, open or file change empties it.
+        self.analyses: dict[str, Analysis] = {}
+
+    def forget(self) -> None:
+        self.analyses.clear()
 
     def path_of(self, uri: str) -> str:
         return str(Path(to_fs_path(uri) or uri).resolve())
 
     def analyse(self, uri: str) -> Analysis:
+        if uri not in self.analyses:
+            self.analyses[uri] = self._read(uri)
+        return self.analyses[uri]
+
+    def _read(self, uri: str) -> Analysis:
         unsaved = {self.path_of(d.uri): d.source for d in self.workspace.text_documents.values()}
         path = self.path_of(uri)
         try:
@@ -155,17 +166,30 @@ server = PolicyServer()
 
 @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
 async def did_open(ls: PolicyServer, params: types.DidOpenTextDocumentParams) -> None:
+    ls.forget()
     ls.publish(params.text_document.uri)
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
 async def did_change(ls: PolicyServer, params: types.DidChangeTextDocumentParams) -> None:
+    ls.forget()
     ls.schedule(params.text_document.uri)
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
 async def did_save(ls: PolicyServer, params: types.DidSaveTextDocumentParams) -> None:
+    ls.forget()
     ls.schedule(params.text_document.uri)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+async def did_close(ls: PolicyServer, params: types.DidCloseTextDocumentParams) -> None:
+    ls.forget()  # the file on disk counts again
+
+
+@server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+async def files_changed(ls: PolicyServer, params: types.DidChangeWatchedFilesParams) -> None:
+    ls.forget()
 
 
 @server.feature(types.TEXT_DOCUMENT_HOVER)
