@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from pathlib import Path
 
 from typer.testing import CliRunner
 
@@ -107,3 +108,19 @@ def test_rule_hash_ignores_the_id_and_former_ids(tmp_path):
     assert rule_hash(first) != rule_hash(
         parse(CATS.replace("everyday", "daily")).declarations[0].rules[1]
     )
+
+
+def test_the_default_spec_reformatted_keeps_every_rule_hash(tmp_path):
+    import shutil
+
+    from spec_lang import load
+    from spec_lang.formatter import format_source
+
+    root = Path(__file__).resolve().parents[2] / "policies"
+    copy = tmp_path / "policies"
+    shutil.copytree(root, copy, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    for file in copy.glob("*.policy"):
+        squeezed = "\n".join(line.strip() for line in file.read_text().splitlines())
+        file.write_text(format_source(squeezed, str(file)))
+    before, after = load(root), load(copy)
+    assert {r.id: rule_hash(r) for r in before.rules} == {r.id: rule_hash(r) for r in after.rules}
