@@ -43,7 +43,8 @@ _SEVERITY = {
 
 @dataclass(eq=False)
 class Analysis:
-    """A spec as the editor holds it: None when its root file does not parse."""
+    """A spec as the editor holds it: None when its root file does not parse. `sources`:
+    the text of each of its files (of the file alone, when it belongs to no spec)."""
 
     spec: Spec | None
     sources: dict[str, str]
@@ -79,11 +80,12 @@ class PolicyServer(LanguageServer):
         try:
             spec = spec_lang.load(path, unsaved=unsaved)
         except spec_lang.SpecError as error:
-            return Analysis(None, {**unsaved, **error.sources}, list(error.diagnostics))
+            return Analysis(None, dict(error.sources), list(error.diagnostics))
         except InputError as error:
             span = error.span or SourceSpan(path, 1, 1, 1, 1)
-            return Analysis(None, unsaved, [Diagnostic(error.code, str(error), span)])
-        return Analysis(spec, {**spec.sources, **unsaved}, [])
+            own = {path: unsaved.get(path, "")}
+            return Analysis(None, own, [Diagnostic(error.code, str(error), span)])
+        return Analysis(spec, spec.sources, [])
 
     def lines(self, analysis: Analysis, file: str) -> list[str]:
         return analysis.sources.get(file, "").split("\n")
@@ -118,8 +120,8 @@ class PolicyServer(LanguageServer):
         if analysis.spec is not None:
             settings = core_settings.discover(Path(self.path_of(uri)))
             findings = settings.apply(spec_lang.check(analysis.spec))
-        by_file: dict[str, list[types.Diagnostic]] = {f: [] for f in analysis.sources}
         own = self.path_of(uri)
+        by_file: dict[str, list[types.Diagnostic]] = {f: [] for f in (*analysis.sources, own)}
         for finding in findings:
             span = finding.span or SourceSpan(own, 1, 1, 1, 1)
             if finding.severity in _SEVERITY:

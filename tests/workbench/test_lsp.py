@@ -247,3 +247,17 @@ def apply(text: str, edits: list[types.TextEdit]) -> str:
         end = offsets[edit.range.end.line] + edit.range.end.character
         text = text[:start] + edit.new_text + text[end:]
     return text
+
+
+def test_two_specs_open_keep_their_own_findings(session, tmp_path):
+    first = write_pets(
+        tmp_path / "first", cats__policy=CATS.replace("style hard\n", "style hrad\n")
+    )
+    second = write_pets(tmp_path / "second")
+    broken = session.open(first / "cats.policy")
+    assert [d.code for d in session.wait_diagnostics(broken)] == ["PS102", "PS601"]
+    clean = session.open(second / "cats.policy")
+    assert session.wait_diagnostics(clean) == []
+    session.type_text(clean, CATS + "\n")
+    assert session.wait_diagnostics(clean) == []
+    assert [d.code for d in session.diagnostics[broken]] == ["PS102", "PS601"]
