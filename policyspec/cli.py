@@ -355,7 +355,7 @@ def test(
         before = snapshot(folder)
         with contextlib.suppress(typer.Exit):  # a spec with errors: shown; wait for the fix
             _test_once(path, output_format, selected, show_coverage, threshold, freeze=False)
-        out.print(f"watching {folder} for changes (Ctrl-C to stop)", markup=False)
+        err.print(f"watching {folder} for changes (Ctrl-C to stop)", markup=False)
         wait_for_change(folder, before)
 
 

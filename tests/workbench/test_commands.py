@@ -121,7 +121,9 @@ def test_watch_runs_again_when_a_file_changes(tmp_path):
     pets = write_pets(tmp_path / "pets")
     env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1", "COLUMNS": "200"}
     command = [sys.executable, "-m", "policyspec", "test", str(pets), "--watch"]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env)
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
+    )
     try:
         assert "5 passed, 0 failed" in read_until(process, "watching")
         time.sleep(0.05)  # a change within the same clock tick as the snapshot is still seen
