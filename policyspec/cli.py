@@ -6,7 +6,6 @@ Exit codes, everywhere: 0 success; 1 findings at error level or failed checks;
 
 from __future__ import annotations
 
-import contextlib
 import difflib
 import importlib
 import signal
@@ -353,8 +352,12 @@ def test(
     folder = path if path.is_dir() else path.parent
     while True:
         before = snapshot(folder)
-        with contextlib.suppress(typer.Exit):  # a spec with errors: shown; wait for the fix
+        try:
             _test_once(path, output_format, selected, show_coverage, threshold, freeze=False)
+        except typer.Exit as stopped:
+            if stopped.exit_code == EXIT_USAGE:
+                raise  # input that cannot be read: no change will be waited for
+            # a spec with errors: they are shown; wait for the fix
         err.print(f"watching {folder} for changes (Ctrl-C to stop)", markup=False)
         wait_for_change(folder, before)
 

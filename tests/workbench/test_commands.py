@@ -166,3 +166,8 @@ def test_decide_shows_an_unless_that_suspends_an_exception(tmp_path):
     assert "suspended D-1       its overrides do not apply here (unless)" in lines
     assert not any(line.startswith("dropped") for line in lines)
     assert lines[-2:] == ["decision  refuse (by rule C-1)", "style     hard"]
+
+
+def test_watch_on_a_missing_spec_exits_at_once(tmp_path):
+    result = run("test", tmp_path / "nowhere", "--watch")
+    assert result.exit_code == 2 and "no such file or folder" in result.stderr
