@@ -11,7 +11,6 @@ import typer
 import spec_lang
 from core import atomic
 from policyspec.console import (
-    EXIT_OK,
     Format,
     FormatOption,
     SpecPath,
@@ -65,7 +64,6 @@ def decide(
         emit_json({"spec": spec.name, **explanation.to_json()})
     else:
         out.print(explanation_text(explanation), markup=False)
-    raise typer.Exit(EXIT_OK)
 
 
 def _conversation(path: Path) -> tuple[tuple[tuple[str, str], ...], dict[str, str]]:
