@@ -203,7 +203,7 @@ def _git(*args: str) -> bytes:
         raise InputError("git is not installed: give two folders instead") from None
     if done.returncode != 0:
         message = done.stderr.decode(errors="replace").strip().splitlines()
-        raise InputError(f"git {' '.join(args[:2])}: {message[-1] if message else 'failed'}")
+        raise InputError(f"git {args[0]}: {message[-1] if message else 'failed'}")
     return done.stdout
 
 
