@@ -113,13 +113,12 @@ class PolicyServer(LanguageServer):
         at = document.position_codec.position_from_client_units(document.lines, position)
         return analysis, index.at(self.path_of(uri), at.line + 1, at.character + 1)
 
-    def publish(self, uri: str) -> None:
-        """Check the spec this document belongs to; report on every file of it."""
+    async def publish(self, uri: str) -> None:
+        """Check the spec this document belongs to; report on every file of it. The check
+        runs on a worker thread, so hover and completion answer meanwhile."""
         analysis = self.analyse(uri)
-        findings = analysis.load_errors
-        if analysis.spec is not None:
-            settings = core_settings.discover(Path(self.path_of(uri)))
-            findings = settings.apply(spec_lang.check(analysis.spec))
+        loop = asyncio.get_running_loop()
+        findings = await loop.run_in_executor(None, self.findings, analysis, uri)
         own = self.path_of(uri)
         by_file: dict[str, list[types.Diagnostic]] = {f: [] for f in (*analysis.sources, own)}
         for finding in findings:
@@ -132,6 +131,13 @@ class PolicyServer(LanguageServer):
         for file, diagnostics in by_file.items():
             params = types.PublishDiagnosticsParams(from_fs_path(file), diagnostics)
             self.text_document_publish_diagnostics(params)
+
+    def findings(self, analysis: Analysis, uri: str) -> list[Diagnostic]:
+        """What `policyspec check` reports, under the spec's lint settings."""
+        if analysis.spec is None:
+            return analysis.load_errors
+        settings = core_settings.discover(Path(self.path_of(uri)))
+        return settings.apply(spec_lang.check(analysis.spec))
 
     def diagnostic(self, analysis: Analysis, finding: Diagnostic, span: SourceSpan):
         message = finding.message + (f"\nhelp: {finding.hint}" if finding.hint else "")
@@ -154,7 +160,7 @@ class PolicyServer(LanguageServer):
     async def _publish_later(self, uri: str) -> None:
         await asyncio.sleep(DEBOUNCE_SECONDS)
         self.pending.pop(uri, None)
-        self.publish(uri)
+        await self.publish(uri)
 
 
 def suggested(hint: str | None) -> list[str]:
@@ -169,7 +175,7 @@ server = PolicyServer()
 @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
 async def did_open(ls: PolicyServer, params: types.DidOpenTextDocumentParams) -> None:
     ls.forget()
-    ls.publish(params.text_document.uri)
+    await ls.publish(params.text_document.uri)
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
