@@ -4,7 +4,6 @@ few dozen files. `policyspec test --watch` reruns the tests after each change.""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 POLL_SECONDS = 0.3
@@ -26,14 +25,10 @@ def snapshot(folder: Path) -> Snapshot:
     return found
 
 
-def wait_for_change(
-    folder: Path,
-    before: Snapshot,
-    sleep: Callable[[float], None] = time.sleep,
-) -> Snapshot:
+def wait_for_change(folder: Path, before: Snapshot) -> Snapshot:
     """Poll until a watched file is added, removed or changed; the new snapshot."""
     while True:
         now = snapshot(folder)
         if now != before:
             return now
-        sleep(POLL_SECONDS)
+        time.sleep(POLL_SECONDS)
