@@ -27,11 +27,25 @@ from verifier import refusal
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 SNAPSHOT = ROOT / "tests" / "data" / "refusal_snapshot.json"
-LABELLED = [ROOT / "tests" / "data" / "refusal_answers.jsonl"] + sorted(
-    (ROOT / "tests" / "data" / "answers").glob("*.jsonl")
-)
+LABELLED = [
+    ROOT / "tests" / "data" / "refusal_answers.jsonl",
+    *sorted((ROOT / "tests" / "data" / "answers").glob("*.jsonl")),
+]
 VARIANTS = 3000
-_INSERTS = ("\u200b", "\u200d", "\u00ad", "\u202e", "\ufeff", "ｃａｎ'ｔ", "\u0456", "é", "ß", "’", "“", "”")
+_INSERTS = (
+    "\u200b",
+    "\u200d",
+    "\u00ad",
+    "\u202e",
+    "\ufeff",
+    "ｃａｎ'ｔ",
+    "\u0456",
+    "é",
+    "ß",
+    "’",
+    "“",
+    "”",
+)
 _WRAPS = (('"', '"'), ("'", "'"), ("`", "`"), ("```\n", "\n```"), ("“", "”"))
 
 

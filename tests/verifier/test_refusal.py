@@ -264,6 +264,18 @@ def test_packed_scores_equal_plain_sums() -> None:
         assert refusal._scores(ids, model) == plain, row["id"]
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["", "word " * 5000, " ".join(f"w{n}." for n in range(5000)), " ".join(map(str, range(5000)))],
+)
+def test_an_answer_never_has_more_features_than_the_lanes_hold(text: str) -> None:
+    """The packed sum is exact while an answer has at most _MAX_FEATURES buckets."""
+    features, _ = refusal.answer_features(text)
+    assert len(features) <= refusal._MAX_FEATURES
+    model = refusal.load_model()
+    assert 3 * model.lane <= 63  # the sum stays in a machine word with these weights
+
+
 def test_fast_hashes_equal_the_readable_features() -> None:
     """answer_ids hashes word features from their prefix's CRC; same buckets as hashing
     the readable strings of answer_features."""
