@@ -149,6 +149,7 @@ __all__ = [
     "classify_answer",
     "normalise",
     "rule_kind",
+    "states_a_decline",
 ]
 
 
@@ -873,6 +874,12 @@ def classify_answer(text: str) -> AnswerKind:
 def rule_kind(text: str) -> AnswerKind:
     """The hand-written rule classifier's verdict alone (one of the learned model's cues)."""
     return _Answer(normalise(text or "")).kind()
+
+
+def states_a_decline(text: str) -> bool:
+    """Whether the answer says it will not do something ("I can't help with that"); a
+    bare "No." says no such thing (it may answer a question)."""
+    return bool(_Answer(normalise(text or "")).declines()[0])
 
 
 def analyse_answer(text: str) -> RefusalSignals:
