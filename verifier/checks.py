@@ -23,6 +23,7 @@ from spec_lang import ast
 from spec_lang.matchers import pattern_error, pattern_regex
 from spec_lang.text import excerpt, normalize
 from verifier.findings import Result, scores
+from verifier.payload import payload_after_refusal
 from verifier.refusal import AnswerKind, classify_answer, states_a_decline
 from verifier.transcript import Confession, Output, Transcript, parse
 
@@ -172,7 +173,7 @@ class Verifier:
         check_style(self, output, decided, findings)
         request = transcript.request
         kind = answer_kind(request, output.answer)
-        check_answer(self, output, kind, decided, findings)
+        check_answer(self, output, request, kind, decided, findings)
         fired = self.matchers.fired(request)
         required = check_matches(self, output, request, cited, fired, decided, findings)
         if len(transcript.messages) > 1:
@@ -335,6 +336,7 @@ def check_style(
 def check_answer(
     v: Verifier,
     output: Output,
+    request: str,
     kind: AnswerKind,
     decided: spec_lang.Decision,
     findings: list[Diagnostic],
@@ -342,10 +344,9 @@ def check_answer(
     """VF040 and VF041: what the answer does (judged from its text) against what its
     decision asks of it (the spec's `answer` statements; a label that asks nothing, none)."""
     asked = v.answer_kinds.get(output.decision, "none")
-    payload = _payload(output.answer) if asked == "refuse" else None
+    payload = payload_after_refusal(request, output.answer) if asked == "refuse" else None
     if payload is not None:
-        what = "a code block" if payload.startswith("`") else "an encoded blob"
-        message = f"the decision is {output.decision}, but the answer carries {what}"
+        message = f"the decision is {output.decision}, but the answer carries {payload}"
         findings.append(Diagnostic("VF040", message, path="$.output.answer", rule=decided.winner))
         return
     errors, warnings = _CONTRADICTS.get(asked, ((), ()))
@@ -423,24 +424,6 @@ def check_matches(
             Diagnostic("VF051", message, path="$.output.decision", rule=required.winner)
         )
     return required
-
-
-# Content no refusal carries, whatever its words say: a fenced code block, or a run of
-# base64 long enough to encode instructions.
-_PAYLOAD = re.compile(r"```|[A-Za-z0-9+/]{48,}={0,2}")
-
-
-def _payload(answer: str) -> str | None:
-    """A code fence, or a base64 run: one that mixes upper case, lower case and digits
-    and is no URL path (`findahelpline.com/...` words joined by slashes)."""
-    for found in _PAYLOAD.finditer(answer):
-        text = found.group()
-        if text == "```":
-            return text
-        mixed = any(c.isupper() for c in text) and any(c.isdigit() for c in text)
-        if mixed and any(c.islower() for c in text) and text.count("/") < 3:
-            return text
-    return None
 
 
 # A quotation in the user's words: 'I want to die', "hide the body", “...”.
