@@ -101,14 +101,15 @@ class CompiledStyle:
     broken: tuple[str, ...]  # patterns RE2 cannot run, with why: the style cannot be checked
 
 
-_RULE_ID = re.compile(r"\b[A-Z][A-Z0-9]*-\d+\b")
-
-
 def _rules_left_to_others(spec: spec_lang.Spec) -> dict[str, tuple[str, ...]]:
     """For each exception (a rule that overrides another), the stricter rules its own
     text names without overriding them: where it says it stops ("method detail in a
     story remains SH-3")."""
     strictness = {d: i for i, d in enumerate(spec.decisions)}
+    ids = sorted(spec.rule_by_id, key=len, reverse=True)  # "S1.a" before "S1"
+    if not ids:
+        return {}
+    named_in = re.compile(r"(?<![\w.-])(?:" + "|".join(map(re.escape, ids)) + r")(?![\w-])")
     left: dict[str, tuple[str, ...]] = {}
     for rule in spec.rule_by_id.values():
         overridden = {r.value for r in rule.overrides}
@@ -116,9 +117,8 @@ def _rules_left_to_others(spec: spec_lang.Spec) -> dict[str, tuple[str, ...]]:
             continue
         named = [
             other
-            for other in dict.fromkeys(_RULE_ID.findall(rule.text))
-            if other in spec.rule_by_id
-            and other not in overridden
+            for other in dict.fromkeys(named_in.findall(rule.text))
+            if other not in overridden
             and strictness[spec.rule_by_id[other].decision.value] > strictness[rule.decision.value]
         ]
         if named:
