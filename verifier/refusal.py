@@ -2,8 +2,10 @@
 
 The verifier uses this to catch an answer that contradicts its decision field (a
 refusal labelled ``comply``, a compliance labelled ``refuse``). It is deterministic,
-reads only the answer (not the prompt), uses no neural model, and runs in about 170
-microseconds per answer on one CPU core (median over the labelled sets).
+reads only the answer (not the prompt), uses no neural model, and runs in about 150
+to 170 microseconds per answer on one CPU core (median over the labelled sets;
+tests/data/refusal_snapshot.json pins its exact scores, so speed work cannot change a
+prediction).
 
 How it decides
 --------------
