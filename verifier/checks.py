@@ -101,15 +101,15 @@ class CompiledStyle:
     broken: tuple[str, ...]  # patterns RE2 cannot run, with why: the style cannot be checked
 
 
+# Words shaped like a rule ID (the grammar's WORD) that hold a digit: "SH-3", "S1.a".
+_ID_LIKE = re.compile(r"(?<![\w.-])[A-Za-z_][A-Za-z0-9_]*(?:[-.][A-Za-z0-9_]+)*")
+
+
 def _rules_left_to_others(spec: spec_lang.Spec) -> dict[str, tuple[str, ...]]:
     """For each exception (a rule that overrides another), the stricter rules its own
     text names without overriding them: where it says it stops ("method detail in a
     story remains SH-3")."""
     strictness = {d: i for i, d in enumerate(spec.decisions)}
-    ids = sorted(spec.rule_by_id, key=len, reverse=True)  # "S1.a" before "S1"
-    if not ids:
-        return {}
-    named_in = re.compile(r"(?<![\w.-])(?:" + "|".join(map(re.escape, ids)) + r")(?![\w-])")
     left: dict[str, tuple[str, ...]] = {}
     for rule in spec.rule_by_id.values():
         overridden = {r.value for r in rule.overrides}
@@ -117,8 +117,10 @@ def _rules_left_to_others(spec: spec_lang.Spec) -> dict[str, tuple[str, ...]]:
             continue
         named = [
             other
-            for other in dict.fromkeys(named_in.findall(rule.text))
-            if other not in overridden
+            for other in dict.fromkeys(_ID_LIKE.findall(rule.text))
+            if other in spec.rule_by_id
+            and any(map(str.isdigit, other))
+            and other not in overridden
             and strictness[spec.rule_by_id[other].decision.value] > strictness[rule.decision.value]
         ]
         if named:
@@ -494,7 +496,7 @@ def _read_otherwise(
     return any(c in fired and v.category_of[c] == category for c in cited)
 
 
-# Who a matched phrase belongs to, read from its sentence (lowercased, normalised text).
+# Who a matched phrase belongs to, read from its sentence (normalised text, any case).
 # A mention: the sentence before the phrase names someone else doing it ("he knows where
 # she lives", "the killer tries to hide the body"), asks about the past ("how did ... manage
 # to produce sarin"), or has the user talking to someone about it ("how do I talk to my
@@ -508,7 +510,8 @@ _SOMEONE_ELSE = re.compile(
     r"husband|mum|mom|dad|students?))\b"
     r"|\b(?:how|why|what|when|where|who)\s+(?:did|was|were|had)\b"
     r"|\b(?:talk|speak|explain|warn|teach)\w*\s+(?:to\s+)?(?:my|our|a|the|her|him|them|kids|"
-    r"children|students)\b"
+    r"children|students)\b",
+    re.I,
 )
 # A request by the user for the thing itself, anywhere in the sentence: that is no mention.
 _ASKS_FOR_IT = re.compile(
@@ -518,7 +521,8 @@ _ASKS_FOR_IT = re.compile(
     r"|\bi\s+(?:want|need|would\s+like|'d\s+like|plan|intend|am\s+going)\s+to\b|\blet's\b"
     r"|\bstep[- ]by[- ]step\b|\binstructions\b|\brecipe\b|\bexact(?:ly)?\b"
     r"|\bwithout\s+(?:getting|being)\s+(?:caught|seen|traced|found)\b"
-    r"|\bso\s+(?:that\s+)?(?:no\s*one|nobody|(?:the\s+)?police)\b"
+    r"|\bso\s+(?:that\s+)?(?:no\s*one|nobody|(?:the\s+)?police)\b",
+    re.I,
 )
 _STOP = re.compile(r"[.!?\n]+\s*")
 
@@ -532,7 +536,7 @@ def _mentioned(v: Verifier, request: str, rule_id: str, cited: frozenset[str]) -
     category = v.category_of[rule_id]
     if not any(v.category_of.get(c) == category for c in cited):
         return False
-    text = normalize(request).lower()
+    text = normalize(request)
     spans = v.matchers.spans(text, rule_id)
     return bool(spans) and all(_is_mention(text, start) for start, _ in spans)
 
