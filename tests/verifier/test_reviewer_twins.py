@@ -13,6 +13,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import spec_lang
 from verifier import Verifier
@@ -159,3 +161,19 @@ def test_an_exception_does_not_cover_what_its_text_leaves_to_a_stricter_rule(
 ):
     assert "VF055" in errors(verifier, ROWS[row_id])
     assert "VF055" not in errors(verifier, with_request(row_id, twin))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(max_size=300), st.text(max_size=300))
+def test_request_aware_reads_never_fail_and_stay_narrow(request_text, answer):
+    """On any text: the closed-question reading only ever turns a reply that opens with
+    yes or no into compliance, and the payload check names what it found or nothing."""
+    from verifier.checks import _YES_OR_NO
+    from verifier.payload import payload_after_refusal
+    from verifier.refusal import classify_answer
+
+    kind = answer_kind(request_text, answer)
+    if kind != classify_answer(answer):
+        assert kind == AnswerKind.FULL_COMPLIANCE and _YES_OR_NO.match(answer)
+    found = payload_after_refusal(request_text, answer)
+    assert found is None or isinstance(found, str)
