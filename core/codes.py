@@ -464,6 +464,17 @@ _ENTRIES = (
         HALF,
         topic="citation",
     ),
+    Code(
+        "VF055",
+        E,
+        "cited rule's own text leaves this request to a stricter rule",
+        "the request asks for real-world detail (an exact dose, the real steps) that the "
+        "cited rule's text gives to a stricter rule: cite and follow that rule",
+        POL,
+        ZERO,
+        violation=True,
+        topic="citation",
+    ),
     # The confession.
     Code(
         "VF060",

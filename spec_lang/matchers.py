@@ -12,6 +12,7 @@ match that asks for it reads one. There is one RE2 set per scope a spec uses.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -120,6 +121,7 @@ class _ScopeSet:
     regex_set: object
     entries: tuple[tuple[str, bool], ...]  # (rule ID, is an `unless` condition) per entry
     statements: tuple[ast.Matcher, ...]  # the match or condition of each entry
+    sources: tuple[str, ...]  # each entry's regex
 
 
 @dataclass(frozen=True)
@@ -169,8 +171,8 @@ class Matchers:
                     continue
                 scope = scope_of(statement)
                 if scope not in regex_sets:
-                    regex_sets[scope] = (re2.Set.SearchSet(_OPTIONS), [], [])
-                regex_set, entries, added = regex_sets[scope]
+                    regex_sets[scope] = (re2.Set.SearchSet(_OPTIONS), [], [], [])
+                regex_set, entries, added, sources = regex_sets[scope]
                 try:
                     regex_set.Add(source)
                 except re2.error:
@@ -178,11 +180,12 @@ class Matchers:
                     continue
                 entries.append((rule.id, is_condition))
                 added.append(statement)
+                sources.append(source)
         sets = {}
-        for scope, (regex_set, entries, added) in regex_sets.items():
+        for scope, (regex_set, entries, added, sources) in regex_sets.items():
             if entries:
                 regex_set.Compile()
-                sets[scope] = _ScopeSet(regex_set, tuple(entries), tuple(added))
+                sets[scope] = _ScopeSet(regex_set, tuple(entries), tuple(added), tuple(sources))
         return cls(sets, spec.rule_order, errors, when, unless_attributes)
 
     @property
@@ -256,6 +259,23 @@ class Matchers:
 
     def _place(self, rule_id: str, statement: ast.Matcher) -> tuple[int, int, int]:
         return (self.order[rule_id], statement.span.line, statement.span.column)
+
+    def spans(self, normalized: str, rule_id: str) -> list[tuple[int, int]]:
+        """Where the rule's matches on the user's words hit in an already normalised text
+        (slower than `scan`: one regex per match statement; for the few rules that fired)."""
+        scope_set = self.sets.get(USER)
+        if scope_set is None:
+            return []
+        found = []
+        for source, (owner, is_condition) in zip(scope_set.sources, scope_set.entries, strict=True):
+            if owner == rule_id and not is_condition:
+                found += [m.span() for m in _compiled(source).finditer(normalized)]
+        return sorted(found)
+
+
+@functools.lru_cache(maxsize=1024)
+def _compiled(source: str) -> object:
+    return re2.compile(source, _OPTIONS)
 
 
 def _holds(tests: tuple[ast.AttributeTest, ...], attributes: Mapping[str, str]) -> bool:
