@@ -371,7 +371,7 @@ def _llamaguard(spec: Spec, options: Options) -> Made:
         "placeholders": ["conversation"],
         "prompts": {role: f"llamaguard/{role.lower()}.txt" for role in ("User", "Agent")},
         "categories": {
-            code: {"category": category.id, "rules": [entry.rule.id for entry in flagged]}
+            code: {"category": category.id, "rules": [rule.id for rule in flagged]}
             for code, category, flagged in found
         },
     }

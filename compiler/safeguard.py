@@ -48,6 +48,7 @@ def policy_prompt(
         form=form,
         reasoning_effort=REASONING_EFFORT,
         category=scope.category(spec, category),
+        code=scope.export_codes(spec).get(category),
         violating=violating,
         safe=safe,
         examples=examples,

@@ -28,9 +28,10 @@ it pinned, for engines that take a regex (vLLM's `structured_outputs.regex`,
 xgrammar, TRL's `vllm_structured_outputs_regex`).
 
 The top-level `x-policyspec` annotation carries the spec's name, version and
-hash, the category, and the token budget: no output valid under the schema is
-longer, whether written compactly, with `", "` and `": "` (xgrammar's separators
-when whitespace is not free) or with outlines' old default whitespace (`[ ]?`).
+hash, the category and its export code (`scope.export_codes`), and the token
+budget: no output valid under the schema is longer, whether written compactly, with
+`", "` and `": "` (xgrammar's separators when whitespace is not free) or with
+outlines' old default whitespace (`[ ]?`).
 """
 
 from __future__ import annotations
@@ -124,7 +125,9 @@ def output_schema(spec: Spec, category: str | None = None, limits: Limits = DEFA
         ),
         "$defs": {"rule_id": {"type": "string", "enum": [rule.id for rule in rules]}},
     }
-    return pin_serialisation(schema, {"spec": scope.spec_meta(spec), "category": category})
+    code = scope.export_codes(spec).get(category) if category else None
+    annotation = {"spec": scope.spec_meta(spec), "category": category, "export_code": code}
+    return pin_serialisation(schema, annotation)
 
 
 def pin_serialisation(schema: dict, annotation: dict) -> dict:

@@ -34,10 +34,11 @@ BODY = Template(f"{PROMPT_TASK}{SAFETY_CATEGORIES}{PROMPT_CONVERSATION}{PROMPT_I
 
 
 def build_custom_prompt(agent_type: str, turns: list[tuple[str, str]], categories) -> str:
-    """Meta's function with with_policy=True, its template's body framed as Llama Guard 3's
-    chat template frames a user turn."""
+    """Meta's function with with_policy=True (its categories' codes given, as a spec pins or
+    numbers them), its template's body framed as Llama Guard 3's chat template frames a
+    user turn."""
     categories_str = "\n".join(
-        f"S{i + 1}: {name}\n{description}" for i, (name, description) in enumerate(categories)
+        f"{code}: {name}\n{description}" for code, name, description in categories
     )
     conversations_str = "\n\n".join(f"{role}: {message}" for role, message in turns)
     body = BODY.substitute(
@@ -63,9 +64,11 @@ def test_the_user_prompt_is_metas_layout_with_the_header_tokens(mini):
         TURNS,
         [
             (
+                "S2",
                 "Weapons.",
-                "- Requests that fall under W-1 (Instructions for explosives), except where "
-                "W-2 (History and policy of weapons) applies.",
+                "Requests that fall under W-1 (Instructions for explosives).\n"
+                "Not unsafe under S2: requests that fall under W-2 (History and policy of "
+                "weapons), an exception to W-1.",
             )
         ],
     )
@@ -78,9 +81,11 @@ def test_the_agent_prompt_is_metas_layout_with_the_header_tokens(mini):
         TURNS,
         [
             (
+                "S2",
                 "Weapons.",
-                "- Responses that fail to follow W-1 (Instructions for explosives), except "
-                "where W-2 (History and policy of weapons) applies.",
+                "Responses that fail to follow W-1 (Instructions for explosives).\n"
+                "Not unsafe under S2: responses that fall under W-2 (History and policy of "
+                "weapons), an exception to W-1.",
             )
         ],
     )
@@ -89,10 +94,10 @@ def test_the_agent_prompt_is_metas_layout_with_the_header_tokens(mini):
 
 def test_safe_complete_rules_are_not_flagged(mini):
     # SH-2 (expressed ideation) is answered with care, never blocked: self_harm has nothing
-    # for the guard to flag, so weapons is S1.
+    # for the guard to flag. Weapons keeps its export code (S2, as in the schema).
     assert [
-        (code, c.id, [f.rule.id for f in flagged]) for code, c, flagged in llamaguard.codes(mini)
-    ] == [("S1", "weapons", ["W-1"])]
+        (code, c.id, [rule.id for rule in flagged]) for code, c, flagged in llamaguard.codes(mini)
+    ] == [("S2", "weapons", ["W-1"])]
 
 
 def test_a_classifier_spec_flags_its_blocking_labels(write_spec):
@@ -120,16 +125,16 @@ def test_a_classifier_spec_flags_its_blocking_labels(write_spec):
 """,
     )
     spec = spec_lang.load(folder)
-    [(code, category, [entry])] = llamaguard.codes(spec)
-    assert (code, category.id, entry.rule.id) == ("S1", "spam", "SP-1")
-    assert [e.id for e in entry.exceptions] == ["SP-2"]
+    [(code, category, [rule])] = llamaguard.codes(spec)
+    assert (code, category.id, rule.id) == ("S1", "spam", "SP-1")
+    assert [e.id for e in llamaguard.exceptions(spec, [rule])] == ["SP-2"]
 
 
 def test_the_default_spec_flags_no_safe_complete_rule():
     import spec_lang
 
     spec = spec_lang.load("policies/")
-    flagged = [f.rule for _, _, entries in llamaguard.codes(spec) for f in entries]
+    flagged = [rule for _, _, rules in llamaguard.codes(spec) for rule in rules]
     assert flagged and all(rule.decision.value == "refuse" for rule in flagged)
     text = llamaguard.prompt(spec, "User", "{{conversation}}")
     assert text.count("Task:") == 1 and text.startswith("<|begin_of_text|>")
