@@ -23,7 +23,7 @@ One serialisation everywhere: compact JSON (`,` and `:` with no whitespace, keys
 in schema order), which `serialise` writes. The schema file pins it for every
 engine that reads it: `x-guidance` holds llguidance's settings (vLLM's guidance
 backend reads them too), and `x-policyspec` names the separators and outlines'
-whitespace pattern (empty); `compiler.regex` turns the schema into a regex with
+whitespace pattern (empty); `output_regex` turns the schema into a regex with
 it pinned, for engines that take a regex (vLLM's `structured_outputs.regex`,
 xgrammar, TRL's `vllm_structured_outputs_regex`).
 

@@ -34,7 +34,7 @@ def main() -> None:
     parser.add_argument("--model", default=EMBEDDED_MODEL)
     parser.add_argument("--steps", type=int, default=2)
     parser.add_argument("--generations", type=int, default=4)
-    parser.add_argument("--answer-chars", type=int, default=400, help="the answer's bound")
+    parser.add_argument("--answer-chars", type=int, default=600, help="the answer's bound")
     parser.add_argument("--vllm", action="store_true", help="TRL's vLLM rollouts (GPU)")
     parser.add_argument("--out", default="build/grpo")
     args = parser.parse_args()
@@ -43,7 +43,18 @@ def main() -> None:
     from trl import GRPOConfig, GRPOTrainer
 
     spec = spec_lang.load(args.spec)
-    limits = Limits(answer_chars=args.answer_chars)
+    # Bounds smaller than the defaults keep rollouts short: a model writes a field up to
+    # its bound when it does not close it, and every rollout costs time on a CPU.
+    limits = Limits(
+        reasoning_steps=2,
+        claim_chars=120,
+        answer_chars=args.answer_chars,
+        objectives=2,
+        objective_chars=80,
+        analysis_chars=120,
+        uncertainties=1,
+        uncertainty_chars=80,
+    )
     schema = output_schema(spec, args.category, limits)
     found, _ = requests(spec, limits=limits)
     rows = [
