@@ -174,6 +174,11 @@ class Matchers:
         return cls(sets, spec.rule_order, errors, when, unless_attributes)
 
     @property
+    def reads_beyond_user(self) -> bool:
+        """Whether any match or condition reads other words than the user's."""
+        return any(scope != USER for scope in self.sets)
+
+    @property
     def rule_of_entry(self) -> frozenset[str]:
         """The rules that have matches of their own."""
         return frozenset(

@@ -480,15 +480,21 @@ def check_exceptions(
 def check_earlier_turns(v: Verifier, transcript: Transcript, findings: list[Diagnostic]) -> None:
     """VF042: an assistant turn before the output that gives what the rules matching the
     request before it refuse. Each turn is judged against its own request (the user
-    turns since the last assistant turn) and the other messages before it."""
+    turns since the last assistant turn), the other messages before it, and itself as
+    the last assistant turn (as the output's answer is)."""
     request: list[str] = []
+    others: list[tuple[str, str]] = []  # the messages so far that are not the user's
     attributes = transcript.attributes
     for index, message in enumerate(transcript.messages):
         if message.role == "user":
             request.append(message.content)
-        elif message.role == "assistant" and request:
-            before = [(m.role, m.content) for m in transcript.messages[:index] if m.role != "user"]
-            hits = v.matchers.scan([*before, ("user", "\n".join(request))], attributes)
+            continue
+        turn = (message.role, message.content)
+        if message.role == "assistant" and request:
+            asked_for = ("user", "\n".join(request))
+            # Only a spec with matches beyond the user's words reads the rest (a copy per turn).
+            read = [*others, asked_for, turn] if v.matchers.reads_beyond_user else [asked_for]
+            hits = v.matchers.scan(read, attributes)
             decided = v.decide(frozenset(hits.fired), hits.suspended)
             kind = classify_answer(message.content)
             asked = v.answer_kinds.get(decided.decision, "none")
@@ -501,6 +507,8 @@ def check_earlier_turns(v: Verifier, transcript: Transcript, findings: list[Diag
                 path = f"$.messages[{index}].content"
                 findings.append(Diagnostic("VF042", text, path=path, rule=decided.winner))
             request = []
+        if v.matchers.reads_beyond_user:
+            others.append(turn)
 
 
 def check_confession(
