@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import re2
 
@@ -106,13 +107,15 @@ def describe_scope(scope: tuple[str, bool]) -> str:
     return f"the last {who} message" if last else f"{who} messages"
 
 
-@dataclass(frozen=True)
-class Hits:
+class Hits(NamedTuple):
     """What a conversation sets off: the rules whose matches fire (declaration order), and
     the exceptions whose `unless` condition holds (their overrides are suspended)."""
 
     fired: tuple[str, ...]
     suspended: frozenset[str]
+
+
+_NONE: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -196,11 +199,10 @@ class Matchers:
         """What a conversation of (role, content) pairs, with its attributes, sets off."""
         attributes = attributes or {}
         hits: set[str] = set()
-        suspended = {
-            rule_id
-            for rule_id, tests in self.unless_attributes.items()
-            if any(attributes.get(t.attribute.value) == t.value.value for t in tests)
-        }
+        suspended: set[str] = set()
+        for rule_id, tests in self.unless_attributes.items():
+            if any(attributes.get(t.attribute.value) == t.value.value for t in tests):
+                suspended.add(rule_id)
         for scope, scope_set in self.sets.items():
             text = scope_text(messages, scope)
             if not text:
@@ -212,7 +214,7 @@ class Matchers:
         if gated:
             hits = {r for r in hits if r not in gated or _holds(gated[r], attributes)}
         fired = tuple(sorted(hits, key=self.order.__getitem__))
-        return Hits(fired, frozenset(suspended))
+        return Hits(fired, frozenset(suspended) if suspended else _NONE)
 
 
 def _holds(tests: tuple[ast.AttributeTest, ...], attributes: Mapping[str, str]) -> bool:
