@@ -15,7 +15,7 @@ from spec_lang.matchers import USER, describe_scope, scope_of
 def _matcher(matcher: ast.MatchKeyword | ast.MatchPattern) -> str:
     """`user messages contain "pipe bomb"`, `the last system or developer message matches /x/`."""
     scope = scope_of(matcher)
-    one = scope[1]  # `last`: one message, so the verb is singular
+    one = scope[1] or scope[0] == "any"  # "the last message", "every message": singular
     if isinstance(matcher, ast.MatchKeyword):
         keyword = matcher.keyword.replace('"', "'")
         return f'{describe_scope(scope)} {"contains" if one else "contain"} "{keyword}"'

@@ -97,13 +97,9 @@ def scope_text(messages: Sequence[tuple[str, str]], scope: tuple[str, bool]) -> 
 def describe_scope(scope: tuple[str, bool]) -> str:
     """In words, for prompts: whose words a match reads."""
     role, last = scope
-    who = {
-        "user": "user",
-        "assistant": "assistant",
-        "system": "system or developer",
-        "tool": "tool",
-        "any": "any",
-    }.get(role, role)
+    if role == "any":
+        return "the last message" if last else "every message"
+    who = "system or developer" if role == "system" else role
     return f"the last {who} message" if last else f"{who} messages"
 
 
