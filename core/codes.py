@@ -215,6 +215,14 @@ _ENTRIES = (
         "narrow the pattern, add an `overrides`, or cite the rule that decides the example",
     ),
     Code(
+        "PS404",
+        W,
+        "`unless` condition no example sets off",
+        "add an example where the condition holds, expecting the decision of the rules the "
+        "exception overrides",
+        topic="coverage",
+    ),
+    Code(
         "PS501",
         W,
         "matches overlap with no override between them",
