@@ -350,6 +350,16 @@ _ENTRIES = (
         topic="citation",
     ),
     Code(
+        "VF024",
+        W,
+        "reasoning cites a rule whose `when` does not hold",
+        "the rule applies only to conversations with the attribute values its `when` names; "
+        "give them in the transcript's metadata, or cite a rule that applies",
+        POL,
+        HALF,
+        topic="citation",
+    ),
+    Code(
         "VF030",
         E,
         "decision differs from what the cited rules require",

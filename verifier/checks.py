@@ -118,6 +118,7 @@ class Verifier:
             old: new for old, new in spec.renamed.items() if old not in spec.rule_by_id
         }
         self.matched_rules = frozenset(self.matchers.rule_of_entry)  # rules with matches
+        self.when = self.matchers.when  # rules that apply only with some attribute values
         self.deprecated = {r.id: r.deprecated for r in spec.rule_by_id.values() if r.deprecated}
         self._decided: dict[tuple[frozenset[str], frozenset[str]], spec_lang.Decision] = {}
         self._unknown_rules: dict[str, str] = {}
@@ -241,12 +242,14 @@ def check_category(v: Verifier, transcript: Transcript, findings: list[Diagnosti
 def check_citations(
     v: Verifier, transcript: Transcript, output: Output, findings: list[Diagnostic]
 ) -> dict[str, int]:
-    """VF020-VF023: every cited rule exists, is current, and is in the transcript's category.
+    """VF020-VF024: every cited rule exists, is current, is in the transcript's category, and
+    holds in the conversation (its `when` tests, against the metadata's attributes).
 
     Returns the known rules cited (current IDs), each with the index it is first cited at.
     """
     first_index: dict[str, int] = {}
     category = v.spec.resolve_category(transcript.category) if transcript.category else None
+    attributes = transcript.attributes
     for index, citation in enumerate(output.reasoning):
         cited = citation.rule
         current = v.current.get(cited)
@@ -267,6 +270,11 @@ def check_citations(
                 f"cites {current} of category {v.category_of[current]} in a {category} conversation"
             )
             findings.append(Diagnostic("VF023", message, path=_citation_path(index), rule=current))
+        tests = v.when.get(current)
+        if tests and not all(attributes.get(t.attribute.value) == t.value.value for t in tests):
+            wanted = " and ".join(f"{t.attribute.value} is {t.value.value}" for t in tests)
+            message = f"cites {current}, which applies only when {wanted}"
+            findings.append(Diagnostic("VF024", message, path=_citation_path(index), rule=current))
     return first_index
 
 
