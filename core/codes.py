@@ -215,6 +215,14 @@ _ENTRIES = (
         "narrow the pattern, add an `overrides`, or cite the rule that decides the example",
     ),
     Code(
+        "PS404",
+        W,
+        "`unless` condition no example sets off",
+        "add an example where the condition holds, expecting the decision of the rules the "
+        "exception overrides",
+        topic="coverage",
+    ),
+    Code(
         "PS501",
         W,
         "matches overlap with no override between them",
@@ -353,6 +361,16 @@ _ENTRIES = (
         W,
         "reasoning cites a rule of another category",
         "cite the rules of the conversation's category",
+        POL,
+        HALF,
+        topic="citation",
+    ),
+    Code(
+        "VF024",
+        W,
+        "reasoning cites a rule whose `when` does not hold",
+        "the rule applies only to conversations with the attribute values its `when` names; "
+        "give them in the transcript's metadata, or cite a rule that applies",
         POL,
         HALF,
         topic="citation",

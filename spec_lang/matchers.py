@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import re2
 
@@ -97,23 +98,21 @@ def scope_text(messages: Sequence[tuple[str, str]], scope: tuple[str, bool]) -> 
 def describe_scope(scope: tuple[str, bool]) -> str:
     """In words, for prompts: whose words a match reads."""
     role, last = scope
-    who = {
-        "user": "user",
-        "assistant": "assistant",
-        "system": "system or developer",
-        "tool": "tool",
-        "any": "any",
-    }.get(role, role)
+    if role == "any":
+        return "the last message" if last else "every message"
+    who = "system or developer" if role == "system" else role
     return f"the last {who} message" if last else f"{who} messages"
 
 
-@dataclass(frozen=True)
-class Hits:
+class Hits(NamedTuple):
     """What a conversation sets off: the rules whose matches fire (declaration order), and
     the exceptions whose `unless` condition holds (their overrides are suspended)."""
 
     fired: tuple[str, ...]
     suspended: frozenset[str]
+
+
+_NONE: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -189,6 +188,11 @@ class Matchers:
         return cls(sets, spec.rule_order, errors, when, unless_attributes)
 
     @property
+    def reads_beyond_user(self) -> bool:
+        """Whether any match or condition reads other words than the user's."""
+        return any(scope != USER for scope in self.sets)
+
+    @property
     def rule_of_entry(self) -> frozenset[str]:
         """The rules that have matches of their own."""
         return frozenset(
@@ -206,11 +210,10 @@ class Matchers:
         """What a conversation of (role, content) pairs, with its attributes, sets off."""
         attributes = attributes or {}
         hits: set[str] = set()
-        suspended = {
-            rule_id
-            for rule_id, tests in self.unless_attributes.items()
-            if any(attributes.get(t.attribute.value) == t.value.value for t in tests)
-        }
+        suspended: set[str] = set()
+        for rule_id, tests in self.unless_attributes.items():
+            if any(attributes.get(t.attribute.value) == t.value.value for t in tests):
+                suspended.add(rule_id)
         for scope, scope_set in self.sets.items():
             text = scope_text(messages, scope)
             if not text:
@@ -222,7 +225,7 @@ class Matchers:
         if gated:
             hits = {r for r in hits if r not in gated or _holds(gated[r], attributes)}
         fired = tuple(sorted(hits, key=self.order.__getitem__))
-        return Hits(fired, frozenset(suspended))
+        return Hits(fired, frozenset(suspended) if suspended else _NONE)
 
     def statements(self) -> list[tuple[str, ast.Matcher]]:
         """Every live rule's match statements (not `unless` conditions) with their rule IDs,

@@ -154,6 +154,7 @@ class Verifier:
         }
         self.matched_rules = frozenset(self.matchers.rule_of_entry)  # rules with matches
         self.leaves_to = _rules_left_to_others(spec)
+        self.when = self.matchers.when  # rules that apply only with some attribute values
         self.deprecated = {r.id: r.deprecated for r in spec.rule_by_id.values() if r.deprecated}
         self._decided: dict[tuple[frozenset[str], frozenset[str]], spec_lang.Decision] = {}
         self._unknown_rules: dict[str, str] = {}
@@ -321,12 +322,14 @@ def check_category(v: Verifier, transcript: Transcript, findings: list[Diagnosti
 def check_citations(
     v: Verifier, transcript: Transcript, output: Output, findings: list[Diagnostic]
 ) -> dict[str, int]:
-    """VF020-VF023: every cited rule exists, is current, and is in the transcript's category.
+    """VF020-VF024: every cited rule exists, is current, is in the transcript's category, and
+    holds in the conversation (its `when` tests, against the metadata's attributes).
 
     Returns the known rules cited (current IDs), each with the index it is first cited at.
     """
     first_index: dict[str, int] = {}
     category = v.spec.resolve_category(transcript.category) if transcript.category else None
+    attributes = transcript.attributes
     for index, citation in enumerate(output.reasoning):
         cited = citation.rule
         current = v.current.get(cited)
@@ -347,6 +350,11 @@ def check_citations(
                 f"cites {current} of category {v.category_of[current]} in a {category} conversation"
             )
             findings.append(Diagnostic("VF023", message, path=_citation_path(index), rule=current))
+        tests = v.when.get(current)
+        if tests and not all(attributes.get(t.attribute.value) == t.value.value for t in tests):
+            wanted = " and ".join(f"{t.attribute.value} is {t.value.value}" for t in tests)
+            message = f"cites {current}, which applies only when {wanted}"
+            findings.append(Diagnostic("VF024", message, path=_citation_path(index), rule=current))
     return first_index
 
 
@@ -668,15 +676,21 @@ def check_exceptions(
 def check_earlier_turns(v: Verifier, transcript: Transcript, findings: list[Diagnostic]) -> None:
     """VF042: an assistant turn before the output that gives what the rules matching the
     request before it refuse. Each turn is judged against its own request (the user
-    turns since the last assistant turn) and the other messages before it."""
+    turns since the last assistant turn), the other messages before it, and itself as
+    the last assistant turn (as the output's answer is)."""
     request: list[str] = []
+    others: list[tuple[str, str]] = []  # the messages so far that are not the user's
     attributes = transcript.attributes
     for index, message in enumerate(transcript.messages):
         if message.role == "user":
             request.append(message.content)
-        elif message.role == "assistant" and request:
-            before = [(m.role, m.content) for m in transcript.messages[:index] if m.role != "user"]
-            hits = v.matchers.scan([*before, ("user", "\n".join(request))], attributes)
+            continue
+        turn = (message.role, message.content)
+        if message.role == "assistant" and request:
+            asked_for = ("user", "\n".join(request))
+            # Only a spec with matches beyond the user's words reads the rest (a copy per turn).
+            read = [*others, asked_for, turn] if v.matchers.reads_beyond_user else [asked_for]
+            hits = v.matchers.scan(read, attributes)
             decided = v.decide(frozenset(hits.fired), hits.suspended)
             kind = classify_answer(message.content)
             asked = v.answer_kinds.get(decided.decision, "none")
@@ -689,6 +703,8 @@ def check_earlier_turns(v: Verifier, transcript: Transcript, findings: list[Diag
                 path = f"$.messages[{index}].content"
                 findings.append(Diagnostic("VF042", text, path=path, rule=decided.winner))
             request = []
+        if v.matchers.reads_beyond_user:
+            others.append(turn)
 
 
 def check_confession(
