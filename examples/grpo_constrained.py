@@ -10,9 +10,13 @@ rollouts go through `model.generate`, constrained by runtime.generation.constrai
 (llguidance); with `--vllm`, TRL's vLLM path takes the schema as a regex
 (`vllm_structured_outputs_regex`, the schema target's `schema/<category>.regex`), which pins
 the same serialisation. `max_completion_length` is the schema's token budget, so every rollout
-finishes as JSON. The model is the embedded SmolLM2-135M (or --model); on CPU a step takes
-minutes. Not run by the test suite (tests/training/test_grpo_trl.py runs the same loop on a
-tiny random model).
+finishes as JSON. The model is the embedded SmolLM2-135M (or --model). Not run by the test
+suite (tests/training/test_grpo_trl.py runs the same loop on a tiny random model).
+
+Measured once (2026-12-06, shared 2-core CPU, load average 8 to 14), with
+`--steps 1 --generations 2 --answer-chars 120`: one step in 1,586 s; both rollouts
+finished as schema-valid JSON (184 and 253 tokens, none clipped), format_reward 1.0,
+answer_reward 0 and 0.5 (mean 0.25, std 0.35), loss 0.112.
 """
 
 from __future__ import annotations
