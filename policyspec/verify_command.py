@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 import time
 from enum import StrEnum
@@ -113,6 +114,31 @@ def _run(verifier, transcripts, max_line_bytes, on_result, report=None, on_file=
         progress.close()
 
 
+def _run_on_ray(
+    spec_path, address, verifier, transcripts, max_line_bytes, on_result, report=None, on_file=None
+):
+    """_run on a Ray cluster: the same report, in the same order."""
+    from verifier.distributed import run_on_ray
+
+    try:
+        return run_on_ray(
+            spec_path,
+            verifier.settings,
+            transcripts,
+            report,
+            address,
+            max_line_bytes=max_line_bytes,
+            on_file=on_file,
+            on_result=on_result,
+        )
+    except spec_lang.InputError as error:
+        fail_input(error)
+    except OSError as error:
+        fail_input(f"{error.filename or report}: {error.strerror or error}")
+    except ConnectionError as error:
+        fail_input(f"--ray {address}: cannot connect ({error})")
+
+
 def _failure_printer(against: str) -> OnResult:
     """Writes each failing transcript's block as plain text. Not through rich: a batch can
     fail hundreds of thousands of transcripts, and rich took ~120 µs a block (and would
@@ -159,6 +185,13 @@ def verify(
         bool, typer.Option("--show-reasoning", help="Show the judge the reasoning.")
     ] = False,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Ask the judge every time.")] = False,
+    ray_address: Annotated[
+        str | None,
+        typer.Option(
+            "--ray",
+            help="Verify on a Ray cluster: local (start one here), auto, or ray://HOST:PORT.",
+        ),
+    ] = None,
 ) -> None:
     """Verify transcripts against a spec and against their own confessions.
 
@@ -175,6 +208,12 @@ def verify(
         if report is None or STDIN in transcripts:
             fail_input("--judge needs -o REPORT and transcript files (not -)")
     verifier = _prepare(spec_path, transcripts)
+    if ray_address is not None:
+        if STDIN in transcripts:
+            fail_input("--ray reads transcript files, not -")
+        run_batch = functools.partial(_run_on_ray, spec_path, ray_address)
+    else:
+        run_batch = _run
     spec = verifier.spec
     if report is not None:
         if not report.parent.is_dir():
@@ -184,11 +223,11 @@ def verify(
     if output_format is ReportFormat.json:
         identity = {"name": spec.name, "version": spec.version, "hash": spec.content_hash}
         summary = JsonSummary(sys.stdout, identity)
-        totals = _run(verifier, transcripts, max_line_bytes, summary.add, report)
+        totals = run_batch(verifier, transcripts, max_line_bytes, summary.add, report)
         summary.close(totals)
     elif output_format is ReportFormat.junit:
         junit = JUnitWriter(sys.stdout, against)
-        totals = _run(
+        totals = run_batch(
             verifier,
             transcripts,
             max_line_bytes,
@@ -198,7 +237,7 @@ def verify(
         )
         junit.close()
     else:
-        totals = _run(verifier, transcripts, max_line_bytes, _failure_printer(against), report)
+        totals = run_batch(verifier, transcripts, max_line_bytes, _failure_printer(against), report)
         if totals.by_code:
             for table in totals_tables(totals):
                 out.print(table)
