@@ -169,14 +169,14 @@ def _compile(loaded: LoadedModel, schema_json: str, backend: str) -> Any:
         return outlines_backend.get_json_schema_logits_processor(
             json.dumps(_for_outlines_core(schema))
         )
-    # llguidance allows any whitespace between tokens by default, and small models fill
-    # it with newlines; pin json.dumps separators instead.
-    schema["x-guidance"] = {
-        "whitespace_flexible": False,
-        "item_separator": ", ",
-        "key_separator": ": ",
-    }
-    return outlines_backend.get_json_schema_logits_processor(json.dumps(schema))
+    return outlines_backend.get_json_schema_logits_processor(json.dumps(pinned_whitespace(schema)))
+
+
+def pinned_whitespace(schema: dict[str, Any]) -> dict[str, Any]:
+    """`schema` for llguidance with json.dumps separators: by default it allows any
+    whitespace between tokens, and small models fill it with newlines."""
+    guidance = {"whitespace_flexible": False, "item_separator": ", ", "key_separator": ": "}
+    return {**schema, "x-guidance": guidance}
 
 
 @functools.lru_cache(maxsize=8)
