@@ -129,8 +129,9 @@ _ENTRIES = (
     Code(
         "PS106",
         E,
-        "malformed decision order",
-        "list two or more decisions once each, least strict first: decisions comply < refuse",
+        "malformed decision, severity or attribute list",
+        "list two or more decisions (or severities) once each, weakest first: decisions comply "
+        "< refuse; declare each attribute once, with each value once",
     ),
     Code(
         "PS107",
@@ -145,6 +146,19 @@ _ENTRIES = (
         "rename one so that the IDs differ by more than case or characters such as l, 1 and I, "
         "or O and 0 (Unicode's confusables)",
     ),
+    Code(
+        "PS109",
+        E,
+        "unknown attribute or value",
+        "declare the attribute in the spec header (`attribute audience adult, minor`) and test "
+        "only its values",
+    ),
+    Code(
+        "PS110",
+        E,
+        "export code pinned twice",
+        "two categories cannot be exported under one code; give each its own `code`",
+    ),
     # Overrides.
     Code(
         "PS201",
@@ -157,6 +171,19 @@ _ENTRIES = (
         E,
         "override of a higher authority",
         "a rule may only override rules of the same or a lower authority",
+    ),
+    Code(
+        "PS203",
+        W,
+        "`unless` on a rule that overrides nothing",
+        "`unless` suspends an exception's overrides; add `overrides ID` or drop the condition",
+    ),
+    Code(
+        "PS204",
+        W,
+        "condition that can never hold",
+        "a rule's `when` tests must all hold together, and an `unless` on an attribute its "
+        "`when` fixes to another value never holds; keep the tests the rule can meet",
     ),
     # Patterns.
     Code(
@@ -509,6 +536,14 @@ _ENTRIES = (
         "judge reply unscored (fails closed)",
         "a reply that does not parse under the judge schema is never a pass; rerun with "
         "another seed or judge, or raise the judge's token limit",
+    ),
+    Code(
+        "JG002",
+        E,
+        "the judge could not be asked (fails closed)",
+        "an endpoint that could not be reached or kept answering with an error after its "
+        "retries, or a prompt longer than the judge's context; the message says which. "
+        "Rerun with the same cache: transcripts already judged are not asked again",
     ),
     Code(
         "JG010",

@@ -11,7 +11,8 @@ def _find(spec: Spec, identifier: str):
     rule_id = spec.resolve(identifier)
     if rule_id:
         return spec.rule_by_id[rule_id]
-    found = spec.category_by_id.get(identifier) or spec.style_by_id.get(identifier)
+    category_id = spec.resolve_category(identifier)
+    found = spec.category_by_id.get(category_id or "") or spec.style_by_id.get(identifier)
     if found is None:
         known = [*spec.rule_by_id, *spec.category_by_id, *spec.style_by_id]
         hint = did_you_mean(identifier, known) or "policyspec check lists what the spec defines"
@@ -35,17 +36,16 @@ def explain_json(spec: Spec, identifier: str) -> dict:
             "decision": node.decision.value,
             "category": category.id,
             "authority": spec.authority(node.id).value,
-            "severity": spec.severity(node.id).value,
+            "severity": spec.severity(node.id),
             "style": node.style.value if node.style else None,
             "text": node.text,
             "deprecated": node.deprecated,
             "overrides": sorted(spec.overridden_by(node.id), key=spec.rule_order.get),
             "overridden_by": _overridden_by(spec, node.id),
-            "matches": [
-                f"keyword {m.keyword!r}"
-                if isinstance(m, ast.MatchKeyword)
-                else f"pattern {m.pattern}"
-                for m in node.matches
+            "matches": [_matcher(m) for m in node.matches],
+            "when": [str(test) for test in node.when],
+            "unless": [
+                str(c) if isinstance(c, ast.AttributeTest) else _matcher(c) for c in node.unless
             ],
             "examples": [
                 {"decision": e.decision.value, "text": e.text, "cites": [n.value for n in e.cites]}
@@ -57,6 +57,8 @@ def explain_json(spec: Spec, identifier: str) -> dict:
             "kind": "category",
             **common,
             "authority": (node.authority.value if node.authority else ast.DEFAULT_AUTHORITY.value),
+            "code": node.code.value if node.code else None,
+            "renamed_from": [n.value for n in node.renamed_from],
             "summary": node.summary,
             "definitions": {d.term: d.value for d in node.definitions},
             "rules": [
@@ -97,6 +99,10 @@ def explain_text(spec: Spec, identifier: str) -> str:
         field("overrides", info["overrides"])
         field("overridden by", info["overridden_by"])
         field("matches", info["matches"])
+        if info["when"]:
+            field("when", info["when"])
+        if info["unless"]:
+            field("unless", [f"{c} (then it overrides nothing)" for c in info["unless"]])
         if info["deprecated"] is not None:
             field("deprecated", info["deprecated"])
         lines += ["", _indent(info["text"]), "", "  examples:"]
@@ -106,6 +112,8 @@ def explain_text(spec: Spec, identifier: str) -> str:
             lines.append(f"    {example['decision']:<14}{example['text']!r}{cites}{near}")
     elif info["kind"] == "category":
         field("authority", info["authority"])
+        if info["code"]:
+            field("code", info["code"])
         lines += ["", _indent(info["summary"]), ""]
         for term, text in info["definitions"].items():
             lines.append(f"  define {term!r}: {text}")
@@ -117,6 +125,15 @@ def explain_text(spec: Spec, identifier: str) -> str:
             field(key.replace("_", " "), info[key])
         lines += ["", _indent(info["text"])]
     return "\n".join(lines)
+
+
+def _matcher(matcher: ast.MatchKeyword | ast.MatchPattern) -> str:
+    """`keyword 'x'` or `pattern /x/`, and `in ...` where it says whose words it reads."""
+    if isinstance(matcher, ast.MatchKeyword):
+        text = f"keyword {matcher.keyword!r}"
+    else:
+        text = f"pattern {matcher.pattern}"
+    return f"{text} {matcher.reads}" if matcher.reads else text
 
 
 def _indent(text: str) -> str:

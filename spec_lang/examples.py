@@ -4,7 +4,9 @@ An example written inside rule R asserts a decision for its conversation. When
 it expects R's own decision, R applies by the author's word; when it expects a
 weaker one it is a near miss, and R must not apply. The rules that apply are
 then R (for its own examples), the rules the example cites, and every rule whose
-`match` fires on the text. The example passes when they decide what it expects.
+`match` fires on the conversation (with the attributes its `with` lines set); an
+exception whose `unless` condition holds there overrides nothing. The example
+passes when they decide what it expects.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ class ExampleResult:
     example: ast.Example
     expected: str
     fired: tuple[str, ...]
+    suspended: frozenset[str]
     decided: Decision
     matched: Decision  # what the matches alone decide, without the author's word or cites
 
@@ -46,21 +49,37 @@ def flagged_too_strictly(spec: Spec, result: ExampleResult) -> bool:
 def evaluate_examples(spec: Spec, matchers: Matchers) -> list[ExampleResult]:
     """One result per example of every rule, in declaration order."""
     results = []
-    decided_by: dict[tuple[str, ...], Decision] = {}  # an example's matches often decide alone
+    # an example's matches often decide alone
+    decided_by: dict[tuple[tuple[str, ...], frozenset[str]], Decision] = {}
 
-    def decided(rule_ids: tuple[str, ...]) -> Decision:
-        if rule_ids not in decided_by:
-            decided_by[rule_ids] = decide(spec, rule_ids)
-        return decided_by[rule_ids]
+    def decided(rule_ids: tuple[str, ...], suspended: frozenset[str]) -> Decision:
+        key = (rule_ids, suspended)
+        if key not in decided_by:
+            decided_by[key] = decide(spec, rule_ids, suspended)
+        return decided_by[key]
 
     for rule in spec.rule_by_id.values():
         for example in rule.examples:
             expected = example.decision.value
-            fired = matchers.fired(example.request)
+            hits = matchers.scan(conversation(example), example.attributes)
+            fired, suspended = hits.fired, hits.suspended
             cited = (spec.resolve(name.value) for name in example.cites)
             owner = (rule.id,) if expected == rule.decision.value else ()
             applying = tuple(dict.fromkeys((*owner, *(c for c in cited if c), *fired)))
             results.append(
-                ExampleResult(rule, example, expected, fired, decided(applying), decided(fired))
+                ExampleResult(
+                    rule,
+                    example,
+                    expected,
+                    fired,
+                    suspended,
+                    decided(applying, suspended),
+                    decided(fired, suspended),
+                )
             )
     return results
+
+
+def conversation(example: ast.Example) -> tuple[tuple[str, str], ...]:
+    """An example's messages as (role, content) pairs, what `Matchers.scan` reads."""
+    return tuple((m.role.value, m.content) for m in example.messages)

@@ -23,7 +23,7 @@ from __future__ import annotations
 import os
 import stat
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -33,7 +33,7 @@ from core.diagnostics import Diagnostic
 from spec_lang import InputError
 from verifier.checks import Verifier
 from verifier.findings import Result, Scores
-from verifier.report import Totals, record
+from verifier.report import Judgements, Totals, record
 from verifier.transcript import load_json
 
 MAX_LINE_BYTES = 16 << 20
@@ -222,17 +222,26 @@ def run(
     on_file: Callable[[str], None] | None = None,
     on_result: OnResult | None = None,
     on_progress: Progress | None = None,
+    judgements: Judgements | None = None,
+    results: Callable[[Path], Iterable[tuple[int, Result]]] | None = None,
 ) -> Totals:
-    """Verify every transcript in `paths`, in order; write the report; return the totals."""
+    """Verify every transcript in `paths`, in order; write the report (with each line's
+    judgement beside its findings, when `judgements` are given); return the totals.
+    `results` gives a file's (line, result) pairs in place of verifying them here (as
+    verifier.distributed.ray_results does on a Ray cluster)."""
     totals = Totals()
     with atomic_lines(report) as write:
         for path in paths:
             source = str(path)
             if on_file:
                 on_file(source)
-            for line, result in iter_results(verifier, path, max_line_bytes, on_progress):
+            if results is None:
+                found = iter_results(verifier, path, max_line_bytes, on_progress)
+            else:
+                found = results(path)
+            for line, result in found:
                 totals.add(result)
-                write(record(source, line, result))
+                write(record(source, line, result, judgements))
                 if on_result:
                     on_result(source, line, result)
     return totals

@@ -11,7 +11,7 @@ gets `passed` (a bool) and `result` (JSON text: the verdict, findings and scores
 raises, gets a failing result with the finding that says why: never a lost batch.
 Each worker process builds the verifier of a spec once.
 
-`run_on_ray` is `policyspec verify --ray ADDRESS`: the lines are read here, exactly
+`ray_results` is `policyspec verify --ray ADDRESS`: the lines are read here, exactly
 as `verify` reads them, verified on the cluster, and reported here in order. ray is an
 optional extra (`pip install policyspec[ray]`), imported only when used.
 """
@@ -27,10 +27,9 @@ import orjson
 
 import spec_lang
 from core.settings import Settings
-from verifier.batch import MAX_LINE_BYTES, OnResult, atomic_lines, iter_lines, verify_item
+from verifier.batch import MAX_LINE_BYTES, iter_lines, verify_item
 from verifier.checks import Verifier
 from verifier.findings import Result
-from verifier.report import Totals, record
 
 # Rows per Ray task: small enough to spread a file over a cluster, large enough that a
 # task's overhead (milliseconds) is small beside verifying its rows (~100 µs each).
@@ -52,36 +51,17 @@ def verify_batch(
     }
 
 
-def run_on_ray(
-    spec_path: Path,
-    settings: Settings | None,
-    paths: list[Path],
-    report: Path | None,
-    address: str,
-    *,
-    max_line_bytes: int = MAX_LINE_BYTES,
-    on_file: Callable[[str], None] | None = None,
-    on_result: OnResult | None = None,
-) -> Totals:
-    """Verify every transcript in `paths` on the Ray cluster at `address` ("local" starts
-    one in this process); report and return totals as verifier.batch.run does."""
+def ray_results(
+    spec_path: Path, settings: Settings | None, address: str, max_line_bytes: int = MAX_LINE_BYTES
+) -> Callable[[Path], Iterator[tuple[int, Result]]]:
+    """For verifier.batch.run(results=...): a file's (line, result) pairs, verified on the
+    Ray cluster at `address` ("local" starts one in this process)."""
     ray = _connect(address)
-    totals = Totals()
-    with atomic_lines(report) as write:
-        for path in paths:
-            source = str(path)
-            if on_file:
-                on_file(source)
-            for line, result in _file_results(ray, spec_path, settings, path, max_line_bytes):
-                totals.add(result)
-                write(record(source, line, result))
-                if on_result:
-                    on_result(source, line, result)
-    return totals
+    return functools.partial(_file_results, ray, spec_path, settings, max_line_bytes=max_line_bytes)
 
 
 def _file_results(
-    ray: Any, spec_path: Path, settings: Settings | None, path: Path, max_line_bytes: int
+    ray: Any, spec_path: Path, settings: Settings | None, path: Path, *, max_line_bytes: int
 ) -> Iterator[tuple[int, Result]]:
     """(line, result) in order: lines read here, verified on the cluster. A line that is
     blank or over the limit has its result already and is not sent."""
