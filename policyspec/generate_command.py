@@ -129,6 +129,9 @@ def generate(
 
 
 def _transformers_transcripts(spec, todo: list[dict], settings: Settings, device: str):
+    from transformers.utils import logging
+
+    logging.disable_progress_bar()  # stderr holds errors and notes, one line each
     try:
         loaded = load_model(settings.model, device, settings.dtype)
         require_chat_template(loaded)

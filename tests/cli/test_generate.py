@@ -4,11 +4,14 @@ import json
 import re
 from pathlib import Path
 
+import orjson
 import pytest
 from typer.testing import CliRunner
 
 from policyspec.cli import app
 from policyspec.generate_command import _append
+from runtime.models import EMBEDDED_MODEL
+from runtime.transcripts import Settings
 from tests.runtime.conftest import build_tiny_model, build_tiny_tokenizer
 
 runner = CliRunner()
@@ -167,8 +170,6 @@ def test_bad_input_exits_2_and_keeps_the_output(tmp_path, args, message):
     (tmp_path / "empty").mkdir()
     prompts = tmp_path / "prompts.jsonl"
     prompts.write_text('{"prompt": "How do I bake bread?"}\n{"prompt": oops}\n{"category": "x"}\n')
-    output = tmp_path / "t.jsonl"
-    output.write_text('{"id": "kept", "messages": [], "output": {}}\n')
     (tmp_path / "notes.txt").write_text("prompt\nhello\n")
     tokenizer = build_tiny_tokenizer()
     tokenizer.chat_template = None  # a base model's tokenizer
@@ -180,14 +181,20 @@ def test_bad_input_exits_2_and_keeps_the_output(tmp_path, args, message):
         "missing": tmp_path / "missing.jsonl",
         "no_chat": tmp_path / "no_chat",
     }
+
     filled = [a.format(**paths, text=tmp_path / "notes.txt") for a in map(str, args)]
+    # a transcript of an earlier run with these settings, which resuming would add to
+    model = filled[filled.index("--model") + 1] if "--model" in filled else EMBEDDED_MODEL
+    kept = {"id": "kept", "messages": [], "output": {}, "generation": Settings(model).record()}
+    output = tmp_path / "t.jsonl"
+    output.write_bytes(orjson.dumps(kept) + b"\n")
     result = generate(*filled, "-o", output)
     assert result.exit_code == 2
     assert message in result.stderr
     assert "Traceback" not in result.output
     lines = result.stderr.splitlines()
     assert all(line.startswith("error: ") or ": error[" in line for line in lines)
-    assert output.read_text() == '{"id": "kept", "messages": [], "output": {}}\n'
+    assert output.read_bytes() == orjson.dumps(kept) + b"\n"
 
 
 TOO_LONG = (
