@@ -61,11 +61,14 @@ def generate(
     ] = EMBEDDED_MODEL,
     engine: Annotated[
         Engine,
-        typer.Option(help="transformers (any machine) or vllm (GPUs; pip install .[vllm])."),
+        typer.Option(help="transformers (any machine) or vllm (GPUs; the vllm extra)."),
     ] = Engine.transformers,
     device: Annotated[str, typer.Option(help="auto, cpu, cuda or cuda:N.")] = "auto",
     dtype: Annotated[
-        str, typer.Option(help="auto (bfloat16 on a GPU, float32 on a CPU), bfloat16, ...")
+        str,
+        typer.Option(
+            help="auto (bfloat16 on a GPU, float32 on a CPU), bfloat16, float16, float32."
+        ),
     ] = "auto",
     tensor_parallel_size: Annotated[
         int, typer.Option(min=1, help="vllm: GPUs each model is split across.")
