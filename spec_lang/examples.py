@@ -60,17 +60,14 @@ def evaluate_examples(spec: Spec, matchers: Matchers) -> list[ExampleResult]:
 
     for rule in spec.rule_by_id.values():
         for example in rule.examples:
-            expected = example.decision.value
             hits = matchers.scan(conversation(example), example.attributes)
             fired, suspended = hits.fired, hits.suspended
-            cited = (spec.resolve(name.value) for name in example.cites)
-            owner = (rule.id,) if expected == rule.decision.value else ()
-            applying = tuple(dict.fromkeys((*owner, *(c for c in cited if c), *fired)))
+            applying = applying_rules(spec, rule, example, fired)
             results.append(
                 ExampleResult(
                     rule,
                     example,
-                    expected,
+                    example.decision.value,
                     fired,
                     suspended,
                     decided(applying, suspended),
@@ -78,6 +75,17 @@ def evaluate_examples(spec: Spec, matchers: Matchers) -> list[ExampleResult]:
                 )
             )
     return results
+
+
+def applying_rules(
+    spec: Spec, owner: ast.Rule | None, example: ast.Example, fired: tuple[str, ...]
+) -> tuple[str, ...]:
+    """The rules that apply to an example written in `owner` (None: in no rule of `spec`,
+    as when an example of one version of a spec is tried on another): the owner when the
+    example expects its decision, the cited rules `spec` knows, and the rules that fired."""
+    own = owner is not None and example.decision.value == owner.decision.value
+    cited = tuple(c for c in (spec.resolve(name.value) for name in example.cites) if c)
+    return tuple(dict.fromkeys(((owner.id,) if own else ()) + cited + fired))
 
 
 def conversation(example: ast.Example) -> tuple[tuple[str, str], ...]:
