@@ -70,7 +70,8 @@ from spec_lang import Spec, load  # noqa: E402
 DEMO_PROMPTS = ROOT / "examples" / "demo_prompts.jsonl"
 CATEGORY = "self_harm"  # the category schema shown beside the global one
 ALL_BACKENDS = (*BACKENDS, "xgrammar")
-SECTIONS = ("load", "build", "decode", "generate")
+SECTIONS = ("load", "build", "decode", "prefix", "generate")
+TODAY_BATCH = 4  # the batch generate ran a category's prompts in before prefix reuse
 MB = 1024  # ru_maxrss is in KiB on Linux
 
 
@@ -305,6 +306,49 @@ def add(row: Row, value: float, baseline: float) -> None:
     row.ratios.append(value / baseline)
 
 
+def measure_prefix_reuse(args: argparse.Namespace, spec: Spec) -> list[Row]:
+    """--category-prompts teacher chats of one category, greedy, under its schema: left-padded
+    batches of 4, each chat prefilled in full (generate before prefix reuse), against the
+    category's shared prefix prefilled once and each chat computed from its cache; and
+    whether the two wrote the same text."""
+    loaded = load_model(args.model, args.device)
+    schema = output_schema(spec, CATEGORY)
+    chats = category_chats(spec, CATEGORY, args.category_prompts)
+    options = {"max_new_tokens": args.tokens, "seed": 0, "temperature": 0}
+    generate_json(loaded, chats[:1], schema, **{**options, "max_new_tokens": 1})  # warm up
+    label = f"{len(chats)} {CATEGORY} prompts, {args.tokens} tokens"
+    padded = Row("prefix", f"{label}: padded batches of {TODAY_BATCH} (before)", "s")
+    reused = Row("prefix", f"{label}: shared prefix prefilled once", "s", baseline="before")
+    for _ in range(args.runs):
+        start = time.perf_counter()
+        before = []
+        for first in range(0, len(chats), TODAY_BATCH):
+            batch = chats[first : first + TODAY_BATCH]
+            before += generate_json(loaded, batch, schema, padded_batch=True, **options)
+        padded.values.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        after = generate_json(loaded, chats, schema, **options)
+        add(reused, time.perf_counter() - start, padded.values[-1])
+        same = sum(a == b for a, b in zip(before, after, strict=True))
+        reused.note = f"same greedy text for {same} of {len(chats)}"
+    return [padded, reused]
+
+
+def category_chats(spec: Spec, category: str, count: int) -> list[list[dict[str, str]]]:
+    """`count` teacher chats of `category`: its examples' conversations, numbered past the
+    first round so each chat is distinct."""
+    found, _ = requests(spec)
+    own = [r["messages"] for r in found if r["category"] == category]
+    chats = []
+    for number in range(count):
+        messages = own[number % len(own)]
+        if number >= len(own):
+            last = messages[-1]
+            messages = [*messages[:-1], {**last, "content": f"{last['content']} ({number})"}]
+        chats.append(messages)
+    return chats
+
+
 def measure_generate(args: argparse.Namespace) -> list[Row]:
     """`policyspec generate` on the demo prompts in a child process: wall time, peak RSS."""
     wall = Row("generate", f"{DEMO_PROMPTS.name}, {DEFAULT_BACKEND}, wall", "s")
@@ -381,6 +425,9 @@ def main() -> None:
     parser.add_argument("--device", default="auto")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--tokens", type=int, default=128, help="new tokens per decoding run")
+    parser.add_argument(
+        "--category-prompts", type=int, default=100, help="prompts of one category (prefix)"
+    )
     parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's)")
     parser.add_argument("--backends", type=lambda s: s.split(","), default=list(ALL_BACKENDS))
     parser.add_argument("--sections", type=lambda s: s.split(","), default=list(SECTIONS))
@@ -406,6 +453,8 @@ def main() -> None:
         rows += measure_builds(args, schemas)
     if "decode" in args.sections:
         rows += measure_decoding(args, spec, schemas)
+    if "prefix" in args.sections:
+        rows += measure_prefix_reuse(args, spec)
     if "generate" in args.sections:
         rows += measure_generate(args)
     print(f"load average {os.getloadavg()[0]:.1f} at the end")

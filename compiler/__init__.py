@@ -15,6 +15,7 @@ from compiler.schema import (
     output_regex,
     output_schema,
     serialise,
+    shortest_output,
     token_budget,
 )
 from compiler.sft_gen import teacher_messages
@@ -38,6 +39,7 @@ __all__ = [
     "output_schema",
     "parse_grade",
     "serialise",
+    "shortest_output",
     "spec_for_category",
     "teacher_messages",
     "token_budget",

@@ -60,6 +60,7 @@ PINNED_WHITESPACE = {
     "key_separator": SEPARATORS[1],
 }
 _TEXT_BOUND = re.compile(r"\{1,(\d+)\}\$$")
+_TEXT_LOWER = re.compile(r"\{(\d+),\d+\}\$$")
 
 
 def _text(max_chars: int, description: str) -> dict[str, Any]:
@@ -199,6 +200,34 @@ def _max_bytes(node: dict, root: dict) -> int:
         members = sum(len(json.dumps(k).encode()) + _max_bytes(v, root) for k, v in fields.items())
         return 3 * (2 * len(fields) + 1) + members
     raise ValueError(f"no length bound for a schema of type {kind!r}")
+
+
+def shortest_output(schema: dict) -> str:
+    """The shortest JSON text valid under `schema` (one built by this module's constructs),
+    written as the runtime pins it: `, ` and `: ` separators. A model's context must
+    leave at least its tokens, or no output it writes can be whole."""
+    return json.dumps(_shortest(schema, schema), ensure_ascii=False)
+
+
+def _shortest(node: dict, root: dict) -> Any:
+    if "$ref" in node:
+        return _shortest(root["$defs"][node["$ref"].removeprefix("#/$defs/")], root)
+    if "anyOf" in node:
+        options = [_shortest(option, root) for option in node["anyOf"]]
+        return min(options, key=lambda value: len(json.dumps(value, ensure_ascii=False)))
+    if "enum" in node:
+        values = node["enum"] or [""]  # no value is valid; the shortest string stands in
+        return min(values, key=lambda value: len(json.dumps(value, ensure_ascii=False)))
+    kind = node["type"]
+    if kind == "null":
+        return None
+    if kind == "string":
+        return "x" * int(_TEXT_LOWER.search(node["pattern"]).group(1))
+    if kind == "array":
+        return [_shortest(node["items"], root)] * node.get("minItems", 0)
+    if kind == "object":
+        return {key: _shortest(node["properties"][key], root) for key in node["required"]}
+    raise ValueError(f"no shortest value for a schema of type {kind!r}")
 
 
 def output_model(

@@ -4,7 +4,8 @@ Each request gives a teacher spec(category) and the conversation, and asks for
 reasoning that cites rule IDs, then the decision and style, then the answer and
 a confession. Conversations come from the spec's own examples and from a user
 file (JSONL, or CSV with a header) with a `prompt` column and optional
-`category` and `label` (expected decision) columns. A row without a category
+`category`, `label` (expected decision) and `id` columns. A row's id is its `id`,
+or FILE:LINE when it has none; two rows with one id are an error. A row without a category
 gets the one category whose rules' matches fire on it, or none when no single
 category does: then spec(None) (every category's summary and rule titles, no
 category in full) and the global schema.
@@ -103,6 +104,7 @@ def requests(
                     )
                 )
     problems: list[Diagnostic] = []
+    ids = {r["id"] for r in found}
     if prompts is not None:
         matchers = Matchers.for_spec(spec)
         for line, row in inputs.rows(prompts, required="prompt"):
@@ -111,29 +113,33 @@ def requests(
             if isinstance(row, Diagnostic):
                 problems.append(row)
                 continue
-            prompt, category, label = row
-            conversation = [{"role": "user", "content": prompt}]
-            found.append(
-                request(
-                    f"{prompts.name}:{line}", prompts.name, category, conversation, decision=label
+            prompt, category, label, id_ = row
+            id_ = id_ or f"{prompts.name}:{line}"
+            if id_ in ids:
+                problems.append(
+                    skipped_row(prompts, line, f"id {id_!r} is taken by an earlier row")
                 )
-            )
+                continue
+            ids.add(id_)
+            conversation = [{"role": "user", "content": prompt}]
+            found.append(request(id_, prompts.name, category, conversation, decision=label))
     return found, problems
 
 
 def _prompt_row(
     spec: Spec, matchers: Matchers, path: Path, line: int, row: dict
-) -> tuple[str, str | None, str | None] | Diagnostic:
-    """(prompt, category, label) from a row, or the diagnostic that says why it is skipped."""
+) -> tuple[str, str | None, str | None, str | None] | Diagnostic:
+    """(prompt, category, label, id) from a row, or the diagnostic that says why it is
+    skipped."""
 
     def problem(message: str) -> Diagnostic:
         return skipped_row(path, line, message)
 
-    prompt, category, label = (row.get(key) for key in ("prompt", "category", "label"))
+    prompt, category, label, id_ = (row.get(k) for k in ("prompt", "category", "label", "id"))
     if not isinstance(prompt, str) or not prompt.strip():
         return problem("no prompt (a non-empty 'prompt' is required)")
-    if not all(value is None or isinstance(value, str) for value in (category, label)):
-        return problem("'category' and 'label' must be strings")
+    if not all(value is None or isinstance(value, str) for value in (category, label, id_)):
+        return problem("'category', 'label' and 'id' must be strings")
     known = scope.category_ids(spec)
     if category and category not in known:
         return problem(
@@ -147,4 +153,4 @@ def _prompt_row(
     if not category:
         fired = {spec.category_of[rule_id].id for rule_id in matchers.fired(prompt)}
         category = fired.pop() if len(fired) == 1 and fired <= known else None
-    return prompt, category, label or None
+    return prompt, category, label or None, (id_ or "").strip() or None

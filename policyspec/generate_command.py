@@ -1,16 +1,18 @@
 """`policyspec generate`: run a model under the compiled schema and write transcripts.
 
 Everything that can be wrong with the input (the spec, a prompt row, the model,
-the device) is found before the output file is opened, so a bad run never
-touches it. Transcripts are appended one whole line at a time and synced per
-batch; a run that is interrupted is resumed by running it again (ids already in
-the file are skipped).
+the device, settings that differ from the transcripts already in the output) is
+found before the output file is written, so a bad run never touches it.
+Transcripts are appended one whole line at a time, each synced as soon as it is
+finished: a run that is killed loses only the ones in flight, and is resumed by
+running it again with the same settings (ids already in the file are skipped).
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import replace
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -24,15 +26,32 @@ from core.diagnostics import InputError, render
 from policyspec.console import SpecPath, err, fail_input, load_spec, out
 from policyspec.outputs import Kind, is_transcript, refuse_unsafe_output
 from runtime.generation import BACKENDS, DEFAULT_BACKEND
-from runtime.models import EMBEDDED_MODEL, ModelLoadError, load_model, resolve_device
+from runtime.models import (
+    DTYPES,
+    EMBEDDED_MODEL,
+    ModelLoadError,
+    load_model,
+    require_chat_template,
+    resolve_device,
+    resolve_dtype,
+)
 from runtime.transcripts import Settings, generate_transcripts, too_long
+
+
+class Engine(StrEnum):
+    transformers = "transformers"
+    vllm = "vllm"
 
 
 def generate(
     spec_path: SpecPath,
     output: Annotated[Path, typer.Option("-o", "--output", help="Transcripts JSONL (appended).")],
     prompts: Annotated[
-        Path | None, typer.Option("--prompts", help="JSONL or CSV: prompt, [category], [id].")
+        Path | None,
+        typer.Option(
+            "--prompts",
+            help="JSONL or CSV with a prompt column; optional: category, label, id.",
+        ),
     ] = None,
     examples: Annotated[
         bool, typer.Option("--examples", help="Use the spec's own examples.")
@@ -40,7 +59,20 @@ def generate(
     model: Annotated[
         str, typer.Option(help="The embedded model, a model folder or a cached id.")
     ] = EMBEDDED_MODEL,
-    device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
+    engine: Annotated[
+        Engine,
+        typer.Option(help="transformers (any machine) or vllm (GPUs; the vllm extra)."),
+    ] = Engine.transformers,
+    device: Annotated[str, typer.Option(help="auto, cpu, cuda or cuda:N.")] = "auto",
+    dtype: Annotated[
+        str,
+        typer.Option(
+            help="auto (bfloat16 on a GPU, float32 on a CPU), bfloat16, float16, float32."
+        ),
+    ] = "auto",
+    tensor_parallel_size: Annotated[
+        int, typer.Option(min=1, help="vllm: GPUs each model is split across.")
+    ] = 1,
     with_spec: Annotated[
         bool,
         typer.Option(
@@ -51,9 +83,8 @@ def generate(
         bool, typer.Option("--confession-turn", help="Ask for the confession in a second turn.")
     ] = False,
     limit: Annotated[
-        int | None, typer.Option(help="Generate at most this many new transcripts.")
+        int | None, typer.Option(help="Generate at most this many new transcripts (0: none).")
     ] = None,
-    batch_size: Annotated[int, typer.Option(min=1)] = 4,
     seed: int = 0,
     backend: Annotated[str, typer.Option(help=f"One of {', '.join(BACKENDS)}.")] = DEFAULT_BACKEND,
 ) -> None:
@@ -66,49 +97,95 @@ def generate(
         fail_input("give either --prompts FILE or --examples")
     if backend not in BACKENDS:
         fail_input(f"unknown backend {backend!r}; use one of {', '.join(BACKENDS)}")
-    try:
-        resolve_device(device)  # a typo in --device is found before anything is read
+    if limit is not None and limit < 0:
+        fail_input(f"--limit {limit}: give 0 or more transcripts")
+    if dtype not in DTYPES:
+        fail_input(f"unknown --dtype {dtype!r}; use one of {', '.join(DTYPES)}")
+    try:  # a typo in --device is found before anything is read
+        resolved = "cuda" if engine is Engine.vllm else resolve_device(device)
     except ModelLoadError as error:
         fail_input(str(error))
     spec = load_spec(spec_path)
     refuse_unsafe_output(output, [spec_path, *spec.sources, prompts], Kind.transcripts)
-    todo = _requests(spec, prompts, output)[:limit]
+    settings = Settings(
+        model=model,
+        engine=engine.value,
+        dtype=resolve_dtype(dtype, resolved),
+        with_spec=with_spec,
+        confession_turn=confession_turn,
+        seed=seed,
+        backend=backend,
+    )
+    todo = _requests(spec, prompts, output, settings)[:limit]
+    if limit == 0:
+        out.print("nothing to generate: --limit 0", markup=False)
+        return
     if not todo:
         out.print(f"nothing to generate: every request is already in {output}", markup=False)
         return
+    if engine is Engine.vllm:
+        transcripts, where = _vllm_transcripts(spec, todo, settings, tensor_parallel_size)
+    else:
+        transcripts, where = _transformers_transcripts(spec, todo, settings, device)
+    written = _append(output, transcripts, len(todo))
+    out.print(f"wrote {written} transcripts to {output} (model {model} {where})", markup=False)
+
+
+def _transformers_transcripts(spec, todo: list[dict], settings: Settings, device: str):
+    from transformers.utils import logging
+
+    logging.disable_progress_bar()  # stderr holds errors and notes, one line each
     try:
-        loaded = load_model(model, device)
+        loaded = load_model(settings.model, device, settings.dtype)
+        require_chat_template(loaded)
     except ModelLoadError as error:
         fail_input(InputError(str(error)))
-    settings = Settings(with_spec, confession_turn, batch_size, seed, backend)
-    _refuse_too_long(loaded, todo, settings)
+    if loaded.note:
+        err.print(f"note: {loaded.note}", markup=False)
+    _refuse_too_long(too_long(spec, loaded, todo, settings))
+    return generate_transcripts(spec, loaded, todo, settings), f"on {loaded.device}"
+
+
+def _vllm_transcripts(spec, todo: list[dict], settings: Settings, tensor_parallel_size: int):
+    from runtime.vllm_engine import VllmError, VllmGenerator
+
+    try:
+        generator = VllmGenerator(settings, tensor_parallel_size)
+    except VllmError as error:
+        fail_input(str(error))
+    _refuse_too_long(generator.too_long(spec, todo))
+    return generator.transcripts(spec, todo), f"on vLLM, tensor parallel {tensor_parallel_size}"
+
+
+def _append(output: Path, transcripts, total: int) -> int:
+    """Append each transcript as one whole line, synced as soon as it is finished."""
     written = 0
-    with output.open("ab") as stream, Progress(console=err, transient=True) as progress:
-        task = progress.add_task("generating", total=len(todo))
-        for transcript in generate_transcripts(
-            spec, loaded, todo, settings, lambda n: progress.advance(task, n)
-        ):
-            stream.write(orjson.dumps(transcript) + b"\n")
+    descriptor = os.open(output, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    with (
+        open(descriptor, "ab", buffering=0) as stream,
+        Progress(console=err, transient=True) as progress,
+    ):
+        task = progress.add_task("generating", total=total)
+        for transcript in transcripts:
+            line = memoryview(orjson.dumps(transcript) + b"\n")
+            while line:  # a raw write may take less than all of it
+                line = line[stream.write(line) :]
+            os.fsync(descriptor)
             written += 1
-            if written % batch_size == 0 or written == len(todo):
-                stream.flush()
-                os.fsync(stream.fileno())
-    out.print(
-        f"wrote {written} transcripts to {output} (model {model} on {loaded.device})", markup=False
-    )
+            progress.advance(task)
+    return written
 
 
-def _refuse_too_long(loaded, todo: list[dict], settings: Settings) -> None:
-    """Stop before anything is written when a prompt leaves no room in the model's context,
-    rather than at its batch, part way through the run."""
-    problems = too_long(loaded, todo, settings)
+def _refuse_too_long(problems: list[str]) -> None:
+    """Stop before anything is written when a prompt leaves too little of the model's
+    context, rather than at its turn, part way through the run."""
     for problem in problems[:-1]:
         err.print(f"error: {problem}", markup=False)
     if problems:
         fail_input(problems[-1])
 
 
-def _requests(spec, prompts: Path | None, output: Path) -> list[dict]:
+def _requests(spec, prompts: Path | None, output: Path, settings: Settings) -> list[dict]:
     """The requests still to generate: every bad prompt row is reported and stops the run."""
     try:
         found, problems = requests(spec, prompts)
@@ -119,13 +196,14 @@ def _requests(spec, prompts: Path | None, output: Path) -> list[dict]:
             err.print(render(replace(problem, severity=Severity.ERROR)), markup=False)
         fail_input(f"{len(problems)} unusable rows in {prompts}; fix them and run again")
     wanted = [r for r in found if (r["source"] == "spec") == (prompts is None)]
-    done = _done_ids(output)
+    done = _done_ids(output, settings.record())
     return [r for r in wanted if r["id"] not in done]
 
 
-def _done_ids(output: Path) -> set[str]:
-    """IDs already in the output. A last line cut off by an interrupted run is dropped:
-    it holds no whole transcript, and its request is generated again."""
+def _done_ids(output: Path, record: dict) -> set[str]:
+    """IDs already in the output, all made with `record`'s settings (a run with others is
+    refused). A last line cut off by an interrupted run is dropped: it holds no whole
+    transcript, and its request is generated again."""
     if not output.exists():
         return set()
     if output.is_dir():
@@ -140,9 +218,30 @@ def _done_ids(output: Path) -> set[str]:
                 f"{output}:{number}: not a transcript (an output of generate holds only "
                 "transcripts); give a new output file"
             )
+        _refuse_other_settings(output, number, transcript.get("generation"), record)
         done.add(transcript["id"])
     if len(complete) < len(data):  # decided only once every whole line is a transcript
         with output.open("r+b") as stream:
             stream.truncate(len(complete))
         err.print(f"note: dropped an incomplete last line in {output} (an interrupted run)")
     return done
+
+
+def _refuse_other_settings(output: Path, number: int, made: object, record: dict) -> None:
+    """Resuming with other settings would mix two runs in one file: refuse it."""
+    if made == record:
+        return
+    if not isinstance(made, dict):
+        fail_input(
+            f"{output}:{number}: a transcript with no record of how it was made; "
+            "give a new output file"
+        )
+    differences = [
+        f"{key} {made.get(key)!r} there, {value!r} here"
+        for key, value in record.items()
+        if made.get(key) != value
+    ]
+    fail_input(
+        f"{output}:{number} was made with other settings ({'; '.join(differences)}); "
+        "resume with the same ones, or give a new output file"
+    )

@@ -126,7 +126,14 @@ def _prepare(spec_path: Path, transcripts: list[Path], judging: JudgeOptions) ->
 
 
 def _run(
-    verifier, transcripts, max_line_bytes, on_result, report=None, on_file=None, judgements=None
+    verifier,
+    transcripts,
+    max_line_bytes,
+    on_result,
+    report=None,
+    on_file=None,
+    judgements=None,
+    results=None,
 ):
     progress = _ProgressBar(transcripts)
     try:
@@ -139,6 +146,7 @@ def _run(
             on_result=on_result,
             on_progress=progress.advance,
             judgements=judgements,
+            results=results,
         )
     except spec_lang.InputError as error:
         fail_input(error)
@@ -146,6 +154,20 @@ def _run(
         fail_input(f"{error.filename or report}: {error.strerror or error}")
     finally:
         progress.close()
+
+
+def _on_ray(spec_path: Path, address: str, verifier: Verifier, transcripts, max_line_bytes):
+    """verify --ray: each file's results from the Ray cluster at `address`."""
+    from verifier.distributed import ray_results
+
+    if STDIN in transcripts:
+        fail_input("--ray reads transcript files, not -")
+    try:
+        return ray_results(spec_path, verifier.settings, address, max_line_bytes)
+    except spec_lang.InputError as error:
+        fail_input(error)
+    except ConnectionError as error:
+        fail_input(f"--ray {address}: cannot connect ({error})")
 
 
 def _failure_printer(against: str, judgements: Judgements | None = None) -> OnResult:
@@ -190,6 +212,13 @@ def verify(
     concurrency: Concurrency = 4,
     tries: Tries = 4,
     backoff: Backoff = 1.0,
+    ray_address: Annotated[
+        str | None,
+        typer.Option(
+            "--ray",
+            help="Verify on a Ray cluster: local (start one here), auto, or ray://HOST:PORT.",
+        ),
+    ] = None,
 ) -> None:
     """Verify transcripts against a spec and against their own confessions.
 
@@ -222,7 +251,12 @@ def verify(
         refuse_unsafe_output(report, [spec_path, *spec.sources, *transcripts], Kind.report)
     judgements = _judgements(spec, options, transcripts, max_line_bytes)
     against = f"{spec.name} {spec.version}"
-    run = partial(_run, verifier, transcripts, max_line_bytes, judgements=judgements)
+    results = None
+    if ray_address is not None:
+        results = _on_ray(spec_path, ray_address, verifier, transcripts, max_line_bytes)
+    run = partial(
+        _run, verifier, transcripts, max_line_bytes, judgements=judgements, results=results
+    )
     if output_format is ReportFormat.json:
         identity = {"name": spec.name, "version": spec.version, "hash": spec.content_hash}
         summary = JsonSummary(sys.stdout, identity, judgements)

@@ -7,6 +7,7 @@ the text generated is valid JSON of the schema unless `max_new_tokens` cuts it s
 
 from __future__ import annotations
 
+import copy
 import functools
 import importlib.util
 import json
@@ -14,10 +15,11 @@ import math
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
 from typing import Any
 
 from compiler.schema import PINNED_WHITESPACE, WHITESPACE
-from runtime.models import LoadedModel
+from runtime.models import LoadedModel, require_chat_template
 
 # xgrammar, outlines' third backend, is left out: xgrammar 0.2.8 cannot build the
 # compiled schemas (a string bound over 128 characters fails a check in its grammar
@@ -55,6 +57,17 @@ class PromptTooLong(ValueError):
     """A prompt fills the model's context, leaving no room for a single new token."""
 
 
+@dataclass(frozen=True)
+class Sampling:
+    """How tokens are chosen, and how many at most."""
+
+    max_new_tokens: int
+    seed: int
+    temperature: float = TEMPERATURE
+    top_p: float = TOP_P
+    repetition_penalty: float = REPETITION_PENALTY
+
+
 def available_backends() -> list[str]:
     """The backends whose library is installed."""
     return [name for name in BACKENDS if importlib.util.find_spec(name) is not None]
@@ -72,28 +85,33 @@ def generate_json(
     repetition_penalty: float = REPETITION_PENALTY,
     backend: str = DEFAULT_BACKEND,
     streamer: Any = None,
+    prefixes: PrefixCache | None = None,
+    padded_batch: bool = False,
 ) -> list[str]:
     """Answer each chat (a list of {"role", "content"} messages) with JSON of `schema`.
 
     Returns one string per prompt. Each is valid JSON of the schema, unless generation
     stopped at `max_new_tokens` or at the end of the model's context (which caps it), in
-    which case it is the truncated text; PromptTooLong when the longest prompt leaves the
-    context no room. Outputs are reproducible for the same seed, prompts, batch and
-    machine. `temperature=0` decodes greedily. `streamer` (a transformers BaseStreamer)
+    which case it is the truncated text; PromptTooLong when a prompt leaves the context
+    no room. `temperature=0` decodes greedily. `streamer` (a transformers BaseStreamer)
     sees the prompt ids, then the new token ids of every step.
+
+    The chats are answered one after another, each from the key/value cache of the
+    longest token prefix it shares with `prefixes` (a new PrefixCache when None): the
+    prefix all the chats share (a category's system prompt) is prefilled once. Outputs
+    are reproducible for the same seed, prompts and machine. `padded_batch` instead runs
+    the chats as one left-padded batch, each prefilled in full (outputs then depend on
+    the batch too): only for short prompts on a GPU, and as a benchmark's baseline.
     """
     processor = compile_schema(loaded, schema, backend)
-    processor.reset()  # processors carry per-generation state
     return _generate(
         loaded,
         prompts,
-        [processor],
-        max_new_tokens=max_new_tokens,
-        seed=seed,
-        temperature=temperature,
-        top_p=top_p,
-        repetition_penalty=repetition_penalty,
+        processor,
+        Sampling(max_new_tokens, seed, temperature, top_p, repetition_penalty),
         streamer=streamer,
+        prefixes=prefixes,
+        padded_batch=padded_batch,
     )
 
 
@@ -107,18 +125,18 @@ def generate_text(
     top_p: float = TOP_P,
     repetition_penalty: float = REPETITION_PENALTY,
     streamer: Any = None,
+    prefixes: PrefixCache | None = None,
+    padded_batch: bool = False,
 ) -> list[str]:
     """Answer each chat with unconstrained text; otherwise as generate_json."""
     return _generate(
         loaded,
         prompts,
-        [],
-        max_new_tokens=max_new_tokens,
-        seed=seed,
-        temperature=temperature,
-        top_p=top_p,
-        repetition_penalty=repetition_penalty,
+        None,
+        Sampling(max_new_tokens, seed, temperature, top_p, repetition_penalty),
         streamer=streamer,
+        prefixes=prefixes,
+        padded_batch=padded_batch,
     )
 
 
@@ -257,64 +275,212 @@ def _for_outlines_core(node: Any) -> Any:
 def _generate(
     loaded: LoadedModel,
     prompts: list[list[dict[str, str]]],
-    processors: list[Any],
+    processor: Any,
+    sampling: Sampling,
     *,
-    max_new_tokens: int,
-    seed: int,
-    temperature: float,
-    top_p: float,
-    repetition_penalty: float,
     streamer: Any,
+    prefixes: PrefixCache | None,
+    padded_batch: bool,
 ) -> list[str]:
     import torch
-    from transformers import LogitsProcessorList, set_seed
+    from transformers import set_seed
 
     tokenizer = loaded.tokenizer
-    if tokenizer.chat_template is None:
-        raise ValueError(f"{loaded.name} has no chat template; use an instruction-tuned model")
-    inputs = tokenizer.apply_chat_template(
-        prompts,
-        add_generation_prompt=True,
-        padding=True,
-        return_tensors="pt",
-        return_dict=True,
-    ).to(loaded.device)
-    max_new_tokens = min(max_new_tokens, _room(loaded, inputs["input_ids"].shape[1]))
+    require_chat_template(loaded)
     # Under a schema only the tokenizer's end token ends the JSON: it is the one token the
     # backends allow once the JSON is complete. Other end tokens are text to them.
-    stop_ids = {tokenizer.eos_token_id} if processors else stop_token_ids(loaded)
-    if temperature > 0:
-        sampling = {"do_sample": True, "temperature": temperature, "top_p": top_p}
-    else:
-        sampling = {"do_sample": False, "temperature": None, "top_p": None, "top_k": None}
+    stop_ids = {tokenizer.eos_token_id} if processor is not None else stop_token_ids(loaded)
     # Both backends torch.compile their masking kernel. On CPU that costs seconds per
     # process and per new batch size, and needs a C++ compiler, for a kernel that takes
     # well under a millisecond per step eagerly.
     eager = torch.compiler.set_stance("force_eager") if loaded.device == "cpu" else nullcontext()
-    set_seed(seed)
+    set_seed(sampling.seed)
     with torch.inference_mode(), eager:
-        output = loaded.model.generate(
-            **inputs,
-            logits_processor=LogitsProcessorList(processors),
-            max_new_tokens=max_new_tokens,
-            repetition_penalty=repetition_penalty,
-            eos_token_id=sorted(stop_ids),
-            # Finished rows are filled with end-of-sequence tokens rather than padding,
-            # which llguidance would report as a token its grammar does not allow.
-            pad_token_id=tokenizer.eos_token_id,
-            streamer=streamer,
-            **sampling,
-        )
-    texts = []
-    for row in output[:, inputs["input_ids"].shape[1] :].tolist():
-        end = next((i for i, token in enumerate(row) if token in stop_ids), len(row))
-        # Keep special tokens the grammar let through: the text is exactly what it accepted.
-        texts.append(
-            tokenizer.decode(
-                row[:end], skip_special_tokens=False, clean_up_tokenization_spaces=False
+        if padded_batch:
+            rows = _generate_padded(loaded, prompts, processor, sampling, stop_ids, streamer)
+        else:
+            prefixes = PrefixCache() if prefixes is None else prefixes
+            prefixes.share(loaded, prompts)
+            ids = [_chat_ids(loaded, chat) for chat in prompts]
+            rows = [
+                _generate_on_prefix(loaded, row, prefixes, processor, sampling, stop_ids, streamer)
+                for row in ids
+            ]
+    return [_decode(tokenizer, row, stop_ids) for row in rows]
+
+
+def _generate_padded(loaded, prompts, processor, sampling, stop_ids, streamer) -> list[list[int]]:
+    """The chats in one left-padded batch, each prefilled in full."""
+    inputs = loaded.tokenizer.apply_chat_template(
+        prompts, add_generation_prompt=True, padding=True, return_tensors="pt", return_dict=True
+    ).to(loaded.device)
+    length = inputs["input_ids"].shape[1]
+    output = loaded.model.generate(
+        **inputs,
+        **_generate_options(loaded, processor, sampling, stop_ids, length),
+        streamer=streamer,
+    )
+    return output[:, length:].tolist()
+
+
+def _generate_on_prefix(
+    loaded, row: list[int], prefixes: PrefixCache, processor, sampling, stop_ids, streamer
+) -> list[int]:
+    """One chat's new token ids, computed from the cache of its longest cached prefix."""
+    import torch
+
+    cache = prefixes.start(loaded, row)
+    input_ids = torch.tensor([row], device=loaded.device)
+    output = loaded.model.generate(
+        input_ids=input_ids,
+        attention_mask=torch.ones_like(input_ids),
+        return_dict_in_generate=True,
+        streamer=streamer,
+        **{_cache_argument(): cache},
+        **_generate_options(loaded, processor, sampling, stop_ids, len(row)),
+    )
+    sequence = output.sequences[0].tolist()
+    prefixes.remember(sequence, getattr(output, _cache_argument()))
+    return sequence[len(row) :]
+
+
+def _generate_options(loaded, processor, sampling: Sampling, stop_ids, prompt_length: int) -> dict:
+    """model.generate's options for prompts of `prompt_length` tokens (padding included)."""
+    from transformers import LogitsProcessorList, RepetitionPenaltyLogitsProcessor
+
+    processors = []
+    if sampling.repetition_penalty != 1.0:
+        # transformers' own repetition_penalty also penalises every token of the prompt,
+        # which holds the spec: its rule IDs, the very tokens the reasoning must cite.
+        processors.append(
+            RepetitionPenaltyLogitsProcessor(
+                sampling.repetition_penalty, prompt_ignore_length=prompt_length
             )
         )
-    return texts
+    if processor is not None:
+        processor.reset()  # processors carry per-generation state
+        processors.append(processor)
+    if sampling.temperature > 0:
+        mode = {"do_sample": True, "temperature": sampling.temperature, "top_p": sampling.top_p}
+    else:
+        mode = {"do_sample": False, "temperature": None, "top_p": None, "top_k": None}
+    return {
+        "logits_processor": LogitsProcessorList(processors),
+        "max_new_tokens": min(sampling.max_new_tokens, _room(loaded, prompt_length)),
+        "repetition_penalty": 1.0,
+        "eos_token_id": sorted(stop_ids),
+        # Finished rows are filled with end-of-sequence tokens rather than padding,
+        # which llguidance would report as a token its grammar does not allow.
+        "pad_token_id": loaded.tokenizer.eos_token_id,
+        **mode,
+    }
+
+
+def _decode(tokenizer, row: list[int], stop_ids: set[int]) -> str:
+    end = next((i for i, token in enumerate(row) if token in stop_ids), len(row))
+    # Keep special tokens the grammar let through: the text is exactly what it accepted.
+    return tokenizer.decode(
+        row[:end], skip_special_tokens=False, clean_up_tokenization_spaces=False
+    )
+
+
+def _chat_ids(loaded: LoadedModel, chat: list[dict[str, str]]) -> list[int]:
+    return list(
+        loaded.tokenizer.apply_chat_template(chat, add_generation_prompt=True, return_dict=False)
+    )
+
+
+def _common_prefix(rows: list[list[int]]) -> list[int]:
+    """The longest token prefix every row starts with."""
+    first = rows[0]
+    length = len(first)
+    for row in rows[1:]:
+        length = min(length, _shared_length(first, row))
+    return first[:length]
+
+
+def _shared_length(a: list[int], b: list[int]) -> int:
+    length = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        length += 1
+    return length
+
+
+@functools.cache
+def _cache_argument() -> str:
+    """What generate calls its key/value cache: `cache` since transformers 5.x deprecated
+    `past_key_values` (the name before)."""
+    from transformers.generation.utils import GenerateDecoderOnlyOutput
+
+    fields = GenerateDecoderOnlyOutput.__dataclass_fields__
+    return "cache" if "cache" in fields else "past_key_values"
+
+
+class PrefixCache:
+    """Key/value caches of token prefixes already run through one model.
+
+    A chat is generated from the cache of the longest prefix it shares with a cached
+    one, so only the rest of it is prefilled: a category's system prompt (thousands of
+    tokens of spec) is prefilled once for all the category's prompts, and the
+    confession turn continues from its answer's history. Shared prefixes stay; of the
+    histories (a chat and what was generated after it) only the last is kept.
+    """
+
+    def __init__(self) -> None:
+        self._shared: list[tuple[list[int], Any]] = []
+        self._history: tuple[list[int], Any] | None = None
+
+    def share(self, loaded: LoadedModel, chats: list[list[dict[str, str]]]) -> None:
+        """Prefill the token prefix all `chats` share, unless a cached prefix holds it."""
+        if len(chats) < 2:
+            return
+        prefix = _common_prefix([_chat_ids(loaded, chat) for chat in chats])
+        if len(prefix) < 2 or self._longest(prefix)[0] >= len(prefix):
+            return
+        import torch
+
+        cache = _new_cache(loaded)
+        with torch.inference_mode():
+            loaded.model(
+                input_ids=torch.tensor([prefix], device=loaded.device),
+                use_cache=True,
+                **{_cache_argument(): cache},
+            )
+        self._shared.append((prefix, cache))
+
+    def start(self, loaded: LoadedModel, row: list[int]) -> Any:
+        """A fresh cache holding the longest cached prefix of `row`, short of its last
+        token (generate needs at least one token to compute)."""
+        length, cache = self._longest(row)
+        length = min(length, len(row) - 1)
+        if cache is None or length == 0:
+            return _new_cache(loaded)
+        copied = copy.deepcopy(cache)
+        surplus = copied.get_seq_length() - length
+        if surplus > 0:
+            copied.crop(-surplus)
+        return copied
+
+    def remember(self, sequence: list[int], cache: Any) -> None:
+        """Keep `cache` (of the first tokens of `sequence`) as the latest history."""
+        self._history = (sequence[: cache.get_seq_length()], cache)
+
+    def _longest(self, row: list[int]) -> tuple[int, Any]:
+        entries = [*self._shared, *([self._history] if self._history else [])]
+        best = (0, None)
+        for ids, cache in entries:
+            length = _shared_length(ids, row)
+            if length > best[0]:
+                best = (length, cache)
+        return best
+
+
+def _new_cache(loaded: LoadedModel) -> Any:
+    from transformers import DynamicCache
+
+    return DynamicCache(config=loaded.model.config)
 
 
 def _room(loaded: LoadedModel, prompt_length: int) -> int:

@@ -22,6 +22,7 @@ _GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 _MARKER = "policyspec-complete.json"
 _WEIGHT_GLOBS = ("*.safetensors", "pytorch_model*.bin")
 # Where Hugging Face configs keep the context length: Llama-style, GPT-2, others.
+DTYPES = ("auto", "bfloat16", "float16", "float32")
 _CONTEXT_FIELDS = ("max_position_embeddings", "n_positions", "max_sequence_length", "seq_length")
 
 
@@ -37,6 +38,7 @@ class LoadedModel:
     tokenizer: Any  # transformers.PreTrainedTokenizerBase
     name: str
     device: str
+    note: str = ""  # what the user should know about how it was loaded, or ""
 
     def __post_init__(self) -> None:
         # Decoder-only batches must be left-padded, and padding needs a pad token.
@@ -80,15 +82,45 @@ def resolve_device(device: str) -> str:
     return device
 
 
-def load_model(name_or_path: str = EMBEDDED_MODEL, device: str = "auto") -> LoadedModel:
+def resolve_dtype(dtype: str, device: str) -> str:
+    """The torch dtype to load weights in: "auto" is bfloat16 on a GPU (half the memory
+    and traffic of float32) and float32 on a CPU (where bfloat16 matrix products are
+    slow on most chips)."""
+    if dtype not in DTYPES:
+        raise ModelLoadError(f"unknown --dtype {dtype!r}; use one of {', '.join(DTYPES)}")
+    if dtype == "auto":
+        return "bfloat16" if device.startswith("cuda") else "float32"
+    return dtype
+
+
+def require_chat_template(loaded: LoadedModel) -> None:
+    """Refuse a model whose tokenizer has no chat template: chats cannot be put to it."""
+    if loaded.tokenizer.chat_template is None:
+        raise ModelLoadError(
+            f"{loaded.name} has no chat template (a base model, or a tokenizer saved "
+            "without one), so it cannot be given chats; use an instruction-tuned model"
+        )
+
+
+def load_model(
+    name_or_path: str = EMBEDDED_MODEL, device: str = "auto", dtype: str = "auto"
+) -> LoadedModel:
     """Load the embedded model, a local model folder, a .gguf file, or a model id that is
-    already in the local Hugging Face cache."""
+    already in the local Hugging Face cache, straight onto `device` in `dtype` (see
+    resolve_dtype): weights are never held in host memory as float32 first."""
     resolved = resolve_device(device)
+    torch_dtype = resolve_dtype(dtype, resolved)
     path = Path(name_or_path)
-    if name_or_path == EMBEDDED_MODEL:
-        model, tokenizer = _read_gguf(_embedded_gguf(), EMBEDDED_MODEL)
-    elif path.suffix == ".gguf" and path.is_file():
-        model, tokenizer = _read_gguf(path, path.stem)
+    note = ""
+    if name_or_path == EMBEDDED_MODEL or (path.suffix == ".gguf" and path.is_file()):
+        gguf = _embedded_gguf() if name_or_path == EMBEDDED_MODEL else path
+        model, tokenizer = _read_gguf(
+            gguf, path.stem if gguf is path else name_or_path, resolved, torch_dtype
+        )
+        note = (
+            f"{gguf.name}'s quantised weights are dequantised (transformers cannot run them "
+            f"packed) and loaded as {torch_dtype}: the memory of an unquantised model"
+        )
     elif path.is_dir():
         if not (path / "config.json").is_file() or not any(
             next(path.glob(pattern), None) for pattern in _WEIGHT_GLOBS
@@ -97,16 +129,16 @@ def load_model(name_or_path: str = EMBEDDED_MODEL, device: str = "auto") -> Load
                 f"{path} holds no Hugging Face model (config.json plus *.safetensors or "
                 "pytorch_model*.bin); point --model at a folder written by save_pretrained"
             )
-        model, tokenizer = _read_folder(path)
+        model, tokenizer = _read_folder(path, resolved, torch_dtype)
     elif _in_hub_cache(name_or_path):
-        model, tokenizer = _read_folder(name_or_path)
+        model, tokenizer = _read_folder(name_or_path, resolved, torch_dtype)
     else:
         raise ModelLoadError(
             f"unknown model {name_or_path!r}: not {EMBEDDED_MODEL!r}, a model folder, a .gguf "
             "file, or a model in the local Hugging Face cache (nothing is downloaded); "
             f"pass a model folder, or fetch it first with `hf download {name_or_path}`"
         )
-    return LoadedModel(model.to(resolved).eval(), tokenizer, name_or_path, resolved)
+    return LoadedModel(model.eval(), tokenizer, name_or_path, resolved, note)
 
 
 def cache_root() -> Path:
@@ -138,25 +170,28 @@ def _embedded_gguf() -> Path:
     return gguf
 
 
-def _read_folder(name_or_path: str | Path) -> tuple[Any, Any]:
+def _read_folder(name_or_path: str | Path, device: str, dtype: str) -> tuple[Any, Any]:
+    """Tokenizer and model; device_map puts each weight on `device` as it is read."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(name_or_path, local_files_only=True)
-    model = AutoModelForCausalLM.from_pretrained(name_or_path, local_files_only=True, dtype="auto")
+    model = AutoModelForCausalLM.from_pretrained(
+        name_or_path, local_files_only=True, dtype=dtype, device_map=device
+    )
     return model, tokenizer
 
 
-def _read_gguf(gguf: Path, name: str) -> tuple[Any, Any]:
+def _read_gguf(gguf: Path, name: str, device: str, dtype: str) -> tuple[Any, Any]:
     """Read a GGUF model through its converted copy in the cache, converting it when needed.
 
     A cache folder that exists but fails to load is treated as corrupt and rebuilt once.
     """
     folder = _converted(gguf, name)
     try:
-        return _read_folder(folder)
+        return _read_folder(folder, device, dtype)
     except Exception:
         shutil.rmtree(folder, ignore_errors=True)
-        return _read_folder(_converted(gguf, name))
+        return _read_folder(_converted(gguf, name), device, dtype)
 
 
 def _converted(gguf: Path, name: str) -> Path:

@@ -1,25 +1,35 @@
 """From requests to transcripts: prompts built from the spec, generation under its schema.
 
 A request (from `compiler.sft_gen.requests`) holds the conversation, its
-category and the teacher prompt with spec(category). Requests are generated in
-batches of one category, since each category has its own schema; every result
-becomes one transcript in the transcript format (docs/verifier.md). With `confession_turn`, the
-answer is generated first and the confession is asked for in a second turn
-after it, as in the confessions paper.
+category and the teacher prompt with spec(category). Requests are generated
+category by category, since each category has its own schema and its own system
+prompt, which is prefilled once for all of them; every result becomes one
+transcript in the transcript format (docs/verifier.md), which also records how it
+was made. With `confession_turn`, the answer is generated first and the confession
+is asked for in a second turn after it, as in the confessions paper.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
 from itertools import groupby
 
-from compiler import output_schema, token_budget
+from compiler import output_schema, shortest_output, token_budget
 from compiler.scope import spec_meta
-from runtime.generation import DEFAULT_BACKEND, generate_json, prompt_lengths
-from runtime.models import LoadedModel
+from runtime.generation import (
+    DEFAULT_BACKEND,
+    REPETITION_PENALTY,
+    TEMPERATURE,
+    TOP_P,
+    PrefixCache,
+    generate_json,
+    prompt_lengths,
+)
+from runtime.models import EMBEDDED_MODEL, LoadedModel
 from spec_lang import Spec
 
 CONFESSION_REQUEST = (
@@ -32,11 +42,30 @@ CONFESSION_REQUEST = (
 
 @dataclass(frozen=True)
 class Settings:
+    """What changes the transcripts a run writes; all of it is recorded in each one."""
+
+    model: str = EMBEDDED_MODEL
+    engine: str = "transformers"
+    dtype: str = "float32"
     with_spec: bool = True
     confession_turn: bool = False
-    batch_size: int = 4
     seed: int = 0
     backend: str = DEFAULT_BACKEND
+    temperature: float = TEMPERATURE
+    top_p: float = TOP_P
+    repetition_penalty: float = REPETITION_PENALTY
+
+    def record(self) -> dict:
+        """How a transcript was made, as its `generation` field records it: a resumed run
+        must match it (policyspec generate checks)."""
+        return asdict(self)
+
+
+def request_seed(seed: int, request_id: str) -> int:
+    """The seed of one request: the run's seed and the request's id, so a transcript is the
+    same whichever other requests share its run (a resumed run, another --limit)."""
+    digest = hashlib.sha256(f"{seed}:{request_id}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") >> 1
 
 
 def answer_schema(schema: dict) -> dict:
@@ -52,29 +81,48 @@ def confession_schema(schema: dict) -> dict:
     return {"$schema": schema["$schema"], "$defs": schema["$defs"], **confession}
 
 
+def by_category(requests: list[dict]) -> Iterator[tuple[str | None, list[dict]]]:
+    """The requests of each category, in the order of `requests` within it."""
+    ordered = sorted(requests, key=lambda r: r["category"] or "")
+    for category, group in groupby(ordered, key=lambda r: r["category"]):
+        yield category, list(group)
+
+
 def generate_transcripts(
-    spec: Spec,
-    loaded: LoadedModel,
-    requests: list[dict],
-    settings: Settings = Settings(),
-    on_batch: Callable[[int], None] = lambda done: None,
+    spec: Spec, loaded: LoadedModel, requests: list[dict], settings: Settings = Settings()
 ) -> Iterator[dict]:
-    """One transcript per request, yielded batch by batch, in the order of `requests`
-    grouped by category."""
-    by_category = sorted(requests, key=lambda r: r["category"] or "")
-    for category, group in groupby(by_category, key=lambda r: r["category"]):
+    """One transcript per request, yielded as each is finished, in the order of `requests`
+    grouped by category. Each category's shared prompt prefix (its system message) is
+    prefilled once for all its requests; a confession turn continues from its answer."""
+    record = settings.record()
+    for category, members in by_category(requests):
         schema = output_schema(spec, category)
-        members = list(group)
-        for start in range(0, len(members), settings.batch_size):
-            batch = members[start : start + settings.batch_size]
-            yield from _generate_batch(spec, loaded, batch, schema, settings)
-            on_batch(len(batch))
+        prefixes = PrefixCache()
+        prefixes.share(loaded, [_prompt(r, settings) for r in members])
+        for request in members:
+            output = _output(loaded, request, schema, settings, prefixes)
+            yield transcript(spec, request, output, record)
 
 
-def too_long(loaded: LoadedModel, requests: list[dict], settings: Settings) -> list[str]:
-    """One line for each request whose prompt leaves no room in the model's context:
-    its id, the lengths, and what to do. With a confession turn, the prompt that must
-    fit is the follow-up, which holds the prompt, the answer and the confession request."""
+def transcript(spec: Spec, request: dict, output: dict | str, record: dict) -> dict:
+    """The transcript of one request (docs/verifier.md), with how it was made."""
+    return {
+        "id": request["id"],
+        "spec": spec_meta(spec),
+        "category": request["category"],
+        "messages": request["conversation"],
+        "output": output,
+        "generation": record,
+    }
+
+
+def too_long(
+    spec: Spec, loaded: LoadedModel, requests: list[dict], settings: Settings
+) -> list[str]:
+    """One line for each request whose prompt leaves too little of the model's context: no
+    room at all, or less than the shortest output its schema allows takes. With a
+    confession turn, the prompt that must fit is the follow-up, which holds the prompt,
+    the answer and the confession request, and the room must hold both turns' outputs."""
     context = loaded.context_length
     if context is None or not requests:
         return []
@@ -84,13 +132,33 @@ def too_long(loaded: LoadedModel, requests: list[dict], settings: Settings) -> l
     remedy = "shorten it"
     if settings.with_spec:
         remedy += " or leave the spec out (--without-spec)"
-    return [
-        f"prompt {request['id']!r} is {length} tokens but {loaded.name}'s context is {context} "
-        f"(prompt and output together), leaving no room to generate: {remedy}, or use a "
-        "model with a longer context"
-        for request, length in zip(requests, prompt_lengths(loaded, chats), strict=True)
-        if length >= context
-    ]
+    lines = []
+    for request, length in zip(requests, prompt_lengths(loaded, chats), strict=True):
+        need = _shortest_tokens(loaded, output_schema(spec, request["category"]), settings)
+        if length >= context:
+            lines.append(
+                f"prompt {request['id']!r} is {length} tokens but {loaded.name}'s context is "
+                f"{context} (prompt and output together), leaving no room to generate: "
+                f"{remedy}, or use a model with a longer context"
+            )
+        elif context - length < need:
+            lines.append(
+                f"prompt {request['id']!r} is {length} tokens, leaving {context - length} of "
+                f"{loaded.name}'s context of {context} for the output, but the shortest "
+                f"output its schema allows takes {need}: {remedy}, or use a model with a "
+                "longer context"
+            )
+    return lines
+
+
+def _shortest_tokens(loaded: LoadedModel, schema: dict, settings: Settings) -> int:
+    """The tokens of the shortest valid output (both turns' with a confession turn), each
+    with its end token."""
+    parts = (
+        [answer_schema(schema), confession_schema(schema)] if settings.confession_turn else [schema]
+    )
+    encode = loaded.tokenizer.encode
+    return sum(len(encode(shortest_output(part), add_special_tokens=False)) + 1 for part in parts)
 
 
 def _prompt(request: dict, settings: Settings) -> list[dict]:
@@ -106,56 +174,62 @@ def _follow_up(prompt: list[dict], answer: str) -> list[dict]:
     ]
 
 
-def _generate_batch(spec, loaded, batch, schema, settings: Settings) -> Iterator[dict]:
-    prompts = [_prompt(r, settings) for r in batch]
+def _output(
+    loaded: LoadedModel, request: dict, schema: dict, settings: Settings, prefixes: PrefixCache
+) -> dict | str:
+    prompt = _prompt(request, settings)
+    seed = request_seed(settings.seed, request["id"])
     if settings.confession_turn:
         first = answer_schema(schema)
-        limit = min(token_budget(first), _answer_share(loaded, prompts))
+        limit = min(token_budget(first), _answer_share(loaded, prompt))
     else:
         first, limit = schema, token_budget(schema)
-    texts = _generate(loaded, prompts, first, limit, settings)
-    outputs = [_parsed(text) for text in texts]
-    if settings.confession_turn:
-        follow_ups = [_follow_up(p, text) for p, text in zip(prompts, texts, strict=True)]
+    answer = _generate(loaded, prompt, first, limit, settings, seed, prefixes)
+    output = _parsed(answer)
+    if settings.confession_turn and isinstance(output, dict):
         second = confession_schema(schema)
-        confessions = _generate(loaded, follow_ups, second, token_budget(second), settings)
-        outputs = [
-            {**output, "confession": _parsed(confession)} if isinstance(output, dict) else output
-            for output, confession in zip(outputs, confessions, strict=True)
-        ]
-    for request, output in zip(batch, outputs, strict=True):
-        yield {
-            "id": request["id"],
-            "spec": spec_meta(spec),
-            "category": request["category"],
-            "messages": request["conversation"],
-            "output": output,
-        }
+        follow_up = _follow_up(prompt, answer)
+        confession = _generate(
+            loaded, follow_up, second, token_budget(second), settings, seed, prefixes
+        )
+        output = {**output, "confession": _parsed(confession)}
+    return output
 
 
-def _answer_share(loaded: LoadedModel, prompts: list) -> int:
+def _answer_share(loaded: LoadedModel, prompt: list[dict]) -> int:
     """The answer's share of the context when a confession follows: half of what the
     follow-up leaves, so the confession always has the other half."""
     context = loaded.context_length
     if context is None:
         return sys.maxsize
-    longest = max(prompt_lengths(loaded, [_follow_up(p, "") for p in prompts]))
-    return max(1, (context - longest) // 2)
+    [length] = prompt_lengths(loaded, [_follow_up(prompt, "")])
+    return max(1, (context - length) // 2)
 
 
 def _generate(
-    loaded: LoadedModel, prompts: list, schema: dict, limit: int, settings: Settings
-) -> list[str]:
+    loaded: LoadedModel,
+    prompt: list[dict],
+    schema: dict,
+    limit: int,
+    settings: Settings,
+    seed: int,
+    prefixes: PrefixCache,
+) -> str:
     """Generate under `schema`, at most `limit` tokens; generate_json caps it further at
-    the room the batch's longest prompt leaves in the context."""
-    return generate_json(
+    the room the prompt leaves in the context."""
+    [text] = generate_json(
         loaded,
-        prompts,
+        [prompt],
         schema,
         max_new_tokens=limit,
-        seed=settings.seed,
+        seed=seed,
+        temperature=settings.temperature,
+        top_p=settings.top_p,
+        repetition_penalty=settings.repetition_penalty,
         backend=settings.backend,
+        prefixes=prefixes,
     )
+    return text
 
 
 def _parsed(text: str) -> dict | str:

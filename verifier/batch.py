@@ -23,10 +23,10 @@ from __future__ import annotations
 import os
 import stat
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from core import atomic
 from core.diagnostics import Diagnostic
@@ -103,8 +103,18 @@ def iter_results(
     on_progress: Progress | None = None,
 ) -> Iterator[tuple[int, Result]]:
     """(line number, result) for every line of a JSONL file, or every item of a .json file."""
+    for number, item in iter_lines(path, max_line_bytes, on_progress):
+        yield number, item if isinstance(item, Result) else verify_item(verifier, item)
+
+
+def iter_lines(
+    path: Path, max_line_bytes: int = MAX_LINE_BYTES, on_progress: Progress | None = None
+) -> Iterator[tuple[int, Any]]:
+    """(line number, item) for every line of a JSONL file, or every item of a .json file:
+    what to verify (a line's bytes, a .json file's item), or, for a line that holds no
+    transcript (blank, over the limit, not JSON), its Result already."""
     if path.suffix == ".json":
-        yield from _json_document(verifier, path, max_line_bytes, on_progress)
+        yield from _json_document(path, max_line_bytes, on_progress)
         return
     with _open(path) as stream:
         number = 0
@@ -113,9 +123,8 @@ def iter_results(
             if isinstance(line, int):
                 message = f"the line is {line} bytes, over the limit of {max_line_bytes}"
                 yield number, unreadable("VF005", message)
-                continue
-            if line.strip():
-                yield number, _verify(verifier, line)
+            elif line.strip():
+                yield number, line
             else:
                 yield number, unreadable("VF001", "empty line: no transcript")
         if number == 0:
@@ -132,8 +141,8 @@ def _snapshot_size(stream: BinaryIO) -> int | None:
 
 
 def _json_document(
-    verifier: Verifier, path: Path, max_bytes: int, on_progress: Progress | None
-) -> Iterator[tuple[int, Result]]:
+    path: Path, max_bytes: int, on_progress: Progress | None
+) -> Iterator[tuple[int, Any]]:
     """The transcripts of a .json file, read whole: so it must be within `max_bytes`."""
     with _open(path) as stream:
         size = _snapshot_size(stream)
@@ -157,13 +166,12 @@ def _json_document(
     elif isinstance(document, list):
         if not document:
             yield 1, unreadable("VF001", "empty array: no transcripts")
-        for number, item in enumerate(document, 1):
-            yield number, _verify(verifier, item)
+        yield from enumerate(document, 1)
     else:
-        yield 1, _verify(verifier, document)
+        yield 1, document
 
 
-def _verify(verifier: Verifier, item) -> Result:
+def verify_item(verifier: Verifier, item: Any) -> Result:
     """Verify one item; should a check ever raise, that item fails closed and the batch goes on."""
     try:
         return verifier.verify(item)
@@ -215,16 +223,23 @@ def run(
     on_result: OnResult | None = None,
     on_progress: Progress | None = None,
     judgements: Judgements | None = None,
+    results: Callable[[Path], Iterable[tuple[int, Result]]] | None = None,
 ) -> Totals:
     """Verify every transcript in `paths`, in order; write the report (with each line's
-    judgement beside its findings, when `judgements` are given); return the totals."""
+    judgement beside its findings, when `judgements` are given); return the totals.
+    `results` gives a file's (line, result) pairs in place of verifying them here (as
+    verifier.distributed.ray_results does on a Ray cluster)."""
     totals = Totals()
     with atomic_lines(report) as write:
         for path in paths:
             source = str(path)
             if on_file:
                 on_file(source)
-            for line, result in iter_results(verifier, path, max_line_bytes, on_progress):
+            if results is None:
+                found = iter_results(verifier, path, max_line_bytes, on_progress)
+            else:
+                found = results(path)
+            for line, result in found:
                 totals.add(result)
                 write(record(source, line, result, judgements))
                 if on_result:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -69,6 +69,11 @@ class Output(_Model):
     confession: Confession | None = None
 
 
+# One setting of how `policyspec generate` made a transcript. A float is finite: NaN and
+# the infinities are not JSON (orjson refuses them; pydantic-core's parser would not).
+Setting = str | bool | int | Annotated[float, Field(allow_inf_nan=False)] | None
+
+
 class Transcript(_Model):
     id: str | None = None
     spec: SpecRef | None = None
@@ -78,6 +83,8 @@ class Transcript(_Model):
     metadata: dict[str, Any] | None = None
     messages: list[Message]
     output: Output | None = None  # None when it could not be read (findings say why)
+    # How it was made (model, engine, seed, ...): read, not verified.
+    generation: dict[str, Setting] | None = None
 
     @property
     def attributes(self) -> dict[str, str]:

@@ -4,10 +4,14 @@ import json
 import re
 from pathlib import Path
 
+import orjson
 import pytest
 from typer.testing import CliRunner
 
 from policyspec.cli import app
+from policyspec.generate_command import _append
+from runtime.models import EMBEDDED_MODEL
+from runtime.transcripts import Settings
 from tests.runtime.conftest import build_tiny_model, build_tiny_tokenizer
 
 runner = CliRunner()
@@ -23,8 +27,91 @@ def tiny_folder(tmp_path_factory) -> Path:
     return folder
 
 
+@pytest.fixture(scope="module")
+def short_folder(tmp_path_factory) -> Path:
+    """The tiny model with a 256-token context: prompts without the spec, quick outputs."""
+    folder = tmp_path_factory.mktemp("short-model")
+    tokenizer = build_tiny_tokenizer()
+    build_tiny_model(tokenizer, context=256).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
 def generate(*args):
     return runner.invoke(app, ["generate", str(SPEC), *map(str, args)])
+
+
+def quick(folder, output, *args):
+    """generate --without-spec on the short model: a few hundred tokens a transcript."""
+    return generate("--without-spec", "--model", folder, "-o", output, *args)
+
+
+def test_the_id_column_keys_the_resume(short_folder, tmp_path):
+    prompts = tmp_path / "prompts.jsonl"
+    prompts.write_text('{"id": "bread", "prompt": "How do I bake bread?"}\n')
+    output = tmp_path / "t.jsonl"
+    assert quick(short_folder, output, "--prompts", prompts).exit_code == 0
+    first = output.read_text()
+    # a row inserted at the top: its line numbers shift, its ids do not
+    prompts.write_text('{"id": "tea", "prompt": "How do I brew tea?"}\n' + prompts.read_text())
+    result = quick(short_folder, output, "--prompts", prompts)
+    assert result.exit_code == 0, result.output
+    assert "wrote 1 transcripts" in result.stdout
+    lines = output.read_text().splitlines()
+    assert output.read_text().startswith(first)
+    assert [json.loads(line)["id"] for line in lines] == ["bread", "tea"]
+
+
+def test_resuming_with_other_settings_is_refused(short_folder, tmp_path):
+    output = tmp_path / "t.jsonl"
+    assert quick(short_folder, output, "--examples", "--limit", 1).exit_code == 0
+    before = output.read_bytes()
+    transcript = json.loads(before)
+    assert transcript["generation"]["model"] == str(short_folder)
+    assert transcript["generation"]["with_spec"] is False
+    result = quick(short_folder, output, "--examples", "--limit", 1, "--seed", 3)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"error: {output}:1 was made with other settings (seed 0 there, 3 here); resume "
+        "with the same ones, or give a new output file\n"
+    )
+    assert output.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ("limit", "code", "message"),
+    [
+        ("0", 0, "nothing to generate: --limit 0"),
+        ("-1", 2, "error: --limit -1: give 0 or more transcripts"),
+    ],
+)
+def test_a_limit_of_zero_or_less(tmp_path, limit, code, message):
+    output = tmp_path / "t.jsonl"
+    result = generate("--examples", "--limit", limit, "-o", output)
+    assert result.exit_code == code
+    assert message in result.output
+    assert not output.exists()
+
+
+def test_help_names_the_prompt_columns():
+    result = runner.invoke(app, ["generate", "--help"], env={"COLUMNS": "200"})
+    assert "JSONL or CSV with a prompt column; optional: category, label, id." in result.stdout
+    assert "transformers (any machine) or vllm (GPUs; the vllm extra)." in result.stdout
+
+
+def test_each_transcript_is_on_disk_before_the_next_is_generated(tmp_path):
+    """A kill loses only the transcript in flight: each finished one is written and synced
+    before the next is asked for."""
+    output = tmp_path / "t.jsonl"
+    seen = []
+
+    def transcripts():
+        for number in range(3):
+            seen.append(output.read_text().count("\n"))
+            yield {"id": str(number), "messages": [], "output": {}}
+
+    assert _append(output, transcripts(), 3) == 3
+    assert seen == [0, 1, 2]
 
 
 def test_transcripts_follow_the_contract_and_a_rerun_resumes(tiny_folder, tmp_path):
@@ -33,7 +120,8 @@ def test_transcripts_follow_the_contract_and_a_rerun_resumes(tiny_folder, tmp_pa
     output = tmp_path / "t.jsonl"
     first = generate("--examples", "--limit", 1, "--model", tiny_folder, "-o", output)
     assert first.exit_code == 0, first.output
-    line = output.read_text().splitlines()[0]
+    # bytes split at line ends only (random text may hold U+2028, which str splits at)
+    line = output.read_bytes().splitlines()[0]
     transcript = json.loads(line)
     spec = load(SPEC)
     assert transcript["spec"] == {
@@ -49,7 +137,7 @@ def test_transcripts_follow_the_contract_and_a_rerun_resumes(tiny_folder, tmp_pa
     output.write_bytes(output.read_bytes() + b'{"id": "cut off by a cra')  # an interrupted run
     second = generate("--examples", "--limit", 1, "--model", tiny_folder, "-o", output)
     assert second.exit_code == 0, second.output
-    lines = output.read_text().splitlines()
+    lines = output.read_bytes().splitlines()
     assert lines[0] == line and len(lines) == 2
     assert json.loads(lines[1])["id"] != transcript["id"]
 
@@ -71,6 +159,8 @@ def test_transcripts_follow_the_contract_and_a_rerun_resumes(tiny_folder, tmp_pa
         (["--examples", "--device", "bogus"], "unknown --device 'bogus'"),
         (["--examples", "--device", "gpu"], "unknown --device 'gpu'"),
         (["--examples", "--device", "meta"], "unknown --device 'meta'"),
+        (["--examples", "--dtype", "int3"], "unknown --dtype 'int3'"),
+        (["--examples", "--model", "{no_chat}"], "has no chat template"),
     ],
 )
 def test_bad_input_exits_2_and_keeps_the_output(tmp_path, args, message):
@@ -81,18 +171,31 @@ def test_bad_input_exits_2_and_keeps_the_output(tmp_path, args, message):
     (tmp_path / "empty").mkdir()
     prompts = tmp_path / "prompts.jsonl"
     prompts.write_text('{"prompt": "How do I bake bread?"}\n{"prompt": oops}\n{"category": "x"}\n')
-    output = tmp_path / "t.jsonl"
-    output.write_text('{"id": "kept", "messages": [], "output": {}}\n')
     (tmp_path / "notes.txt").write_text("prompt\nhello\n")
-    paths = {"empty": tmp_path / "empty", "prompts": prompts, "missing": tmp_path / "missing.jsonl"}
+    tokenizer = build_tiny_tokenizer()
+    tokenizer.chat_template = None  # a base model's tokenizer
+    tokenizer.save_pretrained(tmp_path / "no_chat")
+    build_tiny_model(tokenizer).save_pretrained(tmp_path / "no_chat")
+    paths = {
+        "empty": tmp_path / "empty",
+        "prompts": prompts,
+        "missing": tmp_path / "missing.jsonl",
+        "no_chat": tmp_path / "no_chat",
+    }
+
     filled = [a.format(**paths, text=tmp_path / "notes.txt") for a in map(str, args)]
+    # a transcript of an earlier run with these settings, which resuming would add to
+    model = filled[filled.index("--model") + 1] if "--model" in filled else EMBEDDED_MODEL
+    kept = {"id": "kept", "messages": [], "output": {}, "generation": Settings(model).record()}
+    output = tmp_path / "t.jsonl"
+    output.write_bytes(orjson.dumps(kept) + b"\n")
     result = generate(*filled, "-o", output)
     assert result.exit_code == 2
     assert message in result.stderr
     assert "Traceback" not in result.output
     lines = result.stderr.splitlines()
     assert all(line.startswith("error: ") or ": error[" in line for line in lines)
-    assert output.read_text() == '{"id": "kept", "messages": [], "output": {}}\n'
+    assert output.read_bytes() == orjson.dumps(kept) + b"\n"
 
 
 TOO_LONG = (

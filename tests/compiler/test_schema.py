@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from pydantic import ValidationError
 
-from compiler import Limits, output_model, output_schema, token_budget
+from compiler import Limits, output_model, output_schema, shortest_output, token_budget
 from core.confession import COMPLIANCE_LABELS
 from tests.compiler.strategies import instances, longest, spaced
 
@@ -136,6 +136,20 @@ def test_the_budget_bounds_the_longest_output_tightly(mini, limits):
     assert re.fullmatch(regex, text)
     size = len(text.encode()) + 1  # and the end-of-sequence token
     assert size <= token_budget(schema) <= size * 1.01
+
+
+@pytest.mark.parametrize("category", [None, "weapons"])
+def test_the_shortest_output_is_valid_and_no_valid_output_is_shorter(mini, category):
+    schema = output_schema(mini, category)
+    shortest = shortest_output(schema)
+    jsonschema.validate(json.loads(shortest), schema)
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(value=instances(schema))
+    def check(value):
+        assert len(json.dumps(value, ensure_ascii=False)) >= len(shortest)
+
+    check()
 
 
 def test_the_model_accepts_what_the_schema_accepts_and_nothing_else(mini):

@@ -102,7 +102,20 @@ def test_jsonl_rows(mini):
         (2, "not valid JSON"),
         (3, "not a JSON object"),
         (4, "no prompt"),
-        (5, "'category' and 'label' must be strings"),
+        (5, "'category', 'label' and 'id' must be strings"),
+    ]
+
+
+def test_the_id_column_names_a_row_and_two_rows_cannot_share_one(mini, tmp_path):
+    prompts = tmp_path / "p.jsonl"
+    prompts.write_text(
+        '{"id": "bread", "prompt": "Bake bread?"}\n{"prompt": "Brew tea?"}\n'
+        '{"id": "bread", "prompt": "Bake a cake?"}\n{"id": "", "prompt": "Boil eggs?"}\n'
+    )
+    found, problems = requests(mini, prompts)
+    assert [r["id"] for r in found if r["source"] != "spec"] == ["bread", "p.jsonl:2", "p.jsonl:4"]
+    assert [(p.span.line, p.message) for p in problems] == [
+        (3, "id 'bread' is taken by an earlier row")
     ]
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import os
 import warnings
 
 import pytest
@@ -22,7 +24,12 @@ from runtime.generation import (
     prompt_lengths,
 )
 from runtime.models import LoadedModel
-from tests.runtime.conftest import SCHEMA, build_tiny_model, build_tiny_tokenizer
+from tests.runtime.conftest import (
+    SCHEMA,
+    TRAINING_TEXT,
+    build_tiny_model,
+    build_tiny_tokenizer,
+)
 
 PROMPTS = [
     [{"role": "user", "content": "I want to hurt myself tonight."}],
@@ -57,12 +64,19 @@ def assert_valid(text: str, schema: dict) -> None:
     assert not errors, f"{errors} in {text!r}"
 
 
+@pytest.mark.parametrize("padded_batch", [False, True])
 @pytest.mark.parametrize("backend", ALL_BACKENDS)
-def test_batch_output_validates(tiny, backend):
+def test_batch_output_validates(tiny, backend, padded_batch):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         outputs = generate_json(
-            tiny, PROMPTS, SCHEMA, max_new_tokens=ROOMY, seed=1, backend=backend
+            tiny,
+            PROMPTS,
+            SCHEMA,
+            max_new_tokens=ROOMY,
+            seed=1,
+            backend=backend,
+            padded_batch=padded_batch,
         )
     assert len(outputs) == len(PROMPTS)
     for text in outputs:
@@ -167,7 +181,8 @@ def test_generate_text_stops_at_max_new_tokens(tiny):
     counter = StepCounter()
     outputs = generate_text(tiny, PROMPTS, max_new_tokens=12, seed=0, streamer=counter)
     assert len(outputs) == len(PROMPTS) and all(outputs)
-    assert counter.puts - 1 == 12  # random weights never pick the end token this early
+    # each chat in turn: its prompt, then 12 steps (random weights never end this early)
+    assert counter.puts == len(PROMPTS) * (1 + 12)
 
 
 @pytest.fixture(scope="module")
@@ -181,13 +196,88 @@ def test_context_length_comes_from_the_config(tiny, short_context):
     assert (tiny.context_length, short_context.context_length) == (4096, 64)
 
 
-def test_max_new_tokens_is_capped_at_the_context_the_longest_prompt_leaves(short_context):
-    prompts = [[{"role": "user", "content": "Hi"}], [{"role": "user", "content": "Hi " * 14}]]
-    longest = max(prompt_lengths(short_context, prompts))
+SHORT_AND_LONG = [[{"role": "user", "content": "Hi"}], [{"role": "user", "content": "Hi " * 14}]]
+
+
+def test_max_new_tokens_is_capped_at_the_context_each_prompt_leaves(short_context):
+    for prompt, length in zip(
+        SHORT_AND_LONG, prompt_lengths(short_context, SHORT_AND_LONG), strict=True
+    ):
+        counter = StepCounter()
+        generate_text(short_context, [prompt], max_new_tokens=1000, seed=0, streamer=counter)
+        assert counter.puts - 1 == 64 - length
+
+
+def test_a_padded_batch_is_capped_at_the_room_its_longest_prompt_leaves(short_context):
+    longest = max(prompt_lengths(short_context, SHORT_AND_LONG))
     assert longest == 54
     counter = StepCounter()
-    generate_text(short_context, prompts, max_new_tokens=1000, seed=0, streamer=counter)
+    generate_text(
+        short_context,
+        SHORT_AND_LONG,
+        max_new_tokens=1000,
+        seed=0,
+        streamer=counter,
+        padded_batch=True,
+    )
     assert counter.puts - 1 == 64 - longest
+
+
+# Chats of one category: a long system prompt they share, then each its own question.
+SYSTEM = {"role": "system", "content": " ".join(TRAINING_TEXT) + " Cite SH-0, SH-2 or V-1."}
+CATEGORY_CHATS = [
+    [SYSTEM, {"role": "user", "content": question}]
+    for question in ("Hi", "What are warning signs?", "I want to hurt myself tonight.")
+]
+
+
+class PrefillCounter:
+    """The tokens each forward pass of the model's body computes, in order."""
+
+    def __init__(self, loaded) -> None:
+        self.lengths: list[int] = []
+        self.hook = loaded.model.model.register_forward_pre_hook(self.count, with_kwargs=True)
+
+    def count(self, module, args, kwargs) -> None:
+        self.lengths.append(kwargs["input_ids"].shape[1])
+
+
+@pytest.mark.parametrize("schema", [None, SCHEMA])
+def test_prefix_reuse_gives_the_padded_batchs_greedy_text(tiny, schema):
+    """The shared prefix is prefilled once, then each chat computes only its own tokens,
+    and greedy decoding writes what one padded batch writes."""
+    options = {"max_new_tokens": 12, "seed": 0, "temperature": 0}
+    if schema is None:
+        run = functools.partial(generate_text, tiny, CATEGORY_CHATS, **options)
+    else:
+        run = functools.partial(generate_json, tiny, CATEGORY_CHATS, schema, **options)
+    counter = PrefillCounter(tiny)
+    try:
+        reused = run()
+    finally:
+        counter.hook.remove()
+    assert reused == run(padded_batch=True)
+    rows = [
+        tiny.tokenizer.apply_chat_template(chat, add_generation_prompt=True, return_dict=False)
+        for chat in CATEGORY_CHATS
+    ]
+    prefix = len(os.path.commonprefix(rows))  # noqa: RUF071 (lists of token ids)
+    assert prefix > len(tiny.tokenizer.apply_chat_template([SYSTEM], return_dict=False))
+    prefills = [n for n in counter.lengths if n > 1]
+    assert prefills == [prefix] + [len(row) - prefix for row in rows]
+
+
+def test_the_repetition_penalty_spares_the_prompt(tiny):
+    """The spec in the prompt holds the rule IDs the reasoning must cite: a penalty on
+    prompt tokens would push the model off them. The first token has no output before
+    it to penalise, so no penalty changes it, even one the prompt holds."""
+    chat = [{"role": "user", "content": "Say \x06"}]  # the token these weights pick first
+    options = {"max_new_tokens": 1, "seed": 0, "temperature": 0}
+    [plain] = generate_text(tiny, [chat], repetition_penalty=1.0, **options)
+    [penalised] = generate_text(tiny, [chat], repetition_penalty=1e6, **options)
+    prompt = tiny.tokenizer.apply_chat_template(chat, add_generation_prompt=True, return_dict=False)
+    assert tiny.tokenizer.encode(plain, add_special_tokens=False)[0] in prompt
+    assert penalised == plain
 
 
 def test_a_prompt_that_fills_the_context_is_refused(short_context):
