@@ -141,6 +141,8 @@ from itertools import pairwise, repeat
 from pathlib import Path
 from typing import NamedTuple
 
+import re2
+
 __all__ = [
     "MIN_CONTENT_WORDS",
     "AnswerKind",
@@ -659,6 +661,43 @@ _HEAD_CHARS = 8 * _MAX_TOKENS
 #: Characters in which the cue families are looked for, as features (the opening is
 #: where an answer says what it will and won't do; later text costs more than it tells).
 _CUE_CHARS = 800
+#: Cue families whose presence in the answer's opening is a feature.
+_HEAD_CUES = ("caveat", "aside", "resource", "crisis", "support", "substitute")
+
+
+def _head_cue_set() -> re2.Set:
+    """One RE2 set over the ``_HEAD_CUES`` patterns (all free of lookarounds)."""
+    cues = re2.Set.SearchSet()
+    for name in _HEAD_CUES:
+        pattern = _CUES[name].pattern
+        cues.Add(("(?m)" if pattern.flags & re.M else "") + pattern.pattern)
+    cues.Compile()
+    return cues
+
+
+_HEAD_CUE_SET = _head_cue_set()
+
+
+#: A character on which RE2 and stdlib ``re`` read ``\\w``, ``\\b``, ``\\s`` or ``\\d``
+#: differently: a non-ASCII letter or digit, or a space other than RE2's five (its
+#: classes are ASCII-only; stdlib's also take "\\v" and "\\x1c"-"\\x1f" as space).
+_READS_DIFFERENTLY = re.compile(r"[^\W\x00-\x7f]|[^\S\t\n\f\r ]")
+
+
+def _head_cues(a: _Answer) -> list[str]:
+    """The ``_HEAD_CUES`` families that occur in the answer's first ``_CUE_CHARS`` (in
+    no set order).
+
+    One RE2 set scan answers for all six families in a single linear pass, where stdlib
+    ``re`` runs one search per family, each trying its alternation at every position
+    (together about a fifth of the classifier's time). The two engines agree on whether
+    a lookaround-free pattern occurs unless the text holds a non-ASCII letter or digit
+    or an unusual space; such an opening keeps the per-family search (``tests/verifier/test_refusal.py``
+    checks both)."""
+    head = a.text[:_CUE_CHARS]
+    if _READS_DIFFERENTLY.search(head) is None:
+        return [_HEAD_CUES[i] for i in _HEAD_CUE_SET.Match(head) or ()]
+    return [name for name in _HEAD_CUES if a.has(_CUES[name], 0, _CUE_CHARS)]
 #: Tokens read from the first and the last sentence.
 _MAX_SENTENCE_TOKENS = 40
 _KINDS = tuple(AnswerKind)
@@ -715,9 +754,7 @@ def _parts(text: str) -> _Parts:
     }
     if a.short_refusal():
         named.add("short")
-    for name in ("caveat", "aside", "resource", "crisis", "support", "substitute"):
-        if a.has(_CUES[name], 0, _CUE_CHARS):
-            named.add(name)
+    named.update(_head_cues(a))
     if "crisis" in named and "support" in named:  # a safe completion, in the answer's head
         named.add("safe")
     if declines:
