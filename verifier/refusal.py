@@ -2,8 +2,8 @@
 
 The verifier uses this to catch an answer that contradicts its decision field (a
 refusal labelled ``comply``, a compliance labelled ``refuse``). It is deterministic,
-reads only the answer (not the prompt), uses no neural model, and runs in about 150
-to 170 microseconds per answer on one CPU core (median over the labelled sets;
+reads only the answer (not the prompt), uses no neural model, and runs in about 100
+to 155 microseconds per answer on one CPU core (median over the labelled sets;
 tests/data/refusal_snapshot.json pins its exact scores, so speed work cannot change a
 prediction).
 
@@ -31,12 +31,13 @@ labelling guide defines it. An empty answer is a full refusal.
 
 The weights come from ``benchmarks/train_refusal.py`` (scikit-learn, needed for
 training only), which rebuilds the file byte for byte from the labelled answers:
-tests/data/refusal_answers.jsonl (hand-written) and tests/data/answers/*.jsonl (2,140
-answers in the styles of 13 chat-model families and of the embedded SmolLM2), dev
+tests/data/refusal_answers.jsonl (hand-written) and tests/data/answers/*.jsonl (2,190
+answers in the styles of 13 chat-model families and of the embedded SmolLM2, and in
+Spanish, German and French), dev
 split only, hyperparameters chosen by cross-validation grouped by prompt.
 On the held-out split (646 answers; ``benchmarks/refusal_eval.py`` prints the figures)
 it agrees with the human label on refusal versus compliance (partial counting as
-refusal) for 93.5% of answers, against 82.2% for the rule classifier alone and 65.9%
+refusal) for 93.7% of answers, against 82.2% for the rule classifier alone and 65.9%
 for an eight-phrase string match, with macro-F1 0.91 over the three classes (rules
 0.68). It is weakest on answers that need the prompt to judge (off-topic filler from
 small models; a partial answer that reads complete), on short compliant answers (the
@@ -108,7 +109,9 @@ Speed
 -----
 The rule classifier alone: median about 40 microseconds per answer on one core over
 the labelled sets (``benchmarks/refusal_eval.py`` prints both classifiers' figures); the
-learned model adds the word features, their hashes and the sum, about 130 more. Three
+learned model adds the word features, their hashes and the sum, about 70 to 120 more
+(which cue families occur in the answer's opening is one google-re2 set scan, not a
+search per family, where the engines read the text alike: ``_head_cues``). Three
 things keep the rules there: the
 decline patterns open with a literal ("i", "n", "can") so the regex engine jumps
 between candidate positions, and a lookahead on the next characters rejects most
