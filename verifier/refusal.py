@@ -695,12 +695,14 @@ def _head_cues(a: _Answer) -> list[str]:
     ``re`` runs one search per family, each trying its alternation at every position
     (together about a fifth of the classifier's time). The two engines agree on whether
     a lookaround-free pattern occurs unless the text holds a non-ASCII letter or digit
-    or an unusual space; such an opening keeps the per-family search (``tests/verifier/test_refusal.py``
-    checks both)."""
+    or an unusual space; such an opening keeps the per-family search
+    (``tests/verifier/test_refusal.py`` checks both)."""
     head = a.text[:_CUE_CHARS]
     if _READS_DIFFERENTLY.search(head) is None:
         return [_HEAD_CUES[i] for i in _HEAD_CUE_SET.Match(head) or ()]
     return [name for name in _HEAD_CUES if a.has(_CUES[name], 0, _CUE_CHARS)]
+
+
 #: Tokens read from the first and the last sentence.
 _MAX_SENTENCE_TOKENS = 40
 _KINDS = tuple(AnswerKind)

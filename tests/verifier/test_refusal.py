@@ -410,7 +410,7 @@ _CUE_WORDS = sorted(
     {w.decode() for name in refusal._HEAD_CUES for w in refusal._CUES[name].gate or ()}
     | {"i", "i'm", "you", "you're", "am", "not", "a", "the", "to", "of", "can't", "here's"}
 )
-_SEPARATORS = [" ", " ", " ", "\n", ", ", ". ", "-", "'", "\t", "_", "—", "…", "é", "\u00a0", "٣", "\x0b", "\x1f"]
+_SEPARATORS = [" ", " ", ", ", ". ", *" \n\t-'_—…é\u00a0٣\x0b\x1f"]
 
 
 @settings(max_examples=300, deadline=None)
