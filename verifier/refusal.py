@@ -685,6 +685,14 @@ _HEAD_CUE_SET = _head_cue_set()
 #: differently: a non-ASCII letter or digit, or a space other than RE2's five (its
 #: classes are ASCII-only; stdlib's also take "\\v" and "\\x1c"-"\\x1f" as space).
 _READS_DIFFERENTLY = re.compile(r"[^\W\x00-\x7f]|[^\S\t\n\f\r ]")
+#: The same on ASCII text (a single character class: several times faster to scan).
+_READS_DIFFERENTLY_ASCII = re.compile("[\x0b\x1c-\x1f]")
+
+
+def _engines_agree(head: str) -> bool:
+    """Whether RE2 and stdlib ``re`` read every character of ``head`` alike."""
+    pattern = _READS_DIFFERENTLY_ASCII if head.isascii() else _READS_DIFFERENTLY
+    return pattern.search(head) is None
 
 
 def _head_cues(a: _Answer) -> list[str]:
@@ -698,7 +706,7 @@ def _head_cues(a: _Answer) -> list[str]:
     or an unusual space; such an opening keeps the per-family search
     (``tests/verifier/test_refusal.py`` checks both)."""
     head = a.text[:_CUE_CHARS]
-    if _READS_DIFFERENTLY.search(head) is None:
+    if _engines_agree(head):
         return [_HEAD_CUES[i] for i in _HEAD_CUE_SET.Match(head) or ()]
     return [name for name in _HEAD_CUES if a.has(_CUES[name], 0, _CUE_CHARS)]
 
