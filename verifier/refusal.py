@@ -3,7 +3,7 @@
 The verifier uses this to catch an answer that contradicts its decision field (a
 refusal labelled ``comply``, a compliance labelled ``refuse``). It is deterministic,
 reads only the answer (not the prompt), uses no neural model, and runs in about 100
-to 155 microseconds per answer on one CPU core (median over the labelled sets;
+to 160 microseconds per answer on one CPU core (median over the labelled sets;
 tests/data/refusal_snapshot.json pins its exact scores, so speed work cannot change a
 prediction).
 
@@ -109,7 +109,7 @@ Speed
 -----
 The rule classifier alone: median about 40 microseconds per answer on one core over
 the labelled sets (``benchmarks/refusal_eval.py`` prints both classifiers' figures); the
-learned model adds the word features, their hashes and the sum, about 70 to 120 more
+learned model adds the word features, their hashes and the sum, about 65 to 125 more
 (which cue families occur in the answer's opening is one google-re2 set scan, not a
 search per family, where the engines read the text alike: ``_head_cues``). Three
 things keep the rules there: the
