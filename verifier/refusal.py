@@ -592,6 +592,10 @@ class _Answer:
     def _count_content(self, enough: int | None) -> int:
         declined, text, starts = self.declines()[0], self.text, self.starts
         aside, resource = self.pattern(_ASIDE), self.pattern(_RESOURCE)
+        # One RE2 set scan per clause tells both cues where the engines read the text
+        # alike (a clause starts after a non-word character, so \\b reads the slice
+        # as it reads the text); else a stdlib search each.
+        both = _engines_agree(text) and (aside is not None or resource is not None)
         total = 0.0
         for i, (start, end) in enumerate(zip(starts, [*starts[1:], len(text)], strict=True)):
             if i in declined:
@@ -601,10 +605,16 @@ class _Answer:
             code = sum(w.startswith("zzcode") for w in words) if "zzcode" in clause else 0
             if len(words) < 3 and not code:
                 continue
-            if aside is not None and aside.search(text, start, end):
+            if both:
+                hits = _CLAUSE_CUE_SET.Match(clause) or ()
+                is_aside, is_resource = 0 in hits, 1 in hits
+            else:
+                is_aside = aside is not None and aside.search(text, start, end) is not None
+                is_resource = resource is not None and resource.search(text, start, end) is not None
+            if aside is not None and is_aside:
                 continue
             n = len(words) + code * (_CODE_WORDS - 1)
-            total += n / 2 if resource is not None and resource.search(text, start, end) else n
+            total += n / 2 if resource is not None and is_resource else n
             if enough is not None and total >= enough:
                 break
         return int(total)
@@ -668,17 +678,20 @@ _CUE_CHARS = 800
 _HEAD_CUES = ("caveat", "aside", "resource", "crisis", "support", "substitute")
 
 
-def _head_cue_set() -> re2.Set:
-    """One RE2 set over the ``_HEAD_CUES`` patterns (all free of lookarounds)."""
+def _cue_set(names: tuple[str, ...]) -> re2.Set:
+    """One RE2 set over these cue families' patterns (all free of lookarounds): its
+    ``Match`` gives the indices, in ``names``, of the families that occur."""
     cues = re2.Set.SearchSet()
-    for name in _HEAD_CUES:
+    for name in names:
         pattern = _CUES[name].pattern
         cues.Add(("(?m)" if pattern.flags & re.M else "") + pattern.pattern)
     cues.Compile()
     return cues
 
 
-_HEAD_CUE_SET = _head_cue_set()
+_HEAD_CUE_SET = _cue_set(_HEAD_CUES)
+#: Aside (0) and resource (1): what the content count reads in each clause.
+_CLAUSE_CUE_SET = _cue_set(("aside", "resource"))
 
 
 #: A character on which RE2 and stdlib ``re`` read ``\\w``, ``\\b``, ``\\s`` or ``\\d``

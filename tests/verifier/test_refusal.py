@@ -429,6 +429,35 @@ def test_head_cue_set_finds_what_a_search_per_family_finds(words: list[tuple[str
         assert {refusal._HEAD_CUES[i] for i in found} == searched
 
 
+def _content_words_both_ways(text: str, monkeypatch: pytest.MonkeyPatch) -> tuple[int, int]:
+    """The content count through the RE2 clause scan and through one stdlib search each."""
+    with_set = refusal._Answer(text).content_words()
+    with monkeypatch.context() as patched:
+        patched.setattr(refusal, "_engines_agree", lambda head: False)
+        return with_set, refusal._Answer(text).content_words()
+
+
+def test_clause_cue_set_counts_content_as_stdlib_searches_do(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    texts = [r["text"] for r in ROWS + ANSWER_ROWS] + [c[2] for c in CASES]
+    for text in texts:
+        fast, slow = _content_words_both_ways(refusal.normalise(text), monkeypatch)
+        assert fast == slow, text
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(_CUE_WORDS), st.sampled_from(_SEPARATORS)), max_size=80))
+def test_clause_cue_set_counts_content_as_stdlib_searches_do_on_any_text(
+    words: list[tuple[str, str]],
+) -> None:
+    text = "".join(w + sep for w, sep in words)
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        fast, slow = _content_words_both_ways(text, monkeypatch)
+    if refusal._engines_agree(refusal._Answer(text).text):
+        assert fast == slow
+
+
 # --- speed work changes no prediction ----------------------------------------------------
 def test_scores_and_features_match_the_snapshot() -> None:
     """Every labelled answer and 3,000 variants of them (cuts at the feature limits,
