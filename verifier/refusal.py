@@ -2,8 +2,8 @@
 
 The verifier uses this to catch an answer that contradicts its decision field (a
 refusal labelled ``comply``, a compliance labelled ``refuse``). It is deterministic,
-reads only the answer (not the prompt), uses no neural model, and runs in about 100
-to 160 microseconds per answer on one CPU core (median over the labelled sets;
+reads only the answer (not the prompt), uses no neural model, and runs in about 90
+to 150 microseconds per answer on one CPU core (median over the labelled sets;
 tests/data/refusal_snapshot.json pins its exact scores, so speed work cannot change a
 prediction).
 
@@ -109,9 +109,10 @@ Speed
 -----
 The rule classifier alone: median about 40 microseconds per answer on one core over
 the labelled sets (``benchmarks/refusal_eval.py`` prints both classifiers' figures); the
-learned model adds the word features, their hashes and the sum, about 65 to 125 more
-(which cue families occur in the answer's opening is one google-re2 set scan, not a
-search per family, where the engines read the text alike: ``_head_cues``). Three
+learned model adds the word features, their hashes and the sum, about 60 to 115 more
+(which cue families occur in the answer's opening, and the aside and resource cues
+of each clause, are google-re2 set scans, not a search per family, where the engines
+read the text alike: ``_head_cues``, ``_count_content``). Three
 things keep the rules there: the
 decline patterns open with a literal ("i", "n", "can") so the regex engine jumps
 between candidate positions, and a lookahead on the next characters rejects most
