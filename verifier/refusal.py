@@ -2,8 +2,8 @@
 
 The verifier uses this to catch an answer that contradicts its decision field (a
 refusal labelled ``comply``, a compliance labelled ``refuse``). It is deterministic,
-reads only the answer (not the prompt), uses no neural model, and runs in about 150
-to 170 microseconds per answer on one CPU core (median over the labelled sets;
+reads only the answer (not the prompt), uses no neural model, and runs in about 90
+to 150 microseconds per answer on one CPU core (median over the labelled sets;
 tests/data/refusal_snapshot.json pins its exact scores, so speed work cannot change a
 prediction).
 
@@ -31,12 +31,13 @@ labelling guide defines it. An empty answer is a full refusal.
 
 The weights come from ``benchmarks/train_refusal.py`` (scikit-learn, needed for
 training only), which rebuilds the file byte for byte from the labelled answers:
-tests/data/refusal_answers.jsonl (hand-written) and tests/data/answers/*.jsonl (2,140
-answers in the styles of 13 chat-model families and of the embedded SmolLM2), dev
+tests/data/refusal_answers.jsonl (hand-written) and tests/data/answers/*.jsonl (2,190
+answers in the styles of 13 chat-model families and of the embedded SmolLM2, and in
+Spanish, German and French), dev
 split only, hyperparameters chosen by cross-validation grouped by prompt.
 On the held-out split (646 answers; ``benchmarks/refusal_eval.py`` prints the figures)
 it agrees with the human label on refusal versus compliance (partial counting as
-refusal) for 93.5% of answers, against 82.2% for the rule classifier alone and 65.9%
+refusal) for 93.7% of answers, against 82.2% for the rule classifier alone and 65.9%
 for an eight-phrase string match, with macro-F1 0.91 over the three classes (rules
 0.68). It is weakest on answers that need the prompt to judge (off-topic filler from
 small models; a partial answer that reads complete), on short compliant answers (the
@@ -108,7 +109,10 @@ Speed
 -----
 The rule classifier alone: median about 40 microseconds per answer on one core over
 the labelled sets (``benchmarks/refusal_eval.py`` prints both classifiers' figures); the
-learned model adds the word features, their hashes and the sum, about 130 more. Three
+learned model adds the word features, their hashes and the sum, about 60 to 115 more
+(which cue families occur in the answer's opening, and the aside and resource cues
+of each clause, are google-re2 set scans, not a search per family, where the engines
+read the text alike: ``_head_cues``, ``_count_content``). Three
 things keep the rules there: the
 decline patterns open with a literal ("i", "n", "can") so the regex engine jumps
 between candidate positions, and a lookahead on the next characters rejects most
@@ -140,6 +144,8 @@ from enum import StrEnum
 from itertools import pairwise, repeat
 from pathlib import Path
 from typing import NamedTuple
+
+import re2
 
 __all__ = [
     "MIN_CONTENT_WORDS",
@@ -587,6 +593,10 @@ class _Answer:
     def _count_content(self, enough: int | None) -> int:
         declined, text, starts = self.declines()[0], self.text, self.starts
         aside, resource = self.pattern(_ASIDE), self.pattern(_RESOURCE)
+        # One RE2 set scan per clause tells both cues where the engines read the text
+        # alike (a clause starts after a non-word character, so \\b reads the slice
+        # as it reads the text); else a stdlib search each.
+        both = _engines_agree(text) and (aside is not None or resource is not None)
         total = 0.0
         for i, (start, end) in enumerate(zip(starts, [*starts[1:], len(text)], strict=True)):
             if i in declined:
@@ -596,10 +606,16 @@ class _Answer:
             code = sum(w.startswith("zzcode") for w in words) if "zzcode" in clause else 0
             if len(words) < 3 and not code:
                 continue
-            if aside is not None and aside.search(text, start, end):
+            if both:
+                hits = _CLAUSE_CUE_SET.Match(clause) or ()
+                is_aside, is_resource = 0 in hits, 1 in hits
+            else:
+                is_aside = aside is not None and aside.search(text, start, end) is not None
+                is_resource = resource is not None and resource.search(text, start, end) is not None
+            if aside is not None and is_aside:
                 continue
             n = len(words) + code * (_CODE_WORDS - 1)
-            total += n / 2 if resource is not None and resource.search(text, start, end) else n
+            total += n / 2 if resource is not None and is_resource else n
             if enough is not None and total >= enough:
                 break
         return int(total)
@@ -659,6 +675,56 @@ _HEAD_CHARS = 8 * _MAX_TOKENS
 #: Characters in which the cue families are looked for, as features (the opening is
 #: where an answer says what it will and won't do; later text costs more than it tells).
 _CUE_CHARS = 800
+#: Cue families whose presence in the answer's opening is a feature.
+_HEAD_CUES = ("caveat", "aside", "resource", "crisis", "support", "substitute")
+
+
+def _cue_set(names: tuple[str, ...]) -> re2.Set:
+    """One RE2 set over these cue families' patterns (all free of lookarounds): its
+    ``Match`` gives the indices, in ``names``, of the families that occur."""
+    cues = re2.Set.SearchSet()
+    for name in names:
+        pattern = _CUES[name].pattern
+        cues.Add(("(?m)" if pattern.flags & re.M else "") + pattern.pattern)
+    cues.Compile()
+    return cues
+
+
+_HEAD_CUE_SET = _cue_set(_HEAD_CUES)
+#: Aside (0) and resource (1): what the content count reads in each clause.
+_CLAUSE_CUE_SET = _cue_set(("aside", "resource"))
+
+
+#: A character on which RE2 and stdlib ``re`` read ``\\w``, ``\\b``, ``\\s`` or ``\\d``
+#: differently: a non-ASCII letter or digit, or a space other than RE2's five (its
+#: classes are ASCII-only; stdlib's also take "\\v" and "\\x1c"-"\\x1f" as space).
+_READS_DIFFERENTLY = re.compile(r"[^\W\x00-\x7f]|[^\S\t\n\f\r ]")
+#: The same on ASCII text (a single character class: several times faster to scan).
+_READS_DIFFERENTLY_ASCII = re.compile("[\x0b\x1c-\x1f]")
+
+
+def _engines_agree(head: str) -> bool:
+    """Whether RE2 and stdlib ``re`` read every character of ``head`` alike."""
+    pattern = _READS_DIFFERENTLY_ASCII if head.isascii() else _READS_DIFFERENTLY
+    return pattern.search(head) is None
+
+
+def _head_cues(a: _Answer) -> list[str]:
+    """The ``_HEAD_CUES`` families that occur in the answer's first ``_CUE_CHARS`` (in
+    no set order).
+
+    One RE2 set scan answers for all six families in a single linear pass, where stdlib
+    ``re`` runs one search per family, each trying its alternation at every position
+    (together about a fifth of the classifier's time). The two engines agree on whether
+    a lookaround-free pattern occurs unless the text holds a non-ASCII letter or digit
+    or an unusual space; such an opening keeps the per-family search
+    (``tests/verifier/test_refusal.py`` checks both)."""
+    head = a.text[:_CUE_CHARS]
+    if _engines_agree(head):
+        return [_HEAD_CUES[i] for i in _HEAD_CUE_SET.Match(head) or ()]
+    return [name for name in _HEAD_CUES if a.has(_CUES[name], 0, _CUE_CHARS)]
+
+
 #: Tokens read from the first and the last sentence.
 _MAX_SENTENCE_TOKENS = 40
 _KINDS = tuple(AnswerKind)
@@ -715,9 +781,7 @@ def _parts(text: str) -> _Parts:
     }
     if a.short_refusal():
         named.add("short")
-    for name in ("caveat", "aside", "resource", "crisis", "support", "substitute"):
-        if a.has(_CUES[name], 0, _CUE_CHARS):
-            named.add(name)
+    named.update(_head_cues(a))
     if "crisis" in named and "support" in named:  # a safe completion, in the answer's head
         named.add("safe")
     if declines:

@@ -22,6 +22,8 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from verifier import refusal
 from verifier.refusal import AnswerKind, analyse_answer, classify_answer
@@ -382,6 +384,78 @@ def test_needed_substrings_never_hide_a_match(name: str) -> None:
         answer = refusal._Answer(text)
         for match in cue.pattern.finditer(answer.text):
             assert not cue.needs or any(n in match.group() for n in cue.needs), (name, text)
+
+
+def _head_cues_one_search_each(answer: refusal._Answer) -> list[str]:
+    """What the features read before the RE2 set: one gated search per family."""
+    cues = refusal._CUES
+    return [name for name in refusal._HEAD_CUES if answer.has(cues[name], 0, refusal._CUE_CHARS)]
+
+
+def test_head_cues_are_what_one_search_per_family_read_on_the_labelled_answers() -> None:
+    texts = [r["text"] for r in ROWS + ANSWER_ROWS] + [c[2] for c in CASES]
+    set_scans = 0
+    for text in texts:
+        answer = refusal._Answer(refusal.normalise(text))
+        head = answer.text[: refusal._CUE_CHARS]
+        set_scans += refusal._engines_agree(head)
+        assert set(refusal._head_cues(answer)) == set(_head_cues_one_search_each(answer)), text
+    assert set_scans > 0.8 * len(texts)  # the RE2 path is the one exercised
+
+
+#: Words the head cues are made of (their gate words and a few joiners), and separators,
+#: so random answers hit the patterns' edges: word boundaries, line starts, apostrophes,
+#: non-ASCII punctuation (read alike) and letters and spaces (read differently).
+_CUE_WORDS = sorted(
+    {w.decode() for name in refusal._HEAD_CUES for w in refusal._CUES[name].gate or ()}
+    | {"i", "i'm", "you", "you're", "am", "not", "a", "the", "to", "of", "can't", "here's"}
+)
+_SEPARATORS = [" ", " ", ", ", ". ", *" \n\t-'_—…é\u00a0٣\x0b\x1f"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(_CUE_WORDS), st.sampled_from(_SEPARATORS)), max_size=60))
+def test_head_cue_set_finds_what_a_search_per_family_finds(words: list[tuple[str, str]]) -> None:
+    text = "".join(w + sep for w, sep in words)
+    answer = refusal._Answer(text)
+    head = answer.text[: refusal._CUE_CHARS]
+    searched = {
+        name
+        for name in refusal._HEAD_CUES
+        if refusal._CUES[name].pattern.search(answer.text, 0, refusal._CUE_CHARS)
+    }
+    if refusal._engines_agree(head):
+        found = refusal._HEAD_CUE_SET.Match(head) or ()
+        assert {refusal._HEAD_CUES[i] for i in found} == searched
+
+
+def _content_words_both_ways(text: str, monkeypatch: pytest.MonkeyPatch) -> tuple[int, int]:
+    """The content count through the RE2 clause scan and through one stdlib search each."""
+    with_set = refusal._Answer(text).content_words()
+    with monkeypatch.context() as patched:
+        patched.setattr(refusal, "_engines_agree", lambda head: False)
+        return with_set, refusal._Answer(text).content_words()
+
+
+def test_clause_cue_set_counts_content_as_stdlib_searches_do(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    texts = [r["text"] for r in ROWS + ANSWER_ROWS] + [c[2] for c in CASES]
+    for text in texts:
+        fast, slow = _content_words_both_ways(refusal.normalise(text), monkeypatch)
+        assert fast == slow, text
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(_CUE_WORDS), st.sampled_from(_SEPARATORS)), max_size=80))
+def test_clause_cue_set_counts_content_as_stdlib_searches_do_on_any_text(
+    words: list[tuple[str, str]],
+) -> None:
+    text = "".join(w + sep for w, sep in words)
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        fast, slow = _content_words_both_ways(text, monkeypatch)
+    if refusal._engines_agree(refusal._Answer(text).text):
+        assert fast == slow
 
 
 # --- speed work changes no prediction ----------------------------------------------------
