@@ -198,6 +198,24 @@ class Include(Statement):
     path: str
 
 
+class Extends(Statement):
+    """`extends "../base"`: this spec is a layer over the spec at that path (relative to
+    the root file's folder); the base's files are loaded as they are, before the layer's."""
+
+    kind: Literal["extends"] = "extends"
+    path: str
+
+
+class Tool(Statement):
+    """`tool NAME "what it does" arguments a, b`: a tool the model may call. Declared
+    tools give the output schema its tool-call form and are the tools `match tool` names."""
+
+    kind: Literal["tool"] = "tool"
+    name: Name
+    description: str
+    arguments: tuple[Name, ...] = ()
+
+
 # Statements that several blocks share.
 
 
@@ -258,6 +276,24 @@ class MatchPattern(Statement):
     pattern: Pattern
 
 
+class MatchTool(Statement):
+    """`match tool NAME [pattern /re/ | keyword "..."]`: the rule applies to a call of the
+    tool (an action), every call or those whose arguments the pattern or keyword finds."""
+
+    kind: Literal["match_tool"] = "match_tool"
+    tool: Name
+    pattern: Pattern | None = None
+    keyword: str | None = None
+
+
+class Floor(Statement):
+    """`floor DECISION`: the weakest decision an exception from outside the rule's
+    category (a layer's, say) may give in the rule's place."""
+
+    kind: Literal["floor"] = "floor"
+    decision: Name
+
+
 class RenamedFrom(Statement):
     kind: Literal["renamed_from"] = "renamed_from"
     old_id: Name
@@ -274,25 +310,43 @@ class Cites(Statement):
     rules: tuple[Name, ...]
 
 
+class Call(Statement):
+    """`call TOOL '{"arg": "value"}'` (written as a string) in an example: the assistant
+    calls a tool, with its arguments as JSON text (as in OpenAI's chat format)."""
+
+    kind: Literal["call"] = "call"
+    tool: Name
+    arguments: str
+
+
 class Example(Block):
     """`example DECISION "prompt"` (short form) or `example DECISION { user "..." ... }`."""
 
     kind: Literal["example"] = "example"
     decision: Name
     block: bool
-    statements: SkipValidation[tuple[Annotated[Message | Cites, Field(discriminator="kind")], ...]]
+    statements: SkipValidation[
+        tuple[Annotated[Message | Call | Cites, Field(discriminator="kind")], ...]
+    ]
 
     messages = view[tuple[Message, ...]]()
+    calls = view[tuple[Call, ...]]()
     cites = view[tuple[Name, ...]]()
-    text = view[str]()  # every message, one per line: how prompts show the example
+    text = view[str]()  # every message and call, one per line: how prompts show the example
     request = view[str]()  # the user messages, one per line: what matchers read
 
     def _views(self) -> dict[str, Any]:
         messages = tuple(s for s in self.statements if type(s) is Message)
+        lines = (
+            s.content if type(s) is Message else f"call {s.tool.value} {s.arguments}"
+            for s in self.statements
+            if type(s) is not Cites
+        )
         return {
             "messages": messages,
+            "calls": tuple(s for s in self.statements if type(s) is Call),
             "cites": tuple(n for s in self.statements if type(s) is Cites for n in s.rules),
-            "text": "\n".join(m.content for m in messages),
+            "text": "\n".join(lines),
             "request": "\n".join(m.content for m in messages if m.role.value == "user"),
         }
 
@@ -305,8 +359,11 @@ RuleStatement = Annotated[
     | MatchKeyword
     | MatchPattern
     | Example
+    | MatchTool
     | Deprecated
-    | RenamedFrom,
+    | RenamedFrom
+    | AuthorityStatement
+    | Floor,
     Field(discriminator="kind"),
 ]
 
@@ -324,9 +381,12 @@ class Rule(Block):
     severity = view[Name | None]()
     overrides = view[tuple[Name, ...]]()
     matches = view[tuple[MatchKeyword | MatchPattern, ...]]()
+    tool_matches = view[tuple[MatchTool, ...]]()
     examples = view[tuple[Example, ...]]()
     deprecated = view[str | None]()
     renamed_from = view[tuple[Name, ...]]()
+    authority = view[Name | None]()  # the rule's own, where it differs from its category's
+    floor = view[Name | None]()
 
     def _views(self) -> dict[str, Any]:
         of = _grouped(self.statements)
@@ -339,6 +399,9 @@ class Rule(Block):
             "examples": tuple(of[Example]),
             "deprecated": _first(of[Deprecated], "reason"),
             "renamed_from": tuple(s.old_id for s in of[RenamedFrom]),
+            "tool_matches": tuple(of[MatchTool]),
+            "authority": _first(of[AuthorityStatement], "level"),
+            "floor": _first(of[Floor], "decision"),
         }
 
 
@@ -425,7 +488,7 @@ class Style(Block):
 
 
 SpecStatement = Annotated[
-    Version | Decisions | Default | Answer | Include, Field(discriminator="kind")
+    Version | Decisions | Default | Answer | Include | Extends | Tool, Field(discriminator="kind")
 ]
 
 
@@ -442,10 +505,14 @@ class SpecHeader(Block):
     default_style = view[Name | None]()
     includes = view[tuple[Include, ...]]()
     answers = view[tuple[Answer, ...]]()
+    extends = view[Extends | None]()
+    tools = view[tuple[Tool, ...]]()
 
     def _views(self) -> dict[str, Any]:
         of = _grouped(self.statements)
         return {
+            "extends": of[Extends][0] if of[Extends] else None,
+            "tools": tuple(of[Tool]),
             "answers": tuple(of[Answer]),
             "version": _first(of[Version], "value"),
             "decisions": of[Decisions][0] if of[Decisions] else None,

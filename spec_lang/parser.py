@@ -45,7 +45,9 @@ WORDS = {
     "AUTHORITY": "an authority (platform, developer or user)",
     "ANSWER_KIND": "what a decision asks of the answer (comply, safe_complete, refuse or none)",
     "SEVERITY": "a severity (low, medium, high or critical)",
-    "ROLE": "a message role (user, assistant or system)",
+    "ROLE": "a message role (user, assistant, system or tool)",
+    "TOOL_ID": "a tool name",
+    "ARGUMENT": "an argument name",
     "STRING": "a quoted string",
     "REGEX": "a /pattern/",
     "INT": "a whole number",
@@ -279,6 +281,40 @@ class _Build:
     def include(self, children: list) -> ast.Include:
         keyword, path = children
         return ast.Include(path=self.string(path), span=self.span(keyword, path))
+
+    def extends(self, children: list) -> ast.Extends:
+        keyword, path = children
+        return ast.Extends(path=self.string(path), span=self.span(keyword, path))
+
+    def tool(self, children: list) -> ast.Tool:
+        keyword, name, description, *arguments = children  # `arguments a, b` is optional
+        return ast.Tool(
+            name=self.name(name),
+            description=self.string(description),
+            arguments=tuple(self.name(t) for t in arguments[1::2]),
+            span=self.span(keyword, children[-1]),
+        )
+
+    def match_tool(self, children: list) -> ast.MatchTool:
+        keyword, _, tool, *how = children  # `pattern /re/`, `keyword "..."` or nothing
+        found = {}
+        if how and how[1].type == "REGEX":
+            found["pattern"] = self.pattern(how[1])
+        elif how:
+            found["keyword"] = self.string(how[1])
+        return ast.MatchTool(tool=self.name(tool), span=self.span(keyword, children[-1]), **found)
+
+    def floor(self, children: list) -> ast.Floor:
+        keyword, decision = children
+        return ast.Floor(decision=self.name(decision), span=self.span(keyword, decision))
+
+    def call(self, children: list) -> ast.Call:
+        keyword, tool, arguments = children
+        return ast.Call(
+            tool=self.name(tool),
+            arguments=self.string(arguments),
+            span=self.span(keyword, arguments),
+        )
 
     def authority(self, children: list) -> ast.AuthorityStatement:
         keyword, level = children
@@ -799,7 +835,7 @@ def _misread_text(interactive, token):
 
 _SWALLOWED = re.compile(
     r"^[ \t]*(?:\}[ \t]*|(?:rule|example|severity|style|overrides|match|renamed_from|summary|"
-    r"define|authority|category|deprecated)[ \t]+[A-Za-z_\"/].*)$",
+    r"define|authority|category|deprecated|floor|call|tool|extends)[ \t]+[A-Za-z_\"/].*)$",
     re.MULTILINE,
 )
 
