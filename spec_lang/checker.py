@@ -33,14 +33,19 @@ def check(spec: Spec) -> list[Diagnostic]:
 
 
 def _check(spec: Spec) -> list[Diagnostic]:
-    findings = list(spec.load_diagnostics)
+    # A layer reports of its base only the errors that stop the base loading: the base is
+    # checked on its own, and a warning there is not the layer's to fix or silence.
+    from_base = set(spec.base.load_diagnostics) if spec.base else set()
+    findings = [
+        d for d in spec.load_diagnostics if d not in from_base or d.severity is Severity.ERROR
+    ]
     # A file with syntax errors is checked no further: what was left out of its tree
     # would only be echoed as other findings. The other files are checked in full.
     broken = {d.span.file for d in findings if d.code == "PS001" and d.span}
     checked: list[Diagnostic] = []
     matchers = Matchers.for_spec(spec)
     passes = (_headers, _duplicates, _references, _values, _repeated, _overrides, _renames)
-    for check_pass in (*passes, _unused, _missing_text):
+    for check_pass in (*passes, _layer, _unused, _missing_text):
         checked.extend(check_pass(spec))
     checked.extend(_patterns(spec, matchers))
     findings.extend(d for d in checked if not (d.span and d.span.file in broken))
@@ -49,7 +54,13 @@ def _check(spec: Spec) -> list[Diagnostic]:
         findings.extend(_example_coverage(spec, results))
         findings.extend(_contradicted_examples(results))
         findings.extend(_overlaps(spec, matchers, results))
+    if spec.base_files:  # what the checks find in the base's files is the base's own
+        findings = [d for d in findings if d in from_base or not _in_files(d, spec.base_files)]
     return sorted(_suppressed(spec, findings), key=_position)
+
+
+def _in_files(finding: Diagnostic, files: frozenset[str]) -> bool:
+    return finding.span is not None and finding.span.file in files
 
 
 def _position(d: Diagnostic):
@@ -58,7 +69,8 @@ def _position(d: Diagnostic):
 
 
 def _headers(spec: Spec) -> Iterator[Diagnostic]:
-    headers = [d for f in spec.files for d in f.declarations if isinstance(d, ast.SpecHeader)]
+    own = [f for f in spec.files if f.path not in spec.base_files]
+    headers = [d for f in own for d in f.declarations if isinstance(d, ast.SpecHeader)]
     for extra in headers[1:]:
         yield Diagnostic(
             "PS014",
@@ -81,6 +93,9 @@ def _duplicates(spec: Spec) -> Iterator[Diagnostic]:
         for item in items:
             if item.id in seen:
                 first_kind, original = seen[item.id]
+                if spec.in_base(original) and not spec.in_base(item):
+                    yield _taken_by_base(kind, item, first_kind, original)
+                    continue
                 what = kind if first_kind == kind else f"{kind} and {first_kind}"
                 yield Diagnostic(
                     "PS101",
@@ -96,6 +111,16 @@ def _duplicates(spec: Spec) -> Iterator[Diagnostic]:
                 yield _lookalike(kind, item, *alike)
             for key in keys:
                 looks.setdefault(key, (kind, item))
+
+
+def _taken_by_base(kind: str, item, first_kind: str, original) -> Diagnostic:
+    return Diagnostic(
+        "PS109",
+        f"{kind} ID '{item.id}' is already a {first_kind} of the base spec",
+        item.id_span,
+        hint=f"it is defined at {original.id_span}; give this {kind} a new ID, and to change "
+        "the base's rule, override it",
+    )
 
 
 def _lookalike(kind: str, item, first_kind: str, first) -> Diagnostic:
@@ -127,6 +152,12 @@ def _references(spec: Spec) -> Iterator[Diagnostic]:
         if rule.style and rule.style.value not in spec.style_by_id:
             styles = styles or Suggester(spec.style_by_id)
             yield _undefined("style", rule.style, styles)
+        if spec.tools:
+            used = [*(m.tool for m in rule.tool_matches)]
+            used += [c.tool for e in rule.examples for c in e.calls]
+            for name in used:
+                if name.value not in spec.tools:
+                    yield _undefined("tool", name, Suggester(spec.tools))
         names = [*rule.overrides, *(n for e in rule.examples for n in e.cites)]
         for name in names:
             if spec.resolve(name.value) is None:
@@ -187,22 +218,27 @@ def _values(spec: Spec) -> Iterator[Diagnostic]:
             yield _unknown_value("authority", level, authorities)
     severities = [s.value for s in ast.Severity]
     for rule in spec.rules:
-        for name in (rule.decision, *(e.decision for e in rule.examples)):
+        if rule.authority and rule.authority.value not in authorities:
+            yield _unknown_value("authority", rule.authority, authorities)
+        floor = [rule.floor] if rule.floor else []
+        for name in (rule.decision, *(e.decision for e in rule.examples), *floor):
             if name.value not in spec.strictness:
                 yield _unknown_decision(name, spec)
         if rule.severity and rule.severity.value not in severities:
             yield _unknown_value("severity", rule.severity, severities)
         for example in rule.examples:
             for message in example.messages:
-                if message.role.value not in ("user", "assistant", "system"):
-                    yield _unknown_value("role", message.role, ["user", "assistant", "system"])
+                if message.role.value not in ROLES:
+                    yield _unknown_value("role", message.role, list(ROLES))
 
+
+ROLES = ("user", "assistant", "system", "tool")
 
 # Statements a block may hold at most once.
 _SINGLE = {
-    ast.SpecHeader: (ast.Version, ast.Decisions, ast.Default),
+    ast.SpecHeader: (ast.Version, ast.Decisions, ast.Default, ast.Extends),
     ast.Category: (ast.AuthorityStatement, ast.Summary, ast.Deprecated),
-    ast.Rule: (ast.StyleRef, ast.SeverityStatement, ast.Deprecated),
+    ast.Rule: (ast.StyleRef, ast.SeverityStatement, ast.Deprecated, ast.AuthorityStatement, ast.Floor),
     ast.Style: (ast.MaxSentences, ast.MaxWords, ast.Deprecated),
 }
 
@@ -241,8 +277,19 @@ def _overrides(spec: Spec) -> Iterator[Diagnostic]:
                         name.span,
                         hint="an exception overrides the rule it carves out of, never the reverse",
                     )
+            yield from _floor(spec, rule, spec.rule_by_id[target], name)
             mine, theirs = spec.authority(rule.id), spec.authority(target)
-            if theirs.rank > mine.rank:
+            if theirs.rank > mine.rank and spec.in_base(spec.rule_by_id[target]):
+                if not spec.in_base(rule):
+                    yield Diagnostic(
+                        "PS203",
+                        f"'{rule.id}' overrides the base's '{target}', which the base keeps "
+                        f"to {theirs.value} authority; this layer's rule speaks for {mine.value}",
+                        name.span,
+                        hint="the base lets a layer adjust only its rules of developer or user "
+                        "authority; add a rule beside it instead",
+                    )
+            elif theirs.rank > mine.rank:
                 yield Diagnostic(
                     "PS202",
                     f"'{rule.id}' ({mine.value}) overrides '{target}', which "
@@ -250,6 +297,49 @@ def _overrides(spec: Spec) -> Iterator[Diagnostic]:
                     name.span,
                     hint="a rule may only override rules of the same or a lower authority",
                 )
+
+
+def _floor(spec: Spec, rule: ast.Rule, target: ast.Rule, name: ast.Name) -> Iterator[Diagnostic]:
+    """PS204: an exception from outside the target's category that decides more weakly
+    than the target's `floor`."""
+    floor = target.floor
+    if floor is None or spec.category_of[rule.id] is spec.category_of[target.id]:
+        return
+    strictness = spec.strictness
+    if floor.value in strictness and strictness.get(rule.decision.value, 0) < strictness[floor.value]:
+        yield Diagnostic(
+            "PS204",
+            f"'{rule.id}' ({rule.decision.value}) overrides '{target.id}', whose floor is "
+            f"{floor.value}",
+            name.span,
+            hint=f"decide {floor.value} or stricter in '{rule.id}'",
+        )
+
+
+def _layer(spec: Spec) -> Iterator[Diagnostic]:
+    """PS205: a layer's category or rule that claims platform authority; PS017: a layer
+    that changes its base's decisions."""
+    if spec.base is None:
+        return
+    declared = spec.header.decisions
+    if declared and spec.decisions != spec.base.decisions:
+        yield Diagnostic(
+            "PS017",
+            f"the layer's decisions ({' < '.join(spec.decisions)}) differ from its base's "
+            f"({' < '.join(spec.base.decisions)})",
+            declared.span,
+            hint="remove the `decisions` statement: a layer keeps its base's",
+        )
+    own = [c for c in spec.categories if not spec.in_base(c)]
+    levels = [c.authority for c in own] + [r.authority for c in own for r in c.rules]
+    for level in levels:
+        if level is not None and level.value == ast.Authority.PLATFORM.value:
+            yield Diagnostic(
+                "PS205",
+                "a layer cannot speak for the platform",
+                level.span,
+                hint="use `authority developer` (the default in a layer) or `authority user`",
+            )
 
 
 def _patterns(spec: Spec, matchers: Matchers) -> Iterator[Diagnostic]:
@@ -267,6 +357,11 @@ def _patterns(spec: Spec, matchers: Matchers) -> Iterator[Diagnostic]:
     for rule in spec.rules:
         for statement in rule.matches:
             if isinstance(statement, ast.MatchKeyword) and not statement.keyword.strip():
+                yield Diagnostic(
+                    "PS301", "empty keyword", statement.span, hint="give the keyword text"
+                )
+        for statement in rule.tool_matches:
+            if statement.keyword is not None and not statement.keyword.strip():
                 yield Diagnostic(
                     "PS301", "empty keyword", statement.span, hint="give the keyword text"
                 )

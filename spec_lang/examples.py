@@ -4,7 +4,8 @@ An example written inside rule R asserts a decision for its conversation. When
 it expects R's own decision, R applies by the author's word; when it expects a
 weaker one it is a near miss, and R must not apply. The rules that apply are
 then R (for its own examples), the rules the example cites, and every rule whose
-`match` fires on the text. The example passes when they decide what it expects.
+`match` fires on the text or (`match tool`) on a tool call the example makes. The
+example passes when they decide what it expects.
 """
 
 from __future__ import annotations
@@ -57,6 +58,10 @@ def evaluate_examples(spec: Spec, matchers: Matchers) -> list[ExampleResult]:
         for example in rule.examples:
             expected = example.decision.value
             fired = matchers.fired(example.request)
+            if example.calls:
+                for call in example.calls:
+                    fired += matchers.fired_by_call(call.tool.value, call.arguments)
+                fired = tuple(sorted(set(fired), key=spec.rule_order.__getitem__))
             cited = (spec.resolve(name.value) for name in example.cites)
             owner = (rule.id,) if expected == rule.decision.value else ()
             applying = tuple(dict.fromkeys((*owner, *(c for c in cited if c), *fired)))

@@ -11,7 +11,9 @@ system message (which may hold the spec itself) or the assistant's own words.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
+from typing import Any
 
 import re2
 
@@ -63,14 +65,51 @@ def pattern_error(pattern: ast.Pattern) -> str | None:
     return None
 
 
+def arguments_text(arguments: str | dict | None) -> str:
+    """What `match tool` reads of a call's arguments: for a JSON object (as text, as
+    OpenAI's chat format carries it, or parsed), one `name: value` line per argument, a
+    string value as it is and any other as JSON; for any other text, the text itself."""
+    if isinstance(arguments, str):
+        try:
+            parsed: Any = json.loads(arguments)
+        except ValueError:
+            return arguments
+        if not isinstance(parsed, dict):
+            return arguments
+        arguments = parsed
+    if not arguments:
+        return ""
+    return "\n".join(
+        f"{name}: {value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)}"
+        for name, value in arguments.items()
+    )
+
+
+@dataclass(frozen=True)
+class ToolMatchers:
+    """Which rules' `match tool` statements fire on one tool's calls: the rules that match
+    every call of it, and one RE2 set of the patterns and keywords read in its arguments."""
+
+    every_call: tuple[str, ...] = ()
+    regex_set: Any = None
+    rule_of_entry: tuple[str, ...] = ()
+
+    def fired(self, arguments: str) -> set[str]:
+        hits = set(self.every_call)
+        if self.regex_set is not None:
+            hits.update(self.rule_of_entry[i] for i in self.regex_set.Match(normalize(arguments)) or ())
+        return hits
+
+
 @dataclass(frozen=True)
 class Matchers:
-    """Which rules' matches fire on a text."""
+    """Which rules' matches fire on a text, and on a tool call."""
 
     regex_set: object | None
     rule_of_entry: tuple[str, ...]
     order: dict[str, int]
     errors: dict[int, tuple[ast.Pattern, str]]
+    tools: dict[str, ToolMatchers] = field(default_factory=dict)
 
     @classmethod
     def for_spec(cls, spec: Spec) -> Matchers:
@@ -103,7 +142,8 @@ class Matchers:
                 owners.append(rule.id)
         if owners:
             regex_set.Compile()
-        return cls(regex_set if owners else None, tuple(owners), spec.rule_order, errors)
+        tools = _tool_matchers(spec, errors)
+        return cls(regex_set if owners else None, tuple(owners), spec.rule_order, errors, tools)
 
     def fired(self, text: str) -> tuple[str, ...]:
         """IDs of the rules with a match in `text`, in declaration order."""
@@ -111,3 +151,46 @@ class Matchers:
             return ()
         hits = {self.rule_of_entry[i] for i in self.regex_set.Match(normalize(text)) or ()}
         return tuple(sorted(hits, key=self.order.__getitem__))
+
+    def fired_by_call(self, tool: str, arguments: str | dict | None) -> tuple[str, ...]:
+        """IDs of the rules whose `match tool` fires on a call of `tool` with `arguments`
+        (JSON text or an object), in declaration order."""
+        matchers = self.tools.get(tool)
+        if matchers is None:
+            return ()
+        hits = matchers.fired(arguments_text(arguments))
+        return tuple(sorted(hits, key=self.order.__getitem__))
+
+
+def _tool_matchers(
+    spec: Spec, errors: dict[int, tuple[ast.Pattern, str]]
+) -> dict[str, ToolMatchers]:
+    """Every live rule's `match tool` statements, by tool."""
+    every_call: dict[str, list[str]] = {}
+    entries: dict[str, list[tuple[str, str]]] = {}
+    for rule in spec.rule_by_id.values():
+        if rule.deprecated is not None:
+            continue
+        for statement in rule.tool_matches:
+            tool = statement.tool.value
+            if statement.pattern is not None:
+                problem = pattern_error(statement.pattern)
+                if problem:
+                    errors[id(statement)] = (statement.pattern, problem)
+                    continue
+                entries.setdefault(tool, []).append((rule.id, pattern_regex(statement.pattern)))
+            elif statement.keyword is not None and statement.keyword.strip():
+                entries.setdefault(tool, []).append((rule.id, keyword_regex(statement.keyword)))
+            elif statement.keyword is None:
+                every_call.setdefault(tool, []).append(rule.id)
+    tools = {}
+    for tool in every_call.keys() | entries.keys():
+        regex_set, owners = None, ()
+        if entries.get(tool):
+            regex_set = re2.Set.SearchSet(_OPTIONS)
+            for _, source in entries[tool]:
+                regex_set.Add(source)
+            regex_set.Compile()
+            owners = tuple(rule_id for rule_id, _ in entries[tool])
+        tools[tool] = ToolMatchers(tuple(every_call.get(tool, ())), regex_set, owners)
+    return tools
