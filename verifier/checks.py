@@ -20,7 +20,7 @@ from core.codes import VIOLATIONS
 from core.diagnostics import Diagnostic, did_you_mean
 from core.settings import Settings
 from spec_lang import ast
-from spec_lang.matchers import pattern_error, pattern_regex
+from spec_lang.matchers import arguments_text, pattern_error, pattern_regex
 from spec_lang.text import excerpt
 from verifier.findings import Result, scores
 from verifier.refusal import AnswerKind, classify_answer
@@ -177,6 +177,8 @@ class Verifier:
         required = check_matches(self, output, request, cited, fired, decided, findings)
         if len(transcript.messages) > 1:
             check_earlier_turns(self, transcript, findings)
+        if output.tool_calls or any(m.tool_calls for m in transcript.messages):
+            check_actions(self, transcript, output, findings)
         if self.settings is not None:  # before the confession check: what it must report
             findings = self.settings.apply(findings)
         if output.confession is not None:
@@ -475,8 +477,8 @@ def check_earlier_turns(v: Verifier, transcript: Transcript, findings: list[Diag
     request: list[str] = []
     for index, message in enumerate(transcript.messages):
         if message.role == "user":
-            request.append(message.content)
-        elif message.role == "assistant" and request:
+            request.append(message.content or "")
+        elif message.role == "assistant" and request and message.content:
             decided = v.decide(frozenset(v.matchers.fired("\n".join(request))))
             kind = classify_answer(message.content)
             asked = v.answer_kinds.get(decided.decision, "none")
@@ -489,6 +491,50 @@ def check_earlier_turns(v: Verifier, transcript: Transcript, findings: list[Diag
                 path = f"$.messages[{index}].content"
                 findings.append(Diagnostic("VF042", text, path=path, rule=decided.winner))
             request = []
+
+
+def check_actions(
+    v: Verifier, transcript: Transcript, output: Output, findings: list[Diagnostic]
+) -> None:
+    """VF070 and VF071: every tool call, in the conversation's assistant turns and in the
+    output, checked against the rules whose `match tool` fires on it. Each call is
+    judged with the user's last turn before it, where an exception (a confirmation) may
+    show: an exception that turn matches drops the rules it overrides."""
+    last_user = ""
+    for index, message in enumerate(transcript.messages):
+        if message.role == "user":
+            last_user = message.content or ""
+        for number, call in enumerate(message.tool_calls or ()):
+            path = f"$.messages[{index}].tool_calls[{number}]"
+            _check_call(v, call.function.name, call.function.arguments, last_user, path, findings)
+    for number, made in enumerate(output.tool_calls or ()):
+        path = f"$.output.tool_calls[{number}]"
+        _check_call(v, made.name, made.arguments, last_user, path, findings)
+
+
+def _check_call(
+    v: Verifier,
+    tool: str,
+    arguments: str | dict,
+    last_user: str,
+    path: str,
+    findings: list[Diagnostic],
+) -> None:
+    if v.spec.tools and tool not in v.spec.tools:
+        hint = did_you_mean(tool, v.spec.tools)
+        message = f"calls {tool!r}, which spec {v.name} does not declare"
+        findings.append(Diagnostic("VF071", message + (f"; {hint}" if hint else ""), path=path))
+    fired = v.matchers.fired_by_call(tool, arguments)
+    if not fired:
+        return
+    said = v.matchers.fired(last_user) if last_user else ()
+    allowing = [r for r in said if v.spec.overridden_among((r,), fired)]
+    decided = v.decide(frozenset((*fired, *allowing)))
+    if decided.decision == v.decisions[0]:
+        return
+    shown = excerpt(arguments_text(arguments).replace("\n", "; "), 80)
+    message = f"calls {tool} ({shown}), which {decided.winner} forbids ({decided.decision})"
+    findings.append(Diagnostic("VF070", message, path=path, rule=decided.winner))
 
 
 def check_confession(
