@@ -23,9 +23,34 @@ def _overridden_by(spec: Spec, rule_id: str) -> list[str]:
     return [r.id for r in spec.rules if rule_id in {spec.resolve(n.value) for n in r.overrides}]
 
 
+def _origin(spec: Spec, node: ast.Node) -> str:
+    """The spec that wrote `node`: this one, or the base (of a base...) it extends."""
+    source = spec
+    while source.base is not None and source.in_base(node):
+        source = source.base
+    layer = "" if source is spec else f", the base of {spec.name}"
+    return f"{source.name} {source.version}{layer}"
+
+
+def _match(statement: ast.Statement) -> str:
+    if isinstance(statement, ast.MatchKeyword):
+        return f"keyword {statement.keyword!r}"
+    if isinstance(statement, ast.MatchPattern):
+        return f"pattern {statement.pattern}"
+    what = f"tool {statement.tool.value}"
+    if statement.pattern is not None:
+        return f"{what} pattern {statement.pattern}"
+    return f"{what} keyword {statement.keyword!r}" if statement.keyword is not None else what
+
+
 def explain_json(spec: Spec, identifier: str) -> dict:
     node = _find(spec, identifier)
-    common = {"id": node.id, "title": node.title, "defined_at": str(node.id_span)}
+    common = {
+        "id": node.id,
+        "title": node.title,
+        "defined_at": str(node.id_span),
+        "from": _origin(spec, node),
+    }
     if isinstance(node, ast.Rule):
         category = spec.category_of[node.id]
         return {
@@ -41,12 +66,8 @@ def explain_json(spec: Spec, identifier: str) -> dict:
             "deprecated": node.deprecated,
             "overrides": sorted(spec.overridden_by(node.id), key=spec.rule_order.get),
             "overridden_by": _overridden_by(spec, node.id),
-            "matches": [
-                f"keyword {m.keyword!r}"
-                if isinstance(m, ast.MatchKeyword)
-                else f"pattern {m.pattern}"
-                for m in node.matches
-            ],
+            "floor": node.floor.value if node.floor else None,
+            "matches": [_match(m) for m in (*node.matches, *node.tool_matches)],
             "examples": [
                 {"decision": e.decision.value, "text": e.text, "cites": [n.value for n in e.cites]}
                 for e in node.examples
@@ -80,6 +101,7 @@ def explain_text(spec: Spec, identifier: str) -> str:
     lines = [
         f"{info['kind']} {info['id']}: {info['title']}",
         f"  defined at     {info['defined_at']}",
+        f"  from           {info['from']}",
     ]
     if identifier != info["id"]:
         lines.insert(1, f"  (renamed from {identifier})")
@@ -93,6 +115,8 @@ def explain_text(spec: Spec, identifier: str) -> str:
         field("decision", info["decision"])
         field("category", f"{info['category']} (authority {info['authority']})")
         field("severity", info["severity"])
+        if info["floor"] is not None:
+            field("floor", info["floor"])
         field("style", info["style"])
         field("overrides", info["overrides"])
         field("overridden by", info["overridden_by"])

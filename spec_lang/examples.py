@@ -45,7 +45,9 @@ def flagged_too_strictly(spec: Spec, result: ExampleResult) -> bool:
 
 
 def evaluate_examples(spec: Spec, matchers: Matchers) -> list[ExampleResult]:
-    """One result per example of every rule, in declaration order."""
+    """One result per example of every rule, in declaration order. A layer's are those of
+    its own rules: the base's examples state what the base decides, which the layer may
+    change; they are the base's tests (`policyspec test BASE`)."""
     results = []
     decided_by: dict[tuple[str, ...], Decision] = {}  # an example's matches often decide alone
 
@@ -55,6 +57,8 @@ def evaluate_examples(spec: Spec, matchers: Matchers) -> list[ExampleResult]:
         return decided_by[rule_ids]
 
     for rule in spec.rule_by_id.values():
+        if spec.base is not None and spec.in_base(rule):
+            continue
         for example in rule.examples:
             expected = example.decision.value
             fired = matchers.fired(example.request)

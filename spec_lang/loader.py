@@ -75,6 +75,23 @@ class Spec:
         """Whether `node` was written in the base, not in this layer."""
         return node.span.file in self.base_files
 
+    @cached
+    def exception_categories(self) -> dict[str, frozenset[str]]:
+        """Each rule of this layer that overrides rules of its base, to the categories of
+        those rules: the layer's exception belongs to them too (their prompts and schemas
+        carry it, and a conversation in one of them may cite it)."""
+        if self.base is None:
+            return {}
+        found = {}
+        for rule_id, rule in self.rule_by_id.items():
+            if self.in_base(rule):
+                continue
+            targets = [self.rule_by_id[t] for t in self.overridden_by(rule_id)]
+            categories = {self.category_of[t.id].id for t in targets if self.in_base(t)}
+            if categories:
+                found[rule_id] = frozenset(categories)
+        return found
+
     @property
     def name(self) -> str:
         return self.header.id

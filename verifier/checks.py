@@ -114,6 +114,7 @@ class Verifier:
         self.styles = {style.id: _compile_style(style) for style in spec.styles}
         self.category_ids = frozenset(spec.category_by_id)
         self.category_of = {rule_id: c.id for rule_id, c in spec.category_of.items()}
+        self.also_of = spec.exception_categories  # a layer's exceptions to its base's rules
         self.current = {rule_id: rule_id for rule_id in spec.rule_by_id} | {
             old: new for old, new in spec.renamed.items() if old not in spec.rule_by_id
         }
@@ -259,12 +260,17 @@ def check_citations(
         if reason is not None:
             message = f"cites {current}, which is deprecated: {reason}"
             findings.append(Diagnostic("VF021", message, path=_citation_path(index), rule=current))
-        if category is not None and v.category_of[current] != category:
+        if category is not None and not _of_category(v, current, category):
             message = (
                 f"cites {current} of category {v.category_of[current]} in a {category} conversation"
             )
             findings.append(Diagnostic("VF023", message, path=_citation_path(index), rule=current))
     return first_index
+
+
+def _of_category(v: Verifier, rule_id: str, category: str) -> bool:
+    """Whether a rule is of `category`: declared there, or a layer's exception to its rules."""
+    return v.category_of[rule_id] == category or category in v.also_of.get(rule_id, ())
 
 
 def _citation_path(index: int) -> str:
@@ -457,7 +463,7 @@ def check_exceptions(
         for dropped in sorted(v.spec.overridden_among((exception,), fired | cited)):
             where = "matches the request" if dropped in fired else "is cited"
             said = f"{exception} overrides {dropped}, which {where}"
-            if v.category_of[exception] != v.category_of[dropped]:
+            if not _of_category(v, exception, v.category_of[dropped]):
                 message = f"{said}, but {exception} is a rule of {v.category_of[exception]}"
                 code = "VF053"
             elif exception in v.matched_rules and exception not in fired:
