@@ -159,7 +159,7 @@ _ENTRIES = (
         "or O and 0 (Unicode's confusables)",
     ),
     Code(
-        "PS109",
+        "PS111",
         E,
         "layer reuses an ID of its base",
         "a layer adds rules, categories and styles under new IDs; to change a base rule, "
@@ -179,21 +179,21 @@ _ENTRIES = (
         "a rule may only override rules of the same or a lower authority",
     ),
     Code(
-        "PS203",
+        "PS205",
         E,
         "layer overrides a base rule the base does not let it adjust",
         "the base keeps rules of platform authority to itself; a layer may override only the "
         "base rules whose authority (developer or user) its own rules reach",
     ),
     Code(
-        "PS204",
+        "PS206",
         E,
         "exception beyond the overridden rule's floor",
         "an exception from outside the rule's category may decide no weaker than the rule's "
         "`floor`: give it that decision or a stricter one",
     ),
     Code(
-        "PS205",
+        "PS207",
         E,
         "layer claims platform authority",
         "a layer's rules speak for the developer (the default) or the user; platform rules "

@@ -115,7 +115,7 @@ def _duplicates(spec: Spec) -> Iterator[Diagnostic]:
 
 def _taken_by_base(kind: str, item, first_kind: str, original) -> Diagnostic:
     return Diagnostic(
-        "PS109",
+        "PS111",
         f"{kind} ID '{item.id}' is already a {first_kind} of the base spec",
         item.id_span,
         hint=f"it is defined at {original.id_span}; give this {kind} a new ID, and to change "
@@ -282,7 +282,7 @@ def _overrides(spec: Spec) -> Iterator[Diagnostic]:
             if theirs.rank > mine.rank and spec.in_base(spec.rule_by_id[target]):
                 if not spec.in_base(rule):
                     yield Diagnostic(
-                        "PS203",
+                        "PS205",
                         f"'{rule.id}' overrides the base's '{target}', which the base keeps "
                         f"to {theirs.value} authority; this layer's rule speaks for {mine.value}",
                         name.span,
@@ -300,7 +300,7 @@ def _overrides(spec: Spec) -> Iterator[Diagnostic]:
 
 
 def _floor(spec: Spec, rule: ast.Rule, target: ast.Rule, name: ast.Name) -> Iterator[Diagnostic]:
-    """PS204: an exception from outside the target's category that decides more weakly
+    """PS206: an exception from outside the target's category that decides more weakly
     than the target's `floor`."""
     floor = target.floor
     if floor is None or spec.category_of[rule.id] is spec.category_of[target.id]:
@@ -308,7 +308,7 @@ def _floor(spec: Spec, rule: ast.Rule, target: ast.Rule, name: ast.Name) -> Iter
     strictness = spec.strictness
     if floor.value in strictness and strictness.get(rule.decision.value, 0) < strictness[floor.value]:
         yield Diagnostic(
-            "PS204",
+            "PS206",
             f"'{rule.id}' ({rule.decision.value}) overrides '{target.id}', whose floor is "
             f"{floor.value}",
             name.span,
@@ -317,7 +317,7 @@ def _floor(spec: Spec, rule: ast.Rule, target: ast.Rule, name: ast.Name) -> Iter
 
 
 def _layer(spec: Spec) -> Iterator[Diagnostic]:
-    """PS205: a layer's category or rule that claims platform authority; PS017: a layer
+    """PS207: a layer's category or rule that claims platform authority; PS017: a layer
     that changes its base's decisions."""
     if spec.base is None:
         return
@@ -335,7 +335,7 @@ def _layer(spec: Spec) -> Iterator[Diagnostic]:
     for level in levels:
         if level is not None and level.value == ast.Authority.PLATFORM.value:
             yield Diagnostic(
-                "PS205",
+                "PS207",
                 "a layer cannot speak for the platform",
                 level.span,
                 hint="use `authority developer` (the default in a layer) or `authority user`",

@@ -300,7 +300,7 @@ def test_the_deployment_cannot_relax_what_the_base_keeps_to_the_platform(tmp_pat
         text = path.read_text(encoding="utf-8").replace("overrides ERO-2", "overrides ERO-2, ERO-3")
         (layer / path.name).write_text(text.replace('"../../policies"', f'"{DEFAULT_SPEC}"'))
     codes = [d.code for d in spec_lang.check(spec_lang.load(layer))]
-    assert codes == ["PS203"]
+    assert codes == ["PS205"]
 
 
 def test_a_deployment_transcript_may_cite_its_exception_in_the_base_category():

@@ -61,16 +61,16 @@ def base(old: str, new: str) -> dict:
 TRIPPING = {
     "PS016": layer('extends "../base"', 'extends "../nowhere"'),
     "PS017": layer('extends "../base"', 'extends "../base"\n  decisions comply < refuse'),
-    "PS109": layer("rule SHL-1", "rule C-2"),
-    "PS203": base("    authority developer\n", ""),
-    "PS204": base("floor safe_complete", "floor refuse"),
-    "PS205": layer('  summary """What', '  authority platform\n  summary """What'),
+    "PS111": layer("rule SHL-1", "rule C-2"),
+    "PS205": base("    authority developer\n", ""),
+    "PS206": base("floor safe_complete", "floor refuse"),
+    "PS207": layer('  summary """What', '  authority platform\n  summary """What'),
 }
 # Near twins: the clean layer, whose exception keeps within what the base allows.
 NOT_TRIPPING = {
-    "PS203": {},
-    "PS204": base("floor safe_complete", "floor comply"),
-    "PS205": layer('  summary """What', '  authority user\n  summary """What'),
+    "PS205": {},
+    "PS206": base("floor safe_complete", "floor comply"),
+    "PS207": layer('  summary """What', '  authority user\n  summary """What'),
 }
 
 
