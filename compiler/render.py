@@ -26,6 +26,7 @@ import jinja2.compiler
 import jinja2.sandbox
 
 from compiler import scope
+from compiler.conditions import conditions
 from core.diagnostics import did_you_mean
 from spec_lang import InputError, Spec
 
@@ -145,6 +146,7 @@ class _BoundedSandbox(jinja2.sandbox.ImmutableSandboxedEnvironment):
     def __init__(self, **options: object) -> None:
         super().__init__(**options)
         self.globals["range"] = _bounded_range
+        self.filters["conditions"] = conditions
         self.filters = {name: _bounded_filter(f) for name, f in self.filters.items()}
 
     @staticmethod

@@ -219,7 +219,7 @@ def _rule(spec: Spec, rule: ast.Rule) -> dict:
         "title": rule.title,
         "decision": rule.decision.value,
         "style": style.id if style else None,
-        "severity": spec.severity(rule.id).value,
+        "severity": spec.severity(rule.id),
         "overrides": [name.value for name in rule.overrides],
         "exceptions": exceptions,
         "criteria": criteria,

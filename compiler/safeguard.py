@@ -29,6 +29,7 @@ def policy_prompt(spec: Spec, category: str, templates: Path | None = None) -> s
         templates,
         spec=spec,
         category=scope.category(spec, category),
+        code=scope.export_codes(spec).get(category),
         violating=[rule for rule in rules if rule.decision.value != weakest],
         safe=[rule for rule in rules if rule.decision.value == weakest],
         examples=[

@@ -20,8 +20,9 @@ guidance) and outlines-core all accept and enforce alike are used:
   double quotes.
 
 The top-level `x-policyspec` annotation carries the spec's name, version and
-hash, the category, and the token budget: no output valid under the schema,
-generated with outlines' default whitespace (`[ ]?`), is longer.
+hash, the category and its export code (`scope.export_codes`), and the token
+budget: no output valid under the schema, generated with outlines' default
+whitespace (`[ ]?`), is longer.
 """
 
 from __future__ import annotations
@@ -135,6 +136,7 @@ def output_schema(spec: Spec, category: str | None = None, limits: Limits = DEFA
     schema["x-policyspec"] = {
         "spec": scope.spec_meta(spec),
         "category": category,
+        "export_code": scope.export_codes(spec).get(category) if category else None,
         "token_budget": token_budget(schema),
         "whitespace_pattern": WHITESPACE,
     }

@@ -46,6 +46,14 @@ def rules(spec: Spec, category_id: str | None = None) -> tuple[ast.Rule, ...]:
     return _index(spec).rules_of[category(spec, category_id).id]
 
 
+def export_codes(spec: Spec) -> dict[str, str]:
+    """Category ID to the code it is exported under (Llama Guard's S1, S2, ...), for the
+    categories in force that can be violated (a rule stricter than the weakest decision)
+    or that pin a code. A pinned code (`code S9`) is kept; the others are numbered S1,
+    S2, ... in declaration order, skipping the pinned ones."""
+    return _index(spec).export_codes
+
+
 def exceptions(spec: Spec, rule_id: str) -> tuple[str, ...]:
     """The rules in force that override `rule_id`, directly or through a chain, in order."""
     return _index(spec).exceptions.get(rule_id, ())
@@ -63,6 +71,7 @@ class _Index:
     rules_of: dict[str, tuple[ast.Rule, ...]]
     rules: tuple[ast.Rule, ...]
     exceptions: dict[str, tuple[str, ...]]
+    export_codes: dict[str, str]
 
     @classmethod
     def of(cls, spec: Spec) -> _Index:
@@ -77,11 +86,13 @@ class _Index:
         for rule in in_force:
             for overridden in spec.overridden_by(rule.id):
                 overriding[overridden].append(rule.id)
+        categories = tuple(spec.category_by_id[c] for c in rules_of)
         return cls(
-            categories=tuple(spec.category_by_id[c] for c in rules_of),
+            categories=categories,
             rules_of=rules_of,
             rules=in_force,
             exceptions={rule_id: tuple(ids) for rule_id, ids in overriding.items()},
+            export_codes=_export_codes(spec, categories, rules_of),
         )
 
 
@@ -96,6 +107,22 @@ def _index(spec: Spec) -> _Index:
         forget = weakref.ref(spec, lambda _: _INDEXES.pop(key, None))
         found = _INDEXES[key] = (forget, _Index.of(spec))
     return found[1]
+
+
+def _export_codes(
+    spec: Spec, categories: tuple[ast.Category, ...], rules_of: dict[str, tuple[ast.Rule, ...]]
+) -> dict[str, str]:
+    weakest = spec.decisions[0]
+    pinned = {c.id: c.code.value for c in categories if c.code is not None}
+    taken = set(pinned.values())
+    numbers = (f"S{n}" for n in range(1, len(categories) + len(taken) + 1))
+    codes = {}
+    for category in categories:
+        if category.id in pinned:
+            codes[category.id] = pinned[category.id]
+        elif any(rule.decision.value != weakest for rule in rules_of[category.id]):
+            codes[category.id] = next(code for code in numbers if code not in taken)
+    return codes
 
 
 def _live(candidates: tuple[ast.Rule, ...]) -> tuple[ast.Rule, ...]:

@@ -142,8 +142,9 @@ _ENTRIES = (
     Code(
         "PS106",
         E,
-        "malformed decision order",
-        "list two or more decisions once each, least strict first: decisions comply < refuse",
+        "malformed decision, severity or attribute list",
+        "list two or more decisions (or severities) once each, weakest first: decisions comply "
+        "< refuse; declare each attribute once, with each value once",
     ),
     Code(
         "PS107",
@@ -157,6 +158,19 @@ _ENTRIES = (
         "IDs alike but for case or look-alike characters",
         "rename one so that the IDs differ by more than case or characters such as l, 1 and I, "
         "or O and 0 (Unicode's confusables)",
+    ),
+    Code(
+        "PS109",
+        E,
+        "unknown attribute or value",
+        "declare the attribute in the spec header (`attribute audience adult, minor`) and test "
+        "only its values",
+    ),
+    Code(
+        "PS110",
+        E,
+        "export code pinned twice",
+        "two categories cannot be exported under one code; give each its own `code`",
     ),
     Code(
         "PS111",
@@ -177,6 +191,19 @@ _ENTRIES = (
         E,
         "override of a higher authority",
         "a rule may only override rules of the same or a lower authority",
+    ),
+    Code(
+        "PS203",
+        W,
+        "`unless` on a rule that overrides nothing",
+        "`unless` suspends an exception's overrides; add `overrides ID` or drop the condition",
+    ),
+    Code(
+        "PS204",
+        W,
+        "condition that can never hold",
+        "a rule's `when` tests must all hold together, and an `unless` on an attribute its "
+        "`when` fixes to another value never holds; keep the tests the rule can meet",
     ),
     Code(
         "PS205",

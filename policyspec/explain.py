@@ -11,7 +11,8 @@ def _find(spec: Spec, identifier: str):
     rule_id = spec.resolve(identifier)
     if rule_id:
         return spec.rule_by_id[rule_id]
-    found = spec.category_by_id.get(identifier) or spec.style_by_id.get(identifier)
+    category_id = spec.resolve_category(identifier)
+    found = spec.category_by_id.get(category_id or "") or spec.style_by_id.get(identifier)
     if found is None:
         known = [*spec.rule_by_id, *spec.category_by_id, *spec.style_by_id]
         hint = did_you_mean(identifier, known) or "policyspec check lists what the spec defines"
@@ -32,17 +33,6 @@ def _origin(spec: Spec, node: ast.Node) -> str:
     return f"{source.name} {source.version}{layer}"
 
 
-def _match(statement: ast.Statement) -> str:
-    if isinstance(statement, ast.MatchKeyword):
-        return f"keyword {statement.keyword!r}"
-    if isinstance(statement, ast.MatchPattern):
-        return f"pattern {statement.pattern}"
-    what = f"tool {statement.tool.value}"
-    if statement.pattern is not None:
-        return f"{what} pattern {statement.pattern}"
-    return f"{what} keyword {statement.keyword!r}" if statement.keyword is not None else what
-
-
 def explain_json(spec: Spec, identifier: str) -> dict:
     node = _find(spec, identifier)
     common = {
@@ -60,14 +50,18 @@ def explain_json(spec: Spec, identifier: str) -> dict:
             "decision": node.decision.value,
             "category": category.id,
             "authority": spec.authority(node.id).value,
-            "severity": spec.severity(node.id).value,
+            "severity": spec.severity(node.id),
             "style": node.style.value if node.style else None,
             "text": node.text,
             "deprecated": node.deprecated,
             "overrides": sorted(spec.overridden_by(node.id), key=spec.rule_order.get),
             "overridden_by": _overridden_by(spec, node.id),
             "floor": node.floor.value if node.floor else None,
-            "matches": [_match(m) for m in (*node.matches, *node.tool_matches)],
+            "matches": [_matcher(m) for m in (*node.matches, *node.tool_matches)],
+            "when": [str(test) for test in node.when],
+            "unless": [
+                str(c) if isinstance(c, ast.AttributeTest) else _matcher(c) for c in node.unless
+            ],
             "examples": [
                 {"decision": e.decision.value, "text": e.text, "cites": [n.value for n in e.cites]}
                 for e in node.examples
@@ -78,6 +72,8 @@ def explain_json(spec: Spec, identifier: str) -> dict:
             "kind": "category",
             **common,
             "authority": (node.authority.value if node.authority else ast.DEFAULT_AUTHORITY.value),
+            "code": node.code.value if node.code else None,
+            "renamed_from": [n.value for n in node.renamed_from],
             "summary": node.summary,
             "definitions": {d.term: d.value for d in node.definitions},
             "rules": [
@@ -121,6 +117,10 @@ def explain_text(spec: Spec, identifier: str) -> str:
         field("overrides", info["overrides"])
         field("overridden by", info["overridden_by"])
         field("matches", info["matches"])
+        if info["when"]:
+            field("when", info["when"])
+        if info["unless"]:
+            field("unless", [f"{c} (then it overrides nothing)" for c in info["unless"]])
         if info["deprecated"] is not None:
             field("deprecated", info["deprecated"])
         lines += ["", _indent(info["text"]), "", "  examples:"]
@@ -130,6 +130,8 @@ def explain_text(spec: Spec, identifier: str) -> str:
             lines.append(f"    {example['decision']:<14}{example['text']!r}{cites}{near}")
     elif info["kind"] == "category":
         field("authority", info["authority"])
+        if info["code"]:
+            field("code", info["code"])
         lines += ["", _indent(info["summary"]), ""]
         for term, text in info["definitions"].items():
             lines.append(f"  define {term!r}: {text}")
@@ -141,6 +143,21 @@ def explain_text(spec: Spec, identifier: str) -> str:
             field(key.replace("_", " "), info[key])
         lines += ["", _indent(info["text"])]
     return "\n".join(lines)
+
+
+def _matcher(matcher: ast.MatchKeyword | ast.MatchPattern | ast.MatchTool) -> str:
+    """`keyword 'x'` or `pattern /x/`, and `in ...` where it says whose words it reads;
+    `tool NAME` with its pattern or keyword for a call."""
+    if isinstance(matcher, ast.MatchTool):
+        what = f"tool {matcher.tool.value}"
+        if matcher.pattern is not None:
+            return f"{what} pattern {matcher.pattern}"
+        return f"{what} keyword {matcher.keyword!r}" if matcher.keyword is not None else what
+    if isinstance(matcher, ast.MatchKeyword):
+        text = f"keyword {matcher.keyword!r}"
+    else:
+        text = f"pattern {matcher.pattern}"
+    return f"{text} {matcher.reads}" if matcher.reads else text
 
 
 def _indent(text: str) -> str:

@@ -52,6 +52,11 @@ _RANK = {member: rank for kind in (Authority, Severity) for rank, member in enum
 
 
 DEFAULT_DECISIONS = ("comply", "safe_complete", "refuse")
+DEFAULT_SEVERITIES = tuple(level.value for level in Severity)
+# Whose words a match reads: the roles of a conversation's messages. `system` reads the
+# system and developer messages alike (OpenAI's chat format renamed one to the other).
+READER_ROLES = ("user", "assistant", "system", "tool", "any")
+MESSAGE_ROLES = ("user", "assistant", "system", "developer", "tool")
 # What a decision may ask of the answer (`answer DECISION KIND`); none: nothing.
 ANSWER_KINDS = (*DEFAULT_DECISIONS, "none")
 DEFAULT_SEVERITY = Severity.MEDIUM
@@ -175,6 +180,23 @@ class Decisions(Statement):
     labels: tuple[Name, ...]
 
 
+class Severities(Statement):
+    """A declared severity scale, lowest first: `severities S1 < S2 < S3`. It replaces
+    low < medium < high < critical; a rule that names none gets the lowest."""
+
+    kind: Literal["severities"] = "severities"
+    labels: tuple[Name, ...]
+
+
+class Attribute(Statement):
+    """An attribute of the conversation that rules can test (`when audience minor`), and
+    its values: `attribute audience adult, minor`. A transcript's metadata supplies it."""
+
+    kind: Literal["attribute"] = "attribute"
+    name: Name
+    values: tuple[Name, ...]
+
+
 class Default(Statement):
     kind: Literal["default"] = "default"
     decision: Name
@@ -248,6 +270,13 @@ class Define(Statement):
     value: str
 
 
+class CategoryCode(Statement):
+    """The code a category is exported under (`code S9`): every target keeps it."""
+
+    kind: Literal["code"] = "code"
+    code: Name
+
+
 # Statements of a rule.
 
 
@@ -266,14 +295,68 @@ class Overrides(Statement):
     rules: tuple[Name, ...]
 
 
+class Reads(Node):
+    """Whose words a match reads: `in user` (the default), `in last assistant`, `in system`."""
+
+    role: Name
+    last: bool = False
+
+    def __str__(self) -> str:
+        return f"in {'last ' if self.last else ''}{self.role.value}"
+
+
+def _absent(value: object) -> bool:
+    return value is None
+
+
 class MatchKeyword(Statement):
     kind: Literal["match_keyword"] = "match_keyword"
     keyword: str
+    # Left out of the tree's JSON when absent (the default, user turns), so the content
+    # hash of a spec written before `in` is unchanged.
+    reads: Reads | None = Field(None, exclude_if=_absent)
 
 
 class MatchPattern(Statement):
     kind: Literal["match_pattern"] = "match_pattern"
     pattern: Pattern
+    reads: Reads | None = Field(None, exclude_if=_absent)
+
+
+Matcher = MatchKeyword | MatchPattern
+
+
+class AttributeTest(Statement):
+    """`audience minor`: the conversation's attribute has that value."""
+
+    kind: Literal["attribute_test"] = "attribute_test"
+    attribute: Name
+    value: Name
+
+    def __str__(self) -> str:
+        return f"{self.attribute.value} {self.value.value}"
+
+
+class When(Statement):
+    """`when audience minor`: the rule's matches fire only in such conversations."""
+
+    kind: Literal["when"] = "when"
+    test: AttributeTest
+
+
+class Unless(Statement):
+    """`unless pattern /.../` on an exception: where the condition holds, the rule's
+    overrides do not apply (the rules it carves out of keep their force)."""
+
+    kind: Literal["unless"] = "unless"
+    condition: Annotated[MatchKeyword | MatchPattern | AttributeTest, Field(discriminator="kind")]
+
+
+class ExampleWith(Statement):
+    """`with audience minor` in an example: the conversation's attributes."""
+
+    kind: Literal["with"] = "with"
+    test: AttributeTest
 
 
 class MatchTool(Statement):
@@ -326,12 +409,13 @@ class Example(Block):
     decision: Name
     block: bool
     statements: SkipValidation[
-        tuple[Annotated[Message | Call | Cites, Field(discriminator="kind")], ...]
+        tuple[Annotated[Message | Call | Cites | ExampleWith, Field(discriminator="kind")], ...]
     ]
 
     messages = view[tuple[Message, ...]]()
     calls = view[tuple[Call, ...]]()
     cites = view[tuple[Name, ...]]()
+    attributes = view[dict[str, str]]()  # `with` statements: attribute to value
     text = view[str]()  # every message and call, one per line: how prompts show the example
     request = view[str]()  # the user messages, one per line: what matchers read
 
@@ -340,12 +424,17 @@ class Example(Block):
         lines = (
             s.content if type(s) is Message else f"call {s.tool.value} {s.arguments}"
             for s in self.statements
-            if type(s) is not Cites
+            if type(s) is Message or type(s) is Call
         )
         return {
             "messages": messages,
             "calls": tuple(s for s in self.statements if type(s) is Call),
             "cites": tuple(n for s in self.statements if type(s) is Cites for n in s.rules),
+            "attributes": {
+                s.test.attribute.value: s.test.value.value
+                for s in self.statements
+                if type(s) is ExampleWith
+            },
             "text": "\n".join(lines),
             "request": "\n".join(m.content for m in messages if m.role.value == "user"),
         }
@@ -363,7 +452,9 @@ RuleStatement = Annotated[
     | Deprecated
     | RenamedFrom
     | AuthorityStatement
-    | Floor,
+    | Floor
+    | When
+    | Unless,
     Field(discriminator="kind"),
 ]
 
@@ -387,10 +478,14 @@ class Rule(Block):
     renamed_from = view[tuple[Name, ...]]()
     authority = view[Name | None]()  # the rule's own, where it differs from its category's
     floor = view[Name | None]()
+    when = view[tuple[AttributeTest, ...]]()
+    unless = view[tuple[MatchKeyword | MatchPattern | AttributeTest, ...]]()
 
     def _views(self) -> dict[str, Any]:
         of = _grouped(self.statements)
         return {
+            "when": tuple(s.test for s in of[When]),
+            "unless": tuple(s.condition for s in of[Unless]),
             "text": "\n\n".join(s.value for s in of[Text]),
             "style": _first(of[StyleRef], "style"),
             "severity": _first(of[SeverityStatement], "level"),
@@ -408,7 +503,8 @@ class Rule(Block):
 _MATCHES = (MatchKeyword, MatchPattern)
 
 CategoryStatement = Annotated[
-    AuthorityStatement | Summary | Define | Rule | Deprecated, Field(discriminator="kind")
+    AuthorityStatement | Summary | Define | Rule | Deprecated | CategoryCode | RenamedFrom,
+    Field(discriminator="kind"),
 ]
 
 
@@ -424,10 +520,14 @@ class Category(Block):
     definitions = view[tuple[Define, ...]]()
     rules = view[tuple[Rule, ...]]()
     deprecated = view[str | None]()
+    code = view[Name | None]()
+    renamed_from = view[tuple[Name, ...]]()
 
     def _views(self) -> dict[str, Any]:
         of = _grouped(self.statements)
         return {
+            "code": _first(of[CategoryCode], "code"),
+            "renamed_from": tuple(s.old_id for s in of[RenamedFrom]),
             "authority": _first(of[AuthorityStatement], "level"),
             "summary": _first(of[Summary], "value", ""),
             "definitions": tuple(of[Define]),
@@ -488,7 +588,16 @@ class Style(Block):
 
 
 SpecStatement = Annotated[
-    Version | Decisions | Default | Answer | Include | Extends | Tool, Field(discriminator="kind")
+    Version
+    | Decisions
+    | Severities
+    | Attribute
+    | Default
+    | Answer
+    | Include
+    | Extends
+    | Tool,
+    Field(discriminator="kind"),
 ]
 
 
@@ -507,12 +616,16 @@ class SpecHeader(Block):
     answers = view[tuple[Answer, ...]]()
     extends = view[Extends | None]()
     tools = view[tuple[Tool, ...]]()
+    severities = view[Severities | None]()
+    attributes = view[tuple[Attribute, ...]]()
 
     def _views(self) -> dict[str, Any]:
         of = _grouped(self.statements)
         return {
             "extends": of[Extends][0] if of[Extends] else None,
             "tools": tuple(of[Tool]),
+            "severities": of[Severities][0] if of[Severities] else None,
+            "attributes": tuple(of[Attribute]),
             "answers": tuple(of[Answer]),
             "version": _first(of[Version], "value"),
             "decisions": of[Decisions][0] if of[Decisions] else None,

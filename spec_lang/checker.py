@@ -44,8 +44,20 @@ def _check(spec: Spec) -> list[Diagnostic]:
     broken = {d.span.file for d in findings if d.code == "PS001" and d.span}
     checked: list[Diagnostic] = []
     matchers = Matchers.for_spec(spec)
-    passes = (_headers, _duplicates, _references, _values, _repeated, _overrides, _renames)
-    for check_pass in (*passes, _layer, _unused, _missing_text):
+    passes = (
+        _headers,
+        _duplicates,
+        _references,
+        _values,
+        _repeated,
+        _overrides,
+        _renames,
+        _attributes,
+        _conditions,
+        _codes,
+        _layer,
+    )
+    for check_pass in (*passes, _unused, _missing_text):
         checked.extend(check_pass(spec))
     checked.extend(_patterns(spec, matchers))
     findings.extend(d for d in checked if not (d.span and d.span.file in broken))
@@ -191,24 +203,8 @@ def _values(spec: Spec) -> Iterator[Diagnostic]:
             yield _unknown_decision(statement.decision, spec)
         if statement.answer.value not in ast.ANSWER_KINDS:
             yield _unknown_value("answer kind", statement.answer, list(ast.ANSWER_KINDS))
-    declared = spec.header.decisions
-    if declared:
-        labels = [n.value for n in declared.labels]
-        for label, count in Counter(labels).items():
-            if count > 1:
-                yield Diagnostic(
-                    "PS106",
-                    f"decision '{label}' appears twice in the order",
-                    declared.span,
-                    hint="list each decision once, from least to most strict",
-                )
-        if len(labels) < 2:
-            yield Diagnostic(
-                "PS106",
-                "a decision order needs at least two decisions",
-                declared.span,
-                hint="for example: decisions comply < refuse",
-            )
+    yield from _order("decision", spec.header.decisions, "decisions comply < refuse")
+    yield from _order("severity", spec.header.severities, "severities S1 < S2 < S3")
     if spec.header.default and spec.header.default.value not in spec.strictness:
         yield _unknown_decision(spec.header.default, spec)
     authorities = [a.value for a in reversed(ast.Authority)]
@@ -216,7 +212,7 @@ def _values(spec: Spec) -> Iterator[Diagnostic]:
         level = category.authority
         if level and level.value not in authorities:
             yield _unknown_value("authority", level, authorities)
-    severities = [s.value for s in ast.Severity]
+    severities = list(spec.severities)
     for rule in spec.rules:
         if rule.authority and rule.authority.value not in authorities:
             yield _unknown_value("authority", rule.authority, authorities)
@@ -228,17 +224,149 @@ def _values(spec: Spec) -> Iterator[Diagnostic]:
             yield _unknown_value("severity", rule.severity, severities)
         for example in rule.examples:
             for message in example.messages:
-                if message.role.value not in ROLES:
-                    yield _unknown_value("role", message.role, list(ROLES))
+                if message.role.value not in ast.MESSAGE_ROLES:
+                    yield _unknown_value("role", message.role, list(ast.MESSAGE_ROLES))
+        for matcher in _matchers(rule):
+            reads = matcher.reads
+            if reads is not None and reads.role.value not in ast.READER_ROLES:
+                yield _unknown_value("role to read", reads.role, list(ast.READER_ROLES))
 
 
-ROLES = ("user", "assistant", "system", "tool")
+def _matchers(rule: ast.Rule) -> list[ast.MatchKeyword | ast.MatchPattern]:
+    """A rule's matches and the matchers of its `unless` conditions."""
+    conditions = [c for c in rule.unless if not isinstance(c, ast.AttributeTest)]
+    return [*rule.matches, *conditions]
+
+
+def _order(what: str, declared: ast.Decisions | ast.Severities | None, example: str):
+    """PS106: a declared order lists two or more labels, each once."""
+    if declared is None:
+        return
+    labels = [n.value for n in declared.labels]
+    for label, count in Counter(labels).items():
+        if count > 1:
+            yield Diagnostic(
+                "PS106",
+                f"{what} '{label}' appears twice in the order",
+                declared.span,
+                hint=f"list each {what} once, from the weakest up",
+            )
+    if len(labels) < 2:
+        yield Diagnostic(
+            "PS106",
+            f"a {what} order needs at least two labels",
+            declared.span,
+            hint=f"for example: {example}",
+        )
+
+
+def _attributes(spec: Spec) -> Iterator[Diagnostic]:
+    """PS106 an attribute declared twice or with a value twice; PS109 a test (`when`,
+    `unless`, an example's `with`) of an attribute or value the spec does not declare."""
+    seen: set[str] = set()
+    for statement in spec.header.attributes:
+        name = statement.name.value
+        values = [v.value for v in statement.values]
+        repeated = [v for v, count in Counter(values).items() if count > 1]
+        if name in seen or repeated:
+            what = f"value '{repeated[0]}' of " if repeated else ""
+            yield Diagnostic(
+                "PS106",
+                f"{what}attribute '{name}' is declared twice",
+                statement.span,
+                hint="declare each attribute once, listing each value once",
+            )
+        seen.add(name)
+    for rule in spec.rules:
+        tests = [*rule.when, *(c for c in rule.unless if isinstance(c, ast.AttributeTest))]
+        tests += [s.test for e in rule.examples for s in e.statements if type(s) is ast.ExampleWith]
+        for test in tests:
+            yield from _attribute_test(spec, test)
+
+
+def _attribute_test(spec: Spec, test: ast.AttributeTest) -> Iterator[Diagnostic]:
+    name, value = test.attribute.value, test.value.value
+    if name not in spec.attributes:
+        declared = ", ".join(spec.attributes) or "none"
+        yield Diagnostic(
+            "PS109",
+            f"unknown attribute '{name}'",
+            test.attribute.span,
+            hint=did_you_mean(name, spec.attributes)
+            or f"declare it in the spec header (`attribute {name} ...`); declared: {declared}",
+        )
+    elif value not in spec.attributes[name]:
+        values = spec.attributes[name]
+        yield Diagnostic(
+            "PS109",
+            f"attribute '{name}' has no value '{value}'",
+            test.value.span,
+            hint=did_you_mean(value, values) or f"its values are {', '.join(values)}",
+        )
+
+
+def _conditions(spec: Spec) -> Iterator[Diagnostic]:
+    """PS203: an `unless` on a rule that overrides nothing changes nothing. PS204: a
+    condition that can never hold where the rule's matches fire, given its `when` tests."""
+    for rule in spec.rules:
+        if rule.unless and not rule.overrides:
+            yield Diagnostic(
+                "PS203",
+                f"'{rule.id}' has an `unless` condition but overrides no rule",
+                rule.unless[0].span,
+                hint="`unless` suspends an exception's overrides; add `overrides ID` or drop it",
+            )
+        required: dict[str, ast.AttributeTest] = {}
+        for test in rule.when:
+            first = required.setdefault(test.attribute.value, test)
+            if first.value.value != test.value.value:
+                yield Diagnostic(
+                    "PS204",
+                    f"'{rule.id}' can never fire: it needs {test.attribute.value} to be both "
+                    f"{first.value.value} and {test.value.value}",
+                    test.span,
+                    hint="a rule's `when` tests must all hold; keep one of them",
+                )
+        for condition in rule.unless:
+            if not isinstance(condition, ast.AttributeTest):
+                continue
+            needed = required.get(condition.attribute.value)
+            if needed is not None and needed.value.value != condition.value.value:
+                yield Diagnostic(
+                    "PS204",
+                    f"'{rule.id}' fires only when {needed}, so `unless {condition}` never holds",
+                    condition.span,
+                    hint="test a value the rule can meet, or drop the condition",
+                )
+
+
+def _codes(spec: Spec) -> Iterator[Diagnostic]:
+    """PS110: two categories pinned to one export code."""
+    pinned: dict[str, ast.Category] = {}
+    for category in spec.categories:
+        code = category.code
+        if code is None:
+            continue
+        first = pinned.setdefault(code.value, category)
+        if first is not category:
+            yield Diagnostic(
+                "PS110",
+                f"categories '{first.id}' and '{category.id}' are both exported as {code.value}",
+                code.span,
+                hint=f"'{first.id}' pins it at {first.code.span}; give each category its own code",
+            )
 
 # Statements a block may hold at most once.
 _SINGLE = {
-    ast.SpecHeader: (ast.Version, ast.Decisions, ast.Default, ast.Extends),
-    ast.Category: (ast.AuthorityStatement, ast.Summary, ast.Deprecated),
-    ast.Rule: (ast.StyleRef, ast.SeverityStatement, ast.Deprecated, ast.AuthorityStatement, ast.Floor),
+    ast.SpecHeader: (ast.Version, ast.Decisions, ast.Severities, ast.Default, ast.Extends),
+    ast.Category: (ast.AuthorityStatement, ast.Summary, ast.Deprecated, ast.CategoryCode),
+    ast.Rule: (
+        ast.StyleRef,
+        ast.SeverityStatement,
+        ast.Deprecated,
+        ast.AuthorityStatement,
+        ast.Floor,
+    ),
     ast.Style: (ast.MaxSentences, ast.MaxWords, ast.Deprecated),
 }
 
@@ -355,7 +483,7 @@ def _patterns(spec: Spec, matchers: Matchers) -> Iterator[Diagnostic]:
                 "linear time on untrusted text",
             )
     for rule in spec.rules:
-        for statement in rule.matches:
+        for statement in _matchers(rule):
             if isinstance(statement, ast.MatchKeyword) and not statement.keyword.strip():
                 yield Diagnostic(
                     "PS301", "empty keyword", statement.span, hint="give the keyword text"
@@ -368,25 +496,31 @@ def _patterns(spec: Spec, matchers: Matchers) -> Iterator[Diagnostic]:
 
 
 def _renames(spec: Spec) -> Iterator[Diagnostic]:
+    yield from _renamed("rule", spec.rules, spec.rule_by_id)
+    yield from _renamed("category", spec.categories, spec.category_by_id)
+
+
+def _renamed(kind: str, items, current: dict) -> Iterator[Diagnostic]:
+    """PS107: an old ID still in use, or claimed by two rules (or two categories)."""
     claimed: dict[str, str] = {}
-    for rule in spec.rules:
-        for old in rule.renamed_from:
-            if old.value in spec.rule_by_id:
+    for item in items:
+        for old in item.renamed_from:
+            if old.value in current:
                 yield Diagnostic(
                     "PS107",
-                    f"'{rule.id}' is renamed from '{old.value}', which is still a rule ID",
+                    f"'{item.id}' is renamed from '{old.value}', which is still a {kind} ID",
                     old.span,
-                    hint="an old ID may not be in use; rename the other rule or drop this line",
+                    hint=f"an old ID may not be in use; rename the other {kind} or drop this line",
                 )
-            elif old.value in claimed and claimed[old.value] != rule.id:
+            elif old.value in claimed and claimed[old.value] != item.id:
                 yield Diagnostic(
                     "PS107",
                     f"'{old.value}' is claimed as an old ID by both "
-                    f"'{claimed[old.value]}' and '{rule.id}'",
+                    f"'{claimed[old.value]}' and '{item.id}'",
                     old.span,
-                    hint="an old ID can lead to one rule only",
+                    hint=f"an old ID can lead to one {kind} only",
                 )
-            claimed.setdefault(old.value, rule.id)
+            claimed.setdefault(old.value, item.id)
 
 
 def _override_path(spec: Spec, start: str, goal: str) -> list[str]:

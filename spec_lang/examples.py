@@ -4,8 +4,10 @@ An example written inside rule R asserts a decision for its conversation. When
 it expects R's own decision, R applies by the author's word; when it expects a
 weaker one it is a near miss, and R must not apply. The rules that apply are
 then R (for its own examples), the rules the example cites, and every rule whose
-`match` fires on the text or (`match tool`) on a tool call the example makes. The
-example passes when they decide what it expects.
+`match` fires on the conversation (with the attributes its `with` lines set) or,
+with `match tool`, on a tool call the example makes; an exception whose `unless`
+condition holds there overrides nothing. The example passes when they decide what
+it expects.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ class ExampleResult:
     example: ast.Example
     expected: str
     fired: tuple[str, ...]
+    suspended: frozenset[str]
     decided: Decision
     matched: Decision  # what the matches alone decide, without the author's word or cites
 
@@ -49,19 +52,22 @@ def evaluate_examples(spec: Spec, matchers: Matchers) -> list[ExampleResult]:
     its own rules: the base's examples state what the base decides, which the layer may
     change; they are the base's tests (`policyspec test BASE`)."""
     results = []
-    decided_by: dict[tuple[str, ...], Decision] = {}  # an example's matches often decide alone
+    # an example's matches often decide alone
+    decided_by: dict[tuple[tuple[str, ...], frozenset[str]], Decision] = {}
 
-    def decided(rule_ids: tuple[str, ...]) -> Decision:
-        if rule_ids not in decided_by:
-            decided_by[rule_ids] = decide(spec, rule_ids)
-        return decided_by[rule_ids]
+    def decided(rule_ids: tuple[str, ...], suspended: frozenset[str]) -> Decision:
+        key = (rule_ids, suspended)
+        if key not in decided_by:
+            decided_by[key] = decide(spec, rule_ids, suspended)
+        return decided_by[key]
 
     for rule in spec.rule_by_id.values():
         if spec.base is not None and spec.in_base(rule):
             continue
         for example in rule.examples:
             expected = example.decision.value
-            fired = matchers.fired(example.request)
+            hits = matchers.scan(conversation(example), example.attributes)
+            fired, suspended = hits.fired, hits.suspended
             if example.calls:
                 for call in example.calls:
                     fired += matchers.fired_by_call(call.tool.value, call.arguments)
@@ -70,6 +76,19 @@ def evaluate_examples(spec: Spec, matchers: Matchers) -> list[ExampleResult]:
             owner = (rule.id,) if expected == rule.decision.value else ()
             applying = tuple(dict.fromkeys((*owner, *(c for c in cited if c), *fired)))
             results.append(
-                ExampleResult(rule, example, expected, fired, decided(applying), decided(fired))
+                ExampleResult(
+                    rule,
+                    example,
+                    expected,
+                    fired,
+                    suspended,
+                    decided(applying, suspended),
+                    decided(fired, suspended),
+                )
             )
     return results
+
+
+def conversation(example: ast.Example) -> tuple[tuple[str, str], ...]:
+    """An example's messages as (role, content) pairs, what `Matchers.scan` reads."""
+    return tuple((m.role.value, m.content) for m in example.messages)

@@ -215,12 +215,54 @@ def _(node: ast.Overrides, depth: int) -> str:
 
 @_render.register
 def _(node: ast.MatchKeyword, depth: int) -> str:
-    return f"match keyword {quote(node.keyword)}"
+    return f"match {_matcher(node)}"
 
 
 @_render.register
 def _(node: ast.MatchPattern, depth: int) -> str:
-    return f"match pattern {node.pattern}"
+    return f"match {_matcher(node)}"
+
+
+def _matcher(node: ast.MatchKeyword | ast.MatchPattern) -> str:
+    """`keyword "x"` or `pattern /x/`, with whose words it reads when it says."""
+    if isinstance(node, ast.MatchKeyword):
+        text = f"keyword {quote(node.keyword)}"
+    else:
+        text = f"pattern {node.pattern}"
+    return f"{text} {node.reads}" if node.reads else text
+
+
+@_render.register
+def _(node: ast.When, depth: int) -> str:
+    return f"when {node.test}"
+
+
+@_render.register
+def _(node: ast.Unless, depth: int) -> str:
+    condition = node.condition
+    if isinstance(condition, ast.AttributeTest):
+        return f"unless {condition}"
+    return f"unless {_matcher(condition)}"
+
+
+@_render.register
+def _(node: ast.ExampleWith, depth: int) -> str:
+    return f"with {node.test}"
+
+
+@_render.register
+def _(node: ast.Severities, depth: int) -> str:
+    return f"severities {_names(node.labels, ' < ')}"
+
+
+@_render.register
+def _(node: ast.Attribute, depth: int) -> str:
+    return f"attribute {node.name.value} {_names(node.values)}"
+
+
+@_render.register
+def _(node: ast.CategoryCode, depth: int) -> str:
+    return f"code {node.code.value}"
 
 
 @_render.register

@@ -117,6 +117,35 @@ class Spec:
         return {label: rank for rank, label in enumerate(self.decisions)}
 
     @cached
+    def severities(self) -> tuple[str, ...]:
+        """Severity levels from lowest to highest: the declared scale (a layer's base's
+        unless the layer declares one), or low..critical."""
+        declared = self.header.severities
+        if declared:
+            return tuple(n.value for n in declared.labels)
+        return self.base.severities if self.base else ast.DEFAULT_SEVERITIES
+
+    @cached
+    def severity_rank(self) -> dict[str, int]:
+        return {label: rank for rank, label in enumerate(self.severities)}
+
+    @property
+    def default_severity(self) -> str:
+        """What a rule that names no severity has: medium on the default scale, else the lowest."""
+        if self.base is not None and not self.header.severities:
+            return self.base.default_severity
+        return ast.DEFAULT_SEVERITY.value if not self.header.severities else self.severities[0]
+
+    @cached
+    def attributes(self) -> dict[str, tuple[str, ...]]:
+        """The conversation attributes rules can test, each with its values (a layer's and
+        its base's)."""
+        found: dict[str, tuple[str, ...]] = dict(self.base.attributes) if self.base else {}
+        for statement in self.header.attributes:
+            found.setdefault(statement.name.value, tuple(v.value for v in statement.values))
+        return found
+
+    @cached
     def answer_kinds(self) -> dict[str, str]:
         """What each decision asks of the answer: comply, safe_complete, refuse or none. A
         default decision asks its own kind; another asks none unless `answer` says."""
@@ -203,6 +232,17 @@ class Spec:
     def renamed(self) -> dict[str, str]:
         """Old rule ID to the rule that now carries it (`renamed_from`)."""
         return {old.value: rule.id for rule in self.rules for old in rule.renamed_from}
+
+    @cached
+    def renamed_categories(self) -> dict[str, str]:
+        """Old category ID to the category that now carries it (`renamed_from`)."""
+        return {old.value: c.id for c in self.categories for old in c.renamed_from}
+
+    def resolve_category(self, category_id: str) -> str | None:
+        """The current ID for a category ID, following renames; None if unknown."""
+        if category_id in self.category_by_id:
+            return category_id
+        return self.renamed_categories.get(category_id)
 
     def resolve(self, rule_id: str) -> str | None:
         """The current ID for a rule ID, following renames; None if unknown."""
@@ -331,12 +371,12 @@ class Spec:
         except ValueError:
             return default
 
-    def severity(self, rule_id: str) -> ast.Severity:
+    def severity(self, rule_id: str) -> str:
+        """The rule's severity on the spec's scale (an unknown one reads as the default)."""
         level = self.rule_by_id[rule_id].severity
-        try:
-            return ast.Severity(level.value) if level else ast.DEFAULT_SEVERITY
-        except ValueError:
-            return ast.DEFAULT_SEVERITY
+        if level is not None and level.value in self.severity_rank:
+            return level.value
+        return self.default_severity
 
     @cached
     def content_hash(self) -> str:

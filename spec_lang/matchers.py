@@ -4,14 +4,17 @@ Matching text against the whole spec is one linear-time scan, however many
 rules it has, and safe on untrusted text (RE2 has no backtracking). Text is
 normalised first (`spec_lang.text.normalize`: NFKC, invisible characters removed,
 look-alike letters mapped), keywords the same way, and a keyword's word
-boundaries are Unicode-aware (RE2's `\b` knows only ASCII letters). Matchers read
-what the user said (a transcript's `request`, an example's user messages), never a
-system message (which may hold the spec itself) or the assistant's own words.
+boundaries are Unicode-aware (RE2's `\b` knows only ASCII letters). A match reads
+what the user said (every user turn) unless it says whose words it reads (`in
+system`, `in last assistant`): a system message may hold the spec itself, so only a
+match that asks for it reads one. There is one RE2 set per scope a spec uses, and one
+per tool that `match tool` statements name, read in the calls of that tool.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,6 +68,47 @@ def pattern_error(pattern: ast.Pattern) -> str | None:
     return None
 
 
+# Whose words a scope reads: a match's `in ROLE` names these message roles.
+_ROLES_READ = {
+    "user": ("user",),
+    "assistant": ("assistant",),
+    "system": ("system", "developer"),
+    "tool": ("tool",),
+    "any": ast.MESSAGE_ROLES,
+}
+USER = ("user", False)  # the default scope: every user turn
+
+
+def scope_of(matcher: ast.MatchKeyword | ast.MatchPattern) -> tuple[str, bool]:
+    """(role, last) of a match: whose words it reads, and whether only the last such turn."""
+    reads = matcher.reads
+    return (reads.role.value, reads.last) if reads else USER
+
+
+def scope_text(messages: Sequence[tuple[str, str]], scope: tuple[str, bool]) -> str:
+    """The words a scope reads in a conversation of (role, content) pairs: every turn of its
+    roles one per line, or the last one alone."""
+    role, last = scope
+    roles = _ROLES_READ.get(role, ())
+    turns = [content for speaker, content in messages if speaker in roles]
+    if last:
+        return turns[-1] if turns else ""
+    return "\n".join(turns)
+
+
+def describe_scope(scope: tuple[str, bool]) -> str:
+    """In words, for prompts: whose words a match reads."""
+    role, last = scope
+    who = {
+        "user": "user",
+        "assistant": "assistant",
+        "system": "system or developer",
+        "tool": "tool",
+        "any": "any",
+    }.get(role, role)
+    return f"the last {who} message" if last else f"{who} messages"
+
+
 def arguments_text(arguments: str | dict | None) -> str:
     """What `match tool` reads of a call's arguments: for a JSON object (as text, as
     OpenAI's chat format carries it, or parsed), one `name: value` line per argument, a
@@ -97,60 +141,116 @@ class ToolMatchers:
     def fired(self, arguments: str) -> set[str]:
         hits = set(self.every_call)
         if self.regex_set is not None:
-            hits.update(self.rule_of_entry[i] for i in self.regex_set.Match(normalize(arguments)) or ())
+            found = self.regex_set.Match(normalize(arguments)) or ()
+            hits.update(self.rule_of_entry[i] for i in found)
         return hits
 
 
 @dataclass(frozen=True)
-class Matchers:
-    """Which rules' matches fire on a text, and on a tool call."""
+class Hits:
+    """What a conversation sets off: the rules whose matches fire (declaration order), and
+    the exceptions whose `unless` condition holds (their overrides are suspended)."""
 
-    regex_set: object | None
-    rule_of_entry: tuple[str, ...]
+    fired: tuple[str, ...]
+    suspended: frozenset[str]
+
+
+@dataclass(frozen=True)
+class _ScopeSet:
+    regex_set: object
+    entries: tuple[tuple[str, bool], ...]  # (rule ID, is an `unless` condition) per entry
+
+
+@dataclass(frozen=True)
+class Matchers:
+    """Which rules' matches fire on a conversation, and whose `unless` conditions hold."""
+
+    sets: dict[tuple[str, bool], _ScopeSet]
     order: dict[str, int]
     errors: dict[int, tuple[ast.Pattern, str]]
-    tools: dict[str, ToolMatchers] = field(default_factory=dict)
+    when: dict[str, tuple[ast.AttributeTest, ...]]  # rules whose matches need attributes
+    unless_attributes: dict[str, tuple[ast.AttributeTest, ...]]
+    tools: dict[str, ToolMatchers] = field(default_factory=dict)  # by tool name
 
     @classmethod
     def for_spec(cls, spec: Spec) -> Matchers:
-        """Compile every live rule's matches into one set.
+        """Compile every live rule's matches and `unless` conditions into one set per scope.
 
         A pattern RE2 cannot run is left out and recorded in `errors` (the checker
         reports them), so each pattern is parsed once, not once to check and once to use.
         """
-        regex_set = re2.Set.SearchSet(_OPTIONS)
-        owners: list[str] = []
+        regex_sets: dict[tuple[str, bool], tuple[object, list]] = {}
         errors: dict[int, tuple[ast.Pattern, str]] = {}
+        when: dict[str, tuple[ast.AttributeTest, ...]] = {}
+        unless_attributes: dict[str, tuple[ast.AttributeTest, ...]] = {}
         for rule in spec.rule_by_id.values():
             if rule.deprecated is not None:
                 continue
-            for statement in rule.matches:
-                if isinstance(statement, ast.MatchKeyword):
-                    if not statement.keyword:
-                        continue
-                    source = keyword_regex(statement.keyword)
-                elif set(statement.pattern.flags) <= PATTERN_FLAGS:
-                    source = pattern_regex(statement.pattern)
-                else:
-                    errors[id(statement)] = (statement.pattern, pattern_error(statement.pattern))
+            if rule.when:
+                when[rule.id] = rule.when
+            tests = tuple(c for c in rule.unless if isinstance(c, ast.AttributeTest))
+            if tests:
+                unless_attributes[rule.id] = tests
+            conditions = [c for c in rule.unless if not isinstance(c, ast.AttributeTest)]
+            statements = [(m, False) for m in rule.matches] + [(c, True) for c in conditions]
+            for statement, is_condition in statements:
+                source = _source(statement, errors)
+                if source is None:
                     continue
+                scope = scope_of(statement)
+                if scope not in regex_sets:
+                    regex_sets[scope] = (re2.Set.SearchSet(_OPTIONS), [])
+                regex_set, entries = regex_sets[scope]
                 try:
                     regex_set.Add(source)
                 except re2.error:
                     errors[id(statement)] = (statement.pattern, pattern_error(statement.pattern))
                     continue
-                owners.append(rule.id)
-        if owners:
-            regex_set.Compile()
+                entries.append((rule.id, is_condition))
+        sets = {}
+        for scope, (regex_set, entries) in regex_sets.items():
+            if entries:
+                regex_set.Compile()
+                sets[scope] = _ScopeSet(regex_set, tuple(entries))
         tools = _tool_matchers(spec, errors)
-        return cls(regex_set if owners else None, tuple(owners), spec.rule_order, errors, tools)
+        return cls(sets, spec.rule_order, errors, when, unless_attributes, tools)
+
+    @property
+    def rule_of_entry(self) -> frozenset[str]:
+        """The rules that have matches of their own."""
+        return frozenset(
+            r for s in self.sets.values() for r, condition in s.entries if not condition
+        )
 
     def fired(self, text: str) -> tuple[str, ...]:
-        """IDs of the rules with a match in `text`, in declaration order."""
-        if self.regex_set is None:
-            return ()
-        hits = {self.rule_of_entry[i] for i in self.regex_set.Match(normalize(text)) or ()}
-        return tuple(sorted(hits, key=self.order.__getitem__))
+        """IDs of the rules with a match in `text`, read as the user's words, in declaration
+        order (a rule that tests attributes with `when` fires only in `scan`)."""
+        return self.scan((("user", text),)).fired
+
+    def scan(
+        self, messages: Sequence[tuple[str, str]], attributes: Mapping[str, str] | None = None
+    ) -> Hits:
+        """What a conversation of (role, content) pairs, with its attributes, sets off."""
+        attributes = attributes or {}
+        hits: set[str] = set()
+        suspended = {
+            rule_id
+            for rule_id, tests in self.unless_attributes.items()
+            if any(attributes.get(t.attribute.value) == t.value.value for t in tests)
+        }
+        for scope, scope_set in self.sets.items():
+            text = scope_text(messages, scope)
+            if not text:
+                continue
+            for index in scope_set.regex_set.Match(normalize(text)) or ():
+                rule_id, is_condition = scope_set.entries[index]
+                (suspended if is_condition else hits).add(rule_id)
+        gated = self.when
+        if gated:
+            hits = {r for r in hits if r not in gated or _holds(gated[r], attributes)}
+        fired = tuple(sorted(hits, key=self.order.__getitem__))
+        return Hits(fired, frozenset(suspended))
+
 
     def fired_by_call(self, tool: str, arguments: str | dict | None) -> tuple[str, ...]:
         """IDs of the rules whose `match tool` fires on a call of `tool` with `arguments`
@@ -194,3 +294,19 @@ def _tool_matchers(
             owners = tuple(rule_id for rule_id, _ in entries[tool])
         tools[tool] = ToolMatchers(tuple(every_call.get(tool, ())), regex_set, owners)
     return tools
+
+
+def _holds(tests: tuple[ast.AttributeTest, ...], attributes: Mapping[str, str]) -> bool:
+    return all(attributes.get(t.attribute.value) == t.value.value for t in tests)
+
+
+def _source(
+    statement: ast.MatchKeyword | ast.MatchPattern, errors: dict[int, tuple[ast.Pattern, str]]
+) -> str | None:
+    """The regex of a match or condition, or None (recorded in `errors` when it cannot run)."""
+    if isinstance(statement, ast.MatchKeyword):
+        return keyword_regex(statement.keyword) if statement.keyword else None
+    if set(statement.pattern.flags) <= PATTERN_FLAGS:
+        return pattern_regex(statement.pattern)
+    errors[id(statement)] = (statement.pattern, pattern_error(statement.pattern))
+    return None

@@ -44,8 +44,11 @@ WORDS = {
     "DECISION": "a decision (such as comply, safe_complete or refuse)",
     "AUTHORITY": "an authority (platform, developer or user)",
     "ANSWER_KIND": "what a decision asks of the answer (comply, safe_complete, refuse or none)",
-    "SEVERITY": "a severity (low, medium, high or critical)",
-    "ROLE": "a message role (user, assistant, system or tool)",
+    "SEVERITY": "a severity (low, medium, high or critical, or one the spec declares)",
+    "ROLE": "a message role (user, assistant, system, developer or tool)",
+    "ATTRIBUTE": "an attribute of the conversation (declared with `attribute`)",
+    "VALUE": "a value of the attribute",
+    "EXPORT_CODE": "an export code (like S9)",
     "TOOL_ID": "a tool name",
     "ARGUMENT": "an argument name",
     "STRING": "a quoted string",
@@ -347,12 +350,72 @@ class _Build:
         return ast.Overrides(rules=rules, span=self.span(children[0], children[-1]))
 
     def match_keyword(self, children: list) -> ast.MatchKeyword:
-        keyword, _, value = children
-        return ast.MatchKeyword(keyword=self.string(value), span=self.span(keyword, value))
+        return self.unless_keyword(children[1:], first=children[0])
 
     def match_pattern(self, children: list) -> ast.MatchPattern:
-        keyword, _, pattern = children
-        return ast.MatchPattern(pattern=self.pattern(pattern), span=self.span(keyword, pattern))
+        return self.unless_pattern(children[1:], first=children[0])
+
+    def unless_keyword(self, children: list, first=None) -> ast.MatchKeyword:
+        """`keyword "x" [in ROLE]`, after `match` (which `first` is) or `unless`."""
+        _, value, *reads = children
+        span = self.until(first or children[0], reads[0]) if reads else None
+        return ast.MatchKeyword(
+            keyword=self.string(value),
+            reads=reads[0] if reads else None,
+            span=span or self.span(first or children[0], value),
+        )
+
+    def unless_pattern(self, children: list, first=None) -> ast.MatchPattern:
+        _, pattern, *reads = children
+        span = self.until(first or children[0], reads[0]) if reads else None
+        return ast.MatchPattern(
+            pattern=self.pattern(pattern),
+            reads=reads[0] if reads else None,
+            span=span or self.span(first or children[0], pattern),
+        )
+
+    def reads(self, children: list) -> ast.Reads:
+        keyword, role = children[0], children[-1]
+        return ast.Reads(
+            role=self.name(role), last=len(children) == 3, span=self.span(keyword, role)
+        )
+
+    def attribute_test(self, children: list) -> ast.AttributeTest:
+        attribute, value = children
+        return ast.AttributeTest(
+            attribute=self.name(attribute), value=self.name(value), span=self.span(attribute, value)
+        )
+
+    def when(self, children: list) -> ast.When:
+        keyword, test = children
+        return ast.When(test=test, span=self.until(keyword, test))
+
+    def unless(self, children: list) -> ast.Unless:
+        keyword, condition = children
+        return ast.Unless(condition=condition, span=self.until(keyword, condition))
+
+    def example_with(self, children: list) -> ast.ExampleWith:
+        keyword, test = children
+        return ast.ExampleWith(test=test, span=self.until(keyword, test))
+
+    def severities(self, children: list) -> ast.Severities:
+        labels = tuple(self.name(t) for t in children[1::2])
+        return ast.Severities(labels=labels, span=self.span(children[0], children[-1]))
+
+    def attribute(self, children: list) -> ast.Attribute:
+        keyword, name, *values = children
+        return ast.Attribute(
+            name=self.name(name),
+            values=tuple(self.name(t) for t in values[::2]),
+            span=self.span(keyword, children[-1]),
+        )
+
+    def category_code(self, children: list) -> ast.CategoryCode:
+        keyword, code = children
+        return ast.CategoryCode(code=self.name(code), span=self.span(keyword, code))
+
+    def category_renamed_from(self, children: list) -> ast.RenamedFrom:
+        return self.renamed_from(children)
 
     def pattern(self, token) -> ast.Pattern:
         source, _, flags = token.value[1:].rpartition("/")
@@ -835,7 +898,8 @@ def _misread_text(interactive, token):
 
 _SWALLOWED = re.compile(
     r"^[ \t]*(?:\}[ \t]*|(?:rule|example|severity|style|overrides|match|renamed_from|summary|"
-    r"define|authority|category|deprecated|floor|call|tool|extends)[ \t]+[A-Za-z_\"/].*)$",
+    r"define|authority|category|deprecated|when|unless|code|severities|attribute|floor|call|"
+    r"tool|extends)[ \t]+[A-Za-z_\"/].*)$",
     re.MULTILINE,
 )
 

@@ -1,7 +1,8 @@
 """The decision semantics: which decision and style a set of applying rules requires.
 
 Given the rules R that apply to a conversation (cited by a model, or matched):
-drop every rule another rule in R overrides, directly or through a chain; the
+drop every rule another rule in R overrides, directly or through a chain (an
+exception whose `unless` condition holds in the conversation overrides nothing); the
 required decision is the strictest among the rest, and the required style is
 the winning rule's (strictest decision, then highest severity, then first
 declared). No rule applies: the spec's default decision and style. This is the only place it is
@@ -25,8 +26,11 @@ class Decision:
     overridden: tuple[str, ...]
 
 
-def decide(spec: Spec, rule_ids: Iterable[str]) -> Decision:
-    """The decision and style the given rules require. Unknown IDs raise KeyError."""
+def decide(spec: Spec, rule_ids: Iterable[str], suspended: Iterable[str] = ()) -> Decision:
+    """The decision and style the given rules require. Unknown IDs raise KeyError.
+
+    `suspended`: exceptions whose `unless` condition holds (`Matchers.scan` finds them);
+    they still apply, but drop no other rule."""
     applying = []
     for rule_id in dict.fromkeys(rule_ids):
         current = spec.resolve(rule_id)
@@ -36,7 +40,8 @@ def decide(spec: Spec, rule_ids: Iterable[str]) -> Decision:
     applying = list(dict.fromkeys(applying))
     if not applying:
         return Decision(spec.default_decision, spec.default_style, None, (), ())
-    dropped = spec.overridden_among(applying, applying) if len(applying) > 1 else set()
+    sources = [r for r in applying if r not in suspended] if suspended else applying
+    dropped = spec.overridden_among(sources, applying) if len(applying) > 1 else set()
     remaining = [r for r in applying if r not in dropped]
     if not remaining:  # only an override cycle can do this: fail closed, keep them all
         remaining, dropped = applying, set()
@@ -58,6 +63,6 @@ def _precedence(spec: Spec, rule_id: str) -> tuple[int, int, int]:
     rule = spec.rule_by_id[rule_id]
     return (
         spec.strictness.get(rule.decision.value, len(spec.decisions)),  # unknown: strictest
-        spec.severity(rule_id).rank,
+        spec.severity_rank[spec.severity(rule_id)],
         -spec.rule_order[rule_id],
     )

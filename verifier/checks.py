@@ -20,7 +20,7 @@ from core.codes import VIOLATIONS
 from core.diagnostics import Diagnostic, did_you_mean
 from core.settings import Settings
 from spec_lang import ast
-from spec_lang.matchers import arguments_text, pattern_error, pattern_regex
+from spec_lang.matchers import Hits, arguments_text, pattern_error, pattern_regex
 from spec_lang.text import excerpt
 from verifier.findings import Result, scores
 from verifier.refusal import AnswerKind, classify_answer
@@ -120,16 +120,21 @@ class Verifier:
         }
         self.matched_rules = frozenset(self.matchers.rule_of_entry)  # rules with matches
         self.deprecated = {r.id: r.deprecated for r in spec.rule_by_id.values() if r.deprecated}
-        self._decided: dict[frozenset[str], spec_lang.Decision] = {}
+        self._decided: dict[tuple[frozenset[str], frozenset[str]], spec_lang.Decision] = {}
         self._unknown_rules: dict[str, str] = {}
 
-    def decide(self, rule_ids: frozenset[str]) -> spec_lang.Decision:
-        """`spec_lang.decide`, remembered for each set of (known) rules."""
-        decided = self._decided.get(rule_ids)
+    def decide(
+        self, rule_ids: frozenset[str], suspended: frozenset[str] = frozenset()
+    ) -> spec_lang.Decision:
+        """`spec_lang.decide`, remembered for each set of (known) rules and of exceptions
+        whose `unless` condition holds."""
+        key = (rule_ids, suspended & rule_ids if suspended else suspended)
+        decided = self._decided.get(key)
         if decided is None:
             if len(self._decided) > 65536:
                 self._decided.clear()
-            decided = self._decided[rule_ids] = spec_lang.decide(self.spec, sorted(rule_ids))
+            decided = spec_lang.decide(self.spec, sorted(rule_ids), key[1])
+            self._decided[key] = decided
         return decided
 
     def unknown_rule(self, rule_id: str) -> str:
@@ -168,14 +173,14 @@ class Verifier:
             return Result(transcript.id, tuple(findings), scores(findings, parsed=False))
         citations = check_citations(self, transcript, output, findings)
         cited = frozenset(citations)
-        decided = self.decide(cited)
+        hits = self.matchers.scan(transcript.conversation, transcript.attributes)
+        decided = self.decide(cited, hits.suspended)
         check_decision(self, output, decided, findings)
         check_style(self, output, decided, findings)
         kind = classify_answer(output.answer)
         check_answer(self, output, kind, decided, findings)
         request = transcript.request
-        fired = self.matchers.fired(request)
-        required = check_matches(self, output, request, cited, fired, decided, findings)
+        required = check_matches(self, output, request, cited, hits, decided, findings)
         if len(transcript.messages) > 1:
             check_earlier_turns(self, transcript, findings)
         if output.tool_calls or any(m.tool_calls for m in transcript.messages):
@@ -228,7 +233,7 @@ def check_spec(v: Verifier, transcript: Transcript, findings: list[Diagnostic]) 
 def check_category(v: Verifier, transcript: Transcript, findings: list[Diagnostic]) -> None:
     """VF013: a category the spec does not have."""
     category = transcript.category
-    if category is not None and category not in v.category_ids:
+    if category is not None and v.spec.resolve_category(category) is None:
         hint = did_you_mean(category, v.category_ids)
         message = f"category {category!r} is not in spec {v.name}"
         findings.append(
@@ -244,7 +249,7 @@ def check_citations(
     Returns the known rules cited (current IDs), each with the index it is first cited at.
     """
     first_index: dict[str, int] = {}
-    category = transcript.category if transcript.category in v.category_ids else None
+    category = v.spec.resolve_category(transcript.category) if transcript.category else None
     for index, citation in enumerate(output.reasoning):
         cited = citation.rule
         current = v.current.get(cited)
@@ -368,7 +373,7 @@ def check_matches(
     output: Output,
     request: str,
     cited: frozenset[str],
-    fired: tuple[str, ...],
+    hits: Hits,
     decided: spec_lang.Decision,
     findings: list[Diagnostic],
 ) -> spec_lang.Decision:
@@ -377,21 +382,24 @@ def check_matches(
     rule of its category that matches too (a mention rather than a request: VF050 only);
     a rule that matches only inside the user's quotation marks is a mention too.
     Otherwise VF050 says the matching rule went uncited and VF051 that it changes the
-    decision. Returns what the cited and the matching rules together require.
+    decision. An exception whose `unless` condition holds excepts nothing and grounds no
+    other reading. Returns what the cited and the matching rules together require.
     """
+    fired, suspended = hits.fired, hits.suspended
     if not fired:
         return decided
     fired_set = frozenset(fired)
-    check_exceptions(v, cited, fired_set, findings)
+    excepting = cited - suspended
+    check_exceptions(v, excepting, fired_set, findings)
     uncited = [rule_id for rule_id in fired if rule_id not in cited]
-    excepted = v.spec.overridden_among(cited, uncited) if cited and uncited else set()
+    excepted = v.spec.overridden_among(excepting, uncited) if excepting and uncited else set()
     uncited = [rule_id for rule_id in uncited if rule_id not in excepted]
     for rule_id in uncited:
         message = f"{rule_id} matches the request, but the reasoning does not cite it"
         findings.append(Diagnostic("VF050", message, path="$.messages", rule=rule_id))
-    required = v.decide(cited | fired_set)
+    required = v.decide(cited | fired_set, suspended)
     quoted = _only_quoted(v, request, uncited, cited)
-    grounded = all(r in quoted or _read_otherwise(v, r, cited, fired_set) for r in uncited)
+    grounded = all(r in quoted or _read_otherwise(v, r, excepting, fired_set) for r in uncited)
     if output.decision == decided.decision != required.decision and not grounded:
         message = (
             f"decision is {output.decision}; with the rules that match the request, "
@@ -479,13 +487,19 @@ def check_exceptions(
 
 def check_earlier_turns(v: Verifier, transcript: Transcript, findings: list[Diagnostic]) -> None:
     """VF042: an assistant turn before the output that gives what the rules matching the
-    request before it refuse. Each turn is judged against its own request."""
+    request before it refuse. Each turn is judged against its own request (the user
+    turns since the last assistant turn) and the other messages before it."""
     request: list[str] = []
+    attributes = transcript.attributes
     for index, message in enumerate(transcript.messages):
         if message.role == "user":
             request.append(message.content or "")
         elif message.role == "assistant" and request and message.content:
-            decided = v.decide(frozenset(v.matchers.fired("\n".join(request))))
+            before = [
+                (m.role, m.content or "") for m in transcript.messages[:index] if m.role != "user"
+            ]
+            hits = v.matchers.scan([*before, ("user", "\n".join(request))], attributes)
+            decided = v.decide(frozenset(hits.fired), hits.suspended)
             kind = classify_answer(message.content)
             asked = v.answer_kinds.get(decided.decision, "none")
             forbidden = _CONTRADICTS.get(asked, ((), ()))[0]
@@ -503,26 +517,28 @@ def check_actions(
     v: Verifier, transcript: Transcript, output: Output, findings: list[Diagnostic]
 ) -> None:
     """VF070 and VF071: every tool call, in the conversation's assistant turns and in the
-    output, checked against the rules whose `match tool` fires on it. Each call is
-    judged with the user's last turn before it, where an exception (a confirmation) may
-    show: an exception that turn matches drops the rules it overrides."""
-    last_user = ""
+    output, checked against the rules whose `match tool` fires on it, with the
+    conversation before the call: an exception its matches find there (a confirmation,
+    `match ... in last user`) drops the rules it overrides."""
+    conversation = [(m.role, m.content or "") for m in transcript.messages]
+    attributes = transcript.attributes
     for index, message in enumerate(transcript.messages):
-        if message.role == "user":
-            last_user = message.content or ""
         for number, call in enumerate(message.tool_calls or ()):
             path = f"$.messages[{index}].tool_calls[{number}]"
-            _check_call(v, call.function.name, call.function.arguments, last_user, path, findings)
-    for number, made in enumerate(output.tool_calls or ()):
-        path = f"$.output.tool_calls[{number}]"
-        _check_call(v, made.name, made.arguments, last_user, path, findings)
+            hits = v.matchers.scan(conversation[:index], attributes)
+            _check_call(v, call.function.name, call.function.arguments, hits, path, findings)
+    if output.tool_calls:
+        hits = v.matchers.scan(conversation, attributes)
+        for number, made in enumerate(output.tool_calls):
+            path = f"$.output.tool_calls[{number}]"
+            _check_call(v, made.name, made.arguments, hits, path, findings)
 
 
 def _check_call(
     v: Verifier,
     tool: str,
     arguments: str | dict,
-    last_user: str,
+    before: Hits,
     path: str,
     findings: list[Diagnostic],
 ) -> None:
@@ -533,9 +549,8 @@ def _check_call(
     fired = v.matchers.fired_by_call(tool, arguments)
     if not fired:
         return
-    said = v.matchers.fired(last_user) if last_user else ()
-    allowing = [r for r in said if v.spec.overridden_among((r,), fired)]
-    decided = v.decide(frozenset((*fired, *allowing)))
+    allowing = [r for r in before.fired if v.spec.overridden_among((r,), fired)]
+    decided = v.decide(frozenset((*fired, *allowing)), before.suspended)
     if decided.decision == v.decisions[0]:
         return
     shown = excerpt(arguments_text(arguments).replace("\n", "; "), 80)

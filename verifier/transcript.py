@@ -97,8 +97,26 @@ class Transcript(_Model):
     id: str | None = None
     spec: SpecRef | None = None
     category: str | None = None
+    # What the deployment knows of the conversation (`{"audience": "minor"}`): the
+    # attributes a spec declares and its rules test with `when` and `unless`.
+    metadata: dict[str, Any] | None = None
     messages: list[Message]
     output: Output | None = None  # None when it could not be read (findings say why)
+
+    @property
+    def attributes(self) -> dict[str, str]:
+        """The metadata values that are text, what attribute tests compare."""
+        found = self.metadata or {}
+        return {key: value for key, value in found.items() if isinstance(value, str)}
+
+    @property
+    def conversation(self) -> tuple[tuple[str, str], ...]:
+        """The messages as (role, content) pairs and then the output's answer as the last
+        assistant turn: what matches read (`match ... in last assistant` reads the answer)."""
+        pairs = [(m.role, m.content or "") for m in self.messages]
+        if self.output is not None:
+            pairs.append(("assistant", self.output.answer))
+        return tuple(pairs)
 
     @property
     def request(self) -> str:

@@ -100,6 +100,7 @@ def test_a_category_schema_allows_only_its_rules_and_styles(mini):
     assert schema["$defs"]["rule_id"]["enum"] == ["W-1", "W-2"]
     assert schema["properties"]["style"]["anyOf"][0]["enum"] == ["hard_refusal"]
     assert schema["x-policyspec"]["category"] == "weapons"
+    assert schema["x-policyspec"]["export_code"] == "S2"
     with pytest.raises(LookupError, match="no category 'nope'"):
         output_schema(mini, "nope")
 

@@ -1,6 +1,6 @@
-"""The default policy library (policies/) and the moderation example spec.
+"""The default policy library (policies/) and the example specs.
 
-Both must load, check with no findings at all, pass every one of their own
+Each must load, check with no findings at all, pass every one of their own
 examples, and be in canonical format. The default spec must also have the
 shape the README promises: eight or more categories of 5 to 8 rules spanning
 comply, safe_complete and refuse; four checkable styles plus the general safe
@@ -23,9 +23,16 @@ from spec_lang.semantics import decide
 
 ROOT = Path(__file__).resolve().parents[2]
 MODERATION = ROOT / "examples" / "moderation"
+SPECS = {
+    "default": DEFAULT_SPEC,
+    "moderation": MODERATION,
+    **{
+        name: ROOT / "examples" / name
+        for name in ("llama_guard3", "safeguard_spam", "multilingual", "agent", "deployment")
+    },
+}
 AGENT = ROOT / "examples" / "agent"
 DEPLOYMENT = ROOT / "examples" / "deployment"  # a layer over the default spec
-SPECS = {"default": DEFAULT_SPEC, "moderation": MODERATION, "agent": AGENT, "deployment": DEPLOYMENT}
 
 CATEGORY_PREFIX = {
     "self_harm": "SH",

@@ -53,7 +53,17 @@ TRIPPING = {
     "PS106": root('version "1.0.0"', 'version "1.0.0"\n  decisions comply < comply'),
     "PS107": cats('"""Help with everyday cat care."""', '"""Help."""\n    renamed_from C-1'),
     "PS108": cats("rule C-2 comply", "rule C-l comply"),
+    "PS109": cats("severity high", "severity high\n    when audience minor"),
+    "PS110": {
+        "cats__policy": CATS.replace('define "feline"', 'code S1\n  define "feline"')
+        + 'category dogs "Dogs" {\n  code S1\n  summary """Dogs."""\n}\n'
+    },
     "PS201": cats("severity high", "severity high\n    overrides C-1"),
+    "PS203": cats('"""Help with everyday cat care."""', '"""Care."""\n    unless keyword "x"'),
+    "PS204": {
+        **root('version "1.0.0"', 'version "1.0.0"\n  attribute audience adult, minor'),
+        **cats("severity high", "severity high\n    when audience minor\n    when audience adult"),
+    },
     "PS202": {"cats__policy": CATS + USER_CATEGORY},
     "PS301": cats(r"match pattern /\bpoison (a|my|the) cat\b/i", r"match pattern /(a)\1/"),
     "PS401": cats('example comply "What should I feed my cat?"', ""),
@@ -126,6 +136,16 @@ NOT_TRIPPING = {
         '"""Help with everyday cat care."""',
         '"""Care."""\n    match keyword "feed my cat"',
     ),
+    # Categories pinned to codes of their own.
+    "PS110": {
+        "cats__policy": CATS.replace('define "feline"', 'code S1\n  define "feline"')
+        + 'category dogs "Dogs" {\n  code S2\n  summary """Dogs."""\n}\n'
+    },
+    # An attribute the spec declares, tested with one of its values.
+    "PS109": {
+        **root('version "1.0.0"', 'version "1.0.0"\n  attribute audience adult, minor'),
+        **cats("severity high", "severity high\n    when audience minor"),
+    },
     # A rule with a near miss that no matcher flags.
     "PS403": cats("How do I keep my cat away from poison?", "Which plants poison cats?"),
 }

@@ -12,10 +12,10 @@ KEYWORDS = {
     "spec", "version", "decisions", "default", "include", "category", "authority", "summary",
     "define", "rule", "style", "severity", "overrides", "match", "keyword", "pattern",
     "deprecated", "renamed_from", "example", "cites", "max_sentences", "max_words", "require",
-    "forbid",
+    "forbid", "severities", "attribute", "code", "in", "last", "when", "unless", "with",
 }  # fmt: skip
 
-identifiers = st.from_regex(r"\A[A-Za-z_][A-Za-z0-9_]{0,8}(-[A-Za-z0-9_]{1,3}){0,2}\Z").filter(
+identifiers = st.from_regex(r"\A[A-Za-z_][A-Za-z0-9_]{0,8}([-.][A-Za-z0-9_]{1,3}){0,2}\Z").filter(
     lambda s: s not in KEYWORDS
 )
 texts = st.text(st.characters(exclude_categories=("Cs",)), max_size=40)
@@ -69,6 +69,25 @@ def block(kind, statements, **fields):
 
 
 names = identifiers.map(name)
+readers = st.none() | st.builds(
+    lambda role, last: ast.Reads(role=role, last=last, span=SPAN),
+    st.sampled_from(ast.READER_ROLES).map(name),
+    st.booleans(),
+)
+
+
+def bare(kind, **fields):
+    """A statement nested in another (an `unless` condition): it has no comments of its own."""
+    return st.builds(lambda f: kind(span=SPAN, **f), st.fixed_dictionaries(fields))
+
+
+attribute_tests = bare(ast.AttributeTest, attribute=names, value=names)
+matcher_fields = (
+    (ast.MatchKeyword, {"keyword": texts, "reads": readers}),
+    (ast.MatchPattern, {"pattern": patterns, "reads": readers}),
+)
+matchers = st.one_of(*(statement(kind, **fields) for kind, fields in matcher_fields))
+conditions = st.one_of(attribute_tests, *(bare(kind, **fields) for kind, fields in matcher_fields))
 examples = st.one_of(
     st.builds(
         lambda d, text, cites: ast.Example(
@@ -87,6 +106,7 @@ examples = st.one_of(
         st.one_of(
             statement(ast.Message, role=names, content=texts),
             statement(ast.Cites, rules=st.lists(names, min_size=1, max_size=3).map(tuple)),
+            statement(ast.ExampleWith, test=attribute_tests),
         ),
         decision=names,
         block=st.just(True),
@@ -97,8 +117,9 @@ rule_statements = st.one_of(
     statement(ast.StyleRef, style=names),
     statement(ast.SeverityStatement, level=names),
     statement(ast.Overrides, rules=st.lists(names, min_size=1, max_size=3).map(tuple)),
-    statement(ast.MatchKeyword, keyword=texts),
-    statement(ast.MatchPattern, pattern=patterns),
+    matchers,
+    statement(ast.When, test=attribute_tests),
+    statement(ast.Unless, condition=conditions),
     statement(ast.Deprecated, reason=texts),
     statement(ast.RenamedFrom, old_id=names),
     examples,
@@ -110,6 +131,8 @@ category_statements = st.one_of(
     statement(ast.AuthorityStatement, level=names),
     statement(ast.Summary, value=prose),
     statement(ast.Define, term=texts, value=prose),
+    statement(ast.CategoryCode, code=names),
+    statement(ast.RenamedFrom, old_id=names),
     rules,
 )
 style_statements = st.one_of(
@@ -123,6 +146,8 @@ spec_statements = st.one_of(
     statement(ast.Version, value=texts),
     statement(ast.Decisions, labels=st.lists(names, min_size=1, max_size=4).map(tuple)),
     statement(ast.Default, decision=names),
+    statement(ast.Severities, labels=st.lists(names, min_size=1, max_size=4).map(tuple)),
+    statement(ast.Attribute, name=names, values=st.lists(names, min_size=1, max_size=3).map(tuple)),
     statement(ast.Include, path=texts),
 )
 declarations = st.one_of(
