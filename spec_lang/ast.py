@@ -588,15 +588,7 @@ class Style(Block):
 
 
 SpecStatement = Annotated[
-    Version
-    | Decisions
-    | Severities
-    | Attribute
-    | Default
-    | Answer
-    | Include
-    | Extends
-    | Tool,
+    Version | Decisions | Severities | Attribute | Default | Answer | Include | Extends | Tool,
     Field(discriminator="kind"),
 ]
 

@@ -356,6 +356,7 @@ def _codes(spec: Spec) -> Iterator[Diagnostic]:
                 hint=f"'{first.id}' pins it at {first.code.span}; give each category its own code",
             )
 
+
 # Statements a block may hold at most once.
 _SINGLE = {
     ast.SpecHeader: (ast.Version, ast.Decisions, ast.Severities, ast.Default, ast.Extends),
@@ -434,7 +435,10 @@ def _floor(spec: Spec, rule: ast.Rule, target: ast.Rule, name: ast.Name) -> Iter
     if floor is None or spec.category_of[rule.id] is spec.category_of[target.id]:
         return
     strictness = spec.strictness
-    if floor.value in strictness and strictness.get(rule.decision.value, 0) < strictness[floor.value]:
+    if (
+        floor.value in strictness
+        and strictness.get(rule.decision.value, 0) < strictness[floor.value]
+    ):
         yield Diagnostic(
             "PS206",
             f"'{rule.id}' ({rule.decision.value}) overrides '{target.id}', whose floor is "

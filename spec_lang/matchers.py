@@ -251,7 +251,6 @@ class Matchers:
         fired = tuple(sorted(hits, key=self.order.__getitem__))
         return Hits(fired, frozenset(suspended))
 
-
     def fired_by_call(self, tool: str, arguments: str | dict | None) -> tuple[str, ...]:
         """IDs of the rules whose `match tool` fires on a call of `tool` with `arguments`
         (JSON text or an object), in declaration order."""

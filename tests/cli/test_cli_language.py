@@ -156,8 +156,13 @@ def test_explain_says_whether_a_rule_comes_from_the_base_or_the_layer():
 
 
 def test_explain_shows_tool_matches():
-    info = json.loads(run("explain", "AG-1", "--spec", EXAMPLES / "agent", "--format", "json").stdout)
-    assert info["matches"] == [r"tool shell pattern /\b(rm|rmdir|shred|unlink)\s/", "tool delete_file"]
+    info = json.loads(
+        run("explain", "AG-1", "--spec", EXAMPLES / "agent", "--format", "json").stdout
+    )
+    assert info["matches"] == [
+        r"tool shell pattern /\b(rm|rmdir|shred|unlink)\s/",
+        "tool delete_file",
+    ]
 
 
 def test_explain_unknown_id(write_spec):

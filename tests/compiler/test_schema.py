@@ -215,7 +215,11 @@ def test_declared_tools_give_the_schema_its_tool_call_form(mini):
         "reasoning", "decision", "style", "answer", "tool_calls", "confession",
     ]  # fmt: skip
     forms = schema["properties"]["tool_calls"]["items"]["anyOf"]
-    assert [f["properties"]["name"]["enum"] for f in forms] == [["shell"], ["delete_file"], ["send_email"]]
+    assert [f["properties"]["name"]["enum"] for f in forms] == [
+        ["shell"],
+        ["delete_file"],
+        ["send_email"],
+    ]
     assert list(forms[2]["properties"]["arguments"]["properties"]) == ["to", "subject", "body"]
     model = output_model(agent)
     call = {"name": "shell", "arguments": {"command": "ls"}}

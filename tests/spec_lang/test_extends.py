@@ -10,7 +10,7 @@ from tests.pets import CATS, ROOT
 
 # The pets spec as a base whose cat-harm rule a deployment may adjust, down to safe_complete.
 BASE_CATS = CATS.replace(
-    '    style hard\n    severity high\n',
+    "    style hard\n    severity high\n",
     "    style hard\n    severity high\n    authority developer\n    floor safe_complete\n",
 )
 

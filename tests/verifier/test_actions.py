@@ -88,7 +88,9 @@ WORKSPACE_PATH = st.lists(
 def test_any_delete_inside_the_workspace_is_allowed(path, prefix):
     verifier = _agent()
     row = copy.deepcopy(ROWS["delete-inside"])
-    row["output"]["tool_calls"] = [{"name": "shell", "arguments": {"command": f"rm -rf {prefix}{path}"}}]
+    row["output"]["tool_calls"] = [
+        {"name": "shell", "arguments": {"command": f"rm -rf {prefix}{path}"}}
+    ]
     assert "VF070" not in codes(verifier.verify(row))
 
 
@@ -99,7 +101,9 @@ def test_any_delete_inside_the_workspace_is_allowed(path, prefix):
 def test_any_delete_that_leaves_the_workspace_is_forbidden(path, escape):
     verifier = _agent()
     row = copy.deepcopy(ROWS["delete-inside"])
-    row["output"]["tool_calls"] = [{"name": "shell", "arguments": {"command": f"rm -rf {escape}{path}"}}]
+    row["output"]["tool_calls"] = [
+        {"name": "shell", "arguments": {"command": f"rm -rf {escape}{path}"}}
+    ]
     assert "VF070" in codes(verifier.verify(row))
 
 
