@@ -125,8 +125,9 @@ _ENTRIES = (
     Code(
         "PS017",
         E,
-        "layer changes its base's decision order",
-        "a layer keeps the decisions of the spec it extends: remove its `decisions` statement",
+        "layer changes its base's decision order or severity scale",
+        "a layer keeps the decisions and severities of the spec it extends: remove its "
+        "`decisions` or `severities` statement",
     ),
     # IDs and references.
     Code("PS101", E, "duplicate ID", "IDs are unique across every file; rename one of them"),

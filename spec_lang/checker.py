@@ -453,15 +453,19 @@ def _layer(spec: Spec) -> Iterator[Diagnostic]:
     that changes its base's decisions."""
     if spec.base is None:
         return
-    declared = spec.header.decisions
-    if declared and spec.decisions != spec.base.decisions:
-        yield Diagnostic(
-            "PS017",
-            f"the layer's decisions ({' < '.join(spec.decisions)}) differ from its base's "
-            f"({' < '.join(spec.base.decisions)})",
-            declared.span,
-            hint="remove the `decisions` statement: a layer keeps its base's",
-        )
+    scales = (
+        ("decisions", spec.header.decisions, spec.decisions, spec.base.decisions),
+        ("severities", spec.header.severities, spec.severities, spec.base.severities),
+    )
+    for what, declared, mine, theirs in scales:
+        if declared and mine != theirs:
+            yield Diagnostic(
+                "PS017",
+                f"the layer's {what} ({' < '.join(mine)}) differ from its base's "
+                f"({' < '.join(theirs)})",
+                declared.span,
+                hint=f"remove the `{what}` statement: a layer keeps its base's",
+            )
     own = [c for c in spec.categories if not spec.in_base(c)]
     levels = [c.authority for c in own] + [r.authority for c in own for r in c.rules]
     for level in levels:
