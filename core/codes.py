@@ -599,6 +599,14 @@ _ENTRIES = (
         "another seed or judge, or raise the judge's token limit",
     ),
     Code(
+        "JG002",
+        E,
+        "the judge could not be asked (fails closed)",
+        "an endpoint that could not be reached or kept answering with an error after its "
+        "retries, or a prompt longer than the judge's context; the message says which. "
+        "Rerun with the same cache: transcripts already judged are not asked again",
+    ),
+    Code(
         "JG010",
         W,
         "the judge finds a rule applies that the transcript does not cite",

@@ -6,9 +6,16 @@ as the verifier does, renders the compiler's judge prompts, asks a local model
 aggregates k samples, and reports findings with JG codes apart from the verifier's.
 """
 
-from judge.backends import EndpointBackend, JudgeError, ModelBackend, Sampling
+from judge.backends import (
+    EndpointBackend,
+    JudgeError,
+    JudgeUnavailable,
+    ModelBackend,
+    Retries,
+    Sampling,
+)
 from judge.cache import DEFAULT_CACHE, Cache
-from judge.run import Judge, Judgement, Settings, judgement_line
+from judge.run import Judge, Judgement, Settings, in_order, judgement_line
 from judge.verdict import Aggregate
 
 __all__ = [
@@ -18,9 +25,12 @@ __all__ = [
     "EndpointBackend",
     "Judge",
     "JudgeError",
+    "JudgeUnavailable",
     "Judgement",
     "ModelBackend",
+    "Retries",
     "Sampling",
     "Settings",
+    "in_order",
     "judgement_line",
 ]

@@ -1,6 +1,7 @@
 """Who judges: a local model run under the judge schema, or an OpenAI-compatible endpoint.
 
-A backend turns one prompt into `n` replies, each meant to be JSON of the schema. The
+A backend turns one prompt into k replies, each meant to be JSON of the schema (and a
+local model, many prompts in one batch: `replies_batch`). The
 local model is constrained token by token (runtime.generation, llguidance when
 installed), so its replies parse unless cut off. An endpoint is asked for
 `response_format: {"type": "json_schema", "json_schema": {..., "strict": true}}`; what
@@ -13,10 +14,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+import urllib3
+from urllib3.util import Retry
 
 API_KEY_VARIABLE = "POLICYSPEC_JUDGE_API_KEY"
 # Annotations an API may refuse (docs/compiler.md): the schema sent to an endpoint drops them.
@@ -25,6 +27,12 @@ _ANNOTATIONS = ("$schema", "x-policyspec")
 
 class JudgeError(Exception):
     """A judge could not be asked at all (not a bad reply, which is unscored): one line."""
+
+
+class JudgeUnavailable(Exception):
+    """The judge cannot answer about this transcript (an endpoint's retries spent, a
+    request refused as bad, a prompt longer than the model's context): the transcript is
+    unscored (JG002) and the run goes on."""
 
 
 @dataclass(frozen=True)
@@ -87,14 +95,21 @@ class ModelBackend:
         return self._loaded
 
     def replies(self, prompt: str, schema: dict, sampling: Sampling, max_tokens: int) -> list[str]:
+        return self.replies_batch([prompt], schema, sampling, max_tokens)[0]
+
+    def replies_batch(
+        self, prompts: list[str], schema: dict, sampling: Sampling, max_tokens: int
+    ) -> list[list[str]]:
+        """k replies to each prompt, all in one batch under one schema (one seed for the
+        batch: a prompt's replies depend a little on what it is batched with)."""
         from runtime.generation import DEFAULT_BACKEND, PromptTooLong, generate_json
 
         loaded = self.load()
-        chat = [{"role": "user", "content": prompt}]
+        chats = [[{"role": "user", "content": prompt}] for prompt in prompts]
         try:
-            return generate_json(
+            replies = generate_json(
                 loaded,
-                [chat] * sampling.k,
+                [chat for chat in chats for _ in range(sampling.k)],
                 schema,
                 max_new_tokens=max_tokens,
                 seed=sampling.seed,
@@ -103,7 +118,9 @@ class ModelBackend:
                 backend=self.backend or DEFAULT_BACKEND,
             )
         except PromptTooLong as error:
-            raise JudgeError(str(error)) from None
+            raise JudgeUnavailable(str(error)) from None
+        k = sampling.k
+        return [replies[i : i + k] for i in range(0, len(replies), k)]
 
 
 def _fingerprint(name: str) -> str:
@@ -126,13 +143,64 @@ def _fingerprint(name: str) -> str:
 
 
 @dataclass(frozen=True)
+class Retries:
+    """How a failed request is tried again (urllib3's Retry does it): `tries` requests in
+    all, for a connection refused or cut, a timeout, or HTTP 408, 425, 429, 500, 502, 503
+    or 504; before the third and later tries it waits `backoff * 2**(n - 2)` seconds plus
+    up to `backoff` of jitter, at most `max_wait` (a Retry-After header is obeyed within
+    the same bound)."""
+
+    tries: int = 4
+    backoff: float = 1.0
+    max_wait: float = 60.0
+
+    @property
+    def counted(self) -> str:
+        return f"{self.tries} tr" + ("y" if self.tries == 1 else "ies")
+
+    def policy(self) -> Retry:
+        return Retry(
+            total=self.tries - 1,
+            allowed_methods=None,  # a verdict request is safe to repeat
+            status_forcelist=TRANSIENT_STATUS,
+            backoff_factor=self.backoff,
+            backoff_jitter=self.backoff,
+            backoff_max=self.max_wait,
+            retry_after_max=int(self.max_wait),
+            raise_on_status=False,  # the last reply is read, and said in the finding
+        )
+
+
+TRANSIENT_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
+# Statuses that say the run itself is misconfigured, so no other transcript can fare better.
+_FATAL_STATUS = {
+    401: f"the endpoint wants a valid API key: set {API_KEY_VARIABLE}",
+    403: f"the endpoint refuses the API key in {API_KEY_VARIABLE}",
+    404: "no such endpoint or model: check --judge-url (the API base) and --judge-model",
+}
+
+
+@dataclass(eq=False)
 class EndpointBackend:
     """An OpenAI-compatible chat completions endpoint; the key comes from the environment
-    (POLICYSPEC_JUDGE_API_KEY), never from the command line or a file."""
+    (POLICYSPEC_JUDGE_API_KEY), never from the command line or a file.
+
+    At most `concurrency` requests are in flight (one connection each, kept alive); a
+    request that fails is retried by `retries`, and one that still fails raises
+    JudgeUnavailable: that transcript is unscored and the run goes on. A 401, 403 or 404
+    raises JudgeError: nothing else can be judged either.
+    """
 
     url: str  # the API base (http://host:port/v1) or its /chat/completions
     model: str
-    timeout: float = 120.0
+    timeout: float = 120.0  # seconds to wait for a reply, per try
+    retries: Retries = field(default_factory=Retries)
+    concurrency: int = 4
+    _pool: urllib3.PoolManager = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # block=True: a worker past `concurrency` waits for a connection, never opens more.
+        self._pool = urllib3.PoolManager(maxsize=self.concurrency, block=True)
 
     @property
     def identity(self) -> str:
@@ -171,22 +239,32 @@ class EndpointBackend:
         key = os.environ.get(API_KEY_VARIABLE)
         if key:
             headers["Authorization"] = f"Bearer {key}"
-        request = urllib.request.Request(
-            self.endpoint, data=json.dumps(body).encode(), headers=headers, method="POST"
-        )
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                payload = json.loads(response.read())
-        except urllib.error.HTTPError as error:
-            detail = error.read()[:300].decode("utf-8", "replace").replace("\n", " ")
-            raise JudgeError(f"{self.endpoint}: HTTP {error.code}: {detail}") from None
-        except (urllib.error.URLError, TimeoutError, OSError) as error:
-            reason = getattr(error, "reason", error)
-            raise JudgeError(f"{self.endpoint}: cannot reach the judge ({reason})") from None
+            response = self._pool.request(
+                "POST",
+                self.endpoint,
+                body=json.dumps(body).encode(),
+                headers=headers,
+                timeout=urllib3.Timeout(connect=min(10.0, self.timeout), read=self.timeout),
+                retries=self.retries.policy(),
+            )
+        except urllib3.exceptions.HTTPError as error:
+            reason = getattr(error, "reason", None) or error
+            raise JudgeUnavailable(
+                f"{self.endpoint}: no reply after {self.retries.counted} ({reason})"
+            ) from None
+        if response.status in _FATAL_STATUS:
+            raise JudgeError(
+                f"{self.endpoint}: HTTP {response.status}: {_FATAL_STATUS[response.status]}"
+            )
+        if response.status != 200:
+            tries = f" after {self.retries.counted}" if response.status in TRANSIENT_STATUS else ""
+            detail = response.data[:200].decode("utf-8", "replace").replace("\n", " ")
+            raise JudgeUnavailable(f"{self.endpoint}: HTTP {response.status}{tries}: {detail}")
+        try:
+            content = json.loads(response.data)["choices"][0]["message"]["content"]
         except json.JSONDecodeError:
-            raise JudgeError(f"{self.endpoint}: the reply is not JSON") from None
-        try:
-            content = payload["choices"][0]["message"]["content"]
+            raise JudgeUnavailable(f"{self.endpoint}: the reply is not JSON") from None
         except (KeyError, IndexError, TypeError):
             return ""  # no content: unscored, like any reply that does not parse
         return content if isinstance(content, str) else ""

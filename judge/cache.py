@@ -10,6 +10,7 @@ file that cannot be read is a miss, never an error.
 from __future__ import annotations
 
 import hashlib
+import threading
 from pathlib import Path
 
 import orjson
@@ -30,10 +31,14 @@ def content_hash(value: object) -> str:
 
 
 class Cache:
+    """The cache folder, and its hits and misses so far (counted under a lock: an
+    endpoint judge reads the cache from several threads)."""
+
     def __init__(self, folder: Path | str = DEFAULT_CACHE):
         self.folder = Path(folder)
         self.hits = 0
         self.misses = 0
+        self._count = threading.Lock()
 
     def _path(self, digest: str) -> Path:
         return self.folder / digest[:2] / f"{digest}.json"
@@ -42,13 +47,14 @@ class Cache:
         try:
             value = orjson.loads(self._path(digest).read_bytes())
         except (OSError, orjson.JSONDecodeError):
-            self.misses += 1
-            return None
-        if not isinstance(value, dict) or value.get("key") != digest:
-            self.misses += 1
-            return None
-        self.hits += 1
-        return value
+            value = None
+        found = isinstance(value, dict) and value.get("key") == digest
+        with self._count:
+            if found:
+                self.hits += 1
+            else:
+                self.misses += 1
+        return value if found else None
 
     def put(self, digest: str, value: dict) -> None:
         path = self._path(digest)

@@ -131,6 +131,11 @@ def unreadable(path: str = "$.output") -> Diagnostic:
     )
 
 
+def unavailable(reason: str) -> Diagnostic:
+    """The judge could not be asked about this transcript: unscored, never a pass."""
+    return Diagnostic("JG002", f"the judge could not be asked: {reason}", path="$.output")
+
+
 def _unscored(who: str, judged: Judged, path: str) -> Diagnostic:
     reasons = "; ".join(dict.fromkeys(judged.unscored))
     count = f"{len(judged.unscored)} of {len(judged.samples)}"

@@ -86,7 +86,8 @@ LAZY_COMMANDS = {
         "policyspec.verify_command",
         "evaluate",
         "Rates over labelled prompts: not_unsafe, not_overrefuse, style adherence, citation "
-        "accuracy, P(confessed | violated) and the false-negative rate of confessions.",
+        "accuracy, P(confessed | violated), the false-negative rate of confessions and decision "
+        "accuracy.",
     ),
     "report": LazyCommand(
         "policyspec.report_command",

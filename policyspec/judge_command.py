@@ -4,19 +4,28 @@ The judge is the embedded model, a local model (folder or .gguf), or an
 OpenAI-compatible endpoint (`--judge-url`, `--judge-model`; the key from
 POLICYSPEC_JUDGE_API_KEY). Every input line gets one report line,
 `{"source", "line", "id", "judgement"}`, written atomically; a judgement fails on an
-error-level JG finding, and one that cannot be scored fails (JG001).
+error-level JG finding, one that cannot be scored fails (JG001), and one the judge
+could not be asked about, its retries spent, fails too (JG002) while the run goes on.
+A rerun with the same cache asks only about what it has no verdict for.
+
+`verify --judge` and `eval --judge` judge through `judged_lines` here as well.
 """
 
 from __future__ import annotations
 
+import logging
 import sys
 import time
+from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
 import orjson
 import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from urllib3.exceptions import LocationParseError
+from urllib3.util import parse_url
 
 from compiler.render import environment
 from judge import (
@@ -28,6 +37,7 @@ from judge import (
     JudgeError,
     Judgement,
     ModelBackend,
+    Retries,
     Sampling,
     Settings,
     judgement_line,
@@ -40,59 +50,90 @@ from policyspec.console import (
     FormatOption,
     SpecPath,
     emit_json,
+    err,
     fail_input,
     load_checked,
     out,
     report_as,
+)
+from policyspec.judge_options import (
+    Backoff,
+    CacheDir,
+    Concurrency,
+    HowOption,
+    JudgeModel,
+    JudgeName,
+    JudgeOptions,
+    JudgeUrl,
+    NoCache,
+    Samples,
+    ShowReasoning,
+    Tries,
 )
 from policyspec.outputs import Kind, refuse_unsafe_output
 from runtime.models import ModelLoadError, resolve_device
 from verifier.batch import MAX_LINE_BYTES, read_lines
 from verifier.batch import atomic_lines as atomic_report
 
-JudgeModel = Annotated[
-    str | None,
-    typer.Option(
-        "--judge", help="The judge: 'embedded', a model folder or .gguf file, or a cached id."
-    ),
-]
-JudgeUrl = Annotated[
-    str | None,
-    typer.Option("--judge-url", help="An OpenAI-compatible API base, e.g. http://host:8080/v1."),
-]
-JudgeName = Annotated[
-    str | None, typer.Option("--judge-model", help="The model name the endpoint serves.")
-]
+
+def make_judge(spec, options: JudgeOptions) -> Judge:
+    """The judge the options describe; bad options exit 2 (check_options first, to fail
+    before the spec is loaded)."""
+    backend = backend_for(options)
+    settings = Settings(
+        Sampling(k=options.k, seed=options.seed),
+        Aggregate(options.how),
+        options.show_reasoning,
+        templates=options.templates,
+    )
+    cache = None if options.no_cache else Cache(options.cache_dir or DEFAULT_CACHE)
+    return Judge(spec, backend, settings, cache, batch_size=options.batch_size)
 
 
-def backend_for(
-    judge: str | None, url: str | None, name: str | None, device: str, threads: int | None = None
-):
+def check_options(options: JudgeOptions) -> None:
+    """Exit 2 on options that cannot work, before anything is loaded."""
+    if options.how not in set(Aggregate):
+        fail_input(f"--aggregate {options.how!r}: use min, mean or majority")
+    backend_for(options)
+    if options.templates is not None:
+        try:
+            environment(options.templates)
+        except Exception as error:  # an InputError: one line, exit 2
+            fail_input(str(error))
+
+
+def backend_for(options: JudgeOptions) -> ModelBackend | EndpointBackend:
     """The judge's backend from the command line's options; bad ones exit 2."""
-    if (judge is None) == (url is None):
+    if (options.model is None) == (options.url is None):
         fail_input("give either --judge MODEL or --judge-url URL --judge-model NAME")
-    if url is not None:
-        if not name:
+    if options.url is not None:
+        if not options.name:
             fail_input("--judge-url needs --judge-model NAME (the model the endpoint serves)")
-        if not url.startswith(("http://", "https://")):
-            fail_input(f"--judge-url {url!r}: give an http:// or https:// URL")
-        return EndpointBackend(url, name)
+        _check_url(options.url)
+        # The retries are counted in the findings of what still failed; urllib3's line
+        # per retry would only bury them.
+        logging.getLogger("urllib3.connectionpool").setLevel(logging.ERROR)
+        retries = Retries(tries=options.tries, backoff=options.backoff)
+        return EndpointBackend(
+            options.url, options.name, options.timeout, retries, options.concurrency
+        )
     try:
-        resolve_device(device)
+        resolve_device(options.device)
     except ModelLoadError as error:
         fail_input(str(error))
     from runtime.models import EMBEDDED_MODEL
 
-    return ModelBackend(EMBEDDED_MODEL if judge == "embedded" else judge, device, threads=threads)
+    name = EMBEDDED_MODEL if options.model == "embedded" else options.model
+    return ModelBackend(name, options.device, threads=options.threads)
 
 
-def judge_settings(k: int, how: Aggregate, show: bool, seed: int, templates: Path | None):
-    if templates is not None:
-        try:
-            environment(templates)
-        except Exception as error:  # an InputError: one line, exit 2
-            fail_input(str(error))
-    return Settings(Sampling(k=k, seed=seed), how, show, templates=templates)
+def _check_url(url: str) -> None:
+    try:
+        parsed = parse_url(url)
+    except LocationParseError:
+        parsed = None
+    if parsed is None or parsed.scheme not in ("http", "https") or not parsed.host:
+        fail_input(f"--judge-url {url!r}: give an http:// or https:// URL with a host")
 
 
 def transcripts_of(path: Path, max_line_bytes: int) -> Iterator[tuple[int, object]]:
@@ -117,14 +158,62 @@ def transcripts_of(path: Path, max_line_bytes: int) -> Iterator[tuple[int, objec
             yield number, line
 
 
-def judge_one(judge: Judge, item: object) -> Judgement:
-    if isinstance(item, int):  # a line over the size limit: never read
-        finding = judge_findings.unreadable("$")
-        return Judgement(None, judge.backend.identity, judge.settings, None, None, (finding,))
-    try:
-        return judge.judge(item)
-    except JudgeError as error:
-        fail_input(str(error))
+def judged_lines(
+    judge: Judge, transcripts: list[Path], max_line_bytes: int
+) -> Iterator[tuple[str, int, Judgement]]:
+    """(source, line, judgement) for every transcript in the files, in order; a progress
+    bar on stderr when it is a terminal. A judge that cannot be asked at all (JudgeError:
+    a model that does not load, an endpoint that refuses the key) exits 2."""
+    total = sum(1 for path in transcripts for _ in transcripts_of(path, max_line_bytes))
+    where: deque[tuple[str, int]] = deque()
+
+    def items() -> Iterator[object]:
+        for path in transcripts:
+            for number, item in transcripts_of(path, max_line_bytes):
+                where.append((str(path), number))
+                yield _unread(judge) if isinstance(item, int) else item
+
+    with _Progress(total) as advance:
+        try:
+            for judgement in judge.judge_each(items()):
+                source, number = where.popleft()
+                advance()
+                yield source, number, judgement
+        except JudgeError as error:
+            fail_input(str(error))
+
+
+def _unread(judge: Judge) -> Judgement:
+    """The judgement of a line over the size limit: never read, so never judged."""
+    finding = judge_findings.unreadable("$")
+    return Judgement(None, judge.backend.identity, judge.settings, None, None, (finding,))
+
+
+class _Progress:
+    """A bar of transcripts judged, on stderr, only when stderr is a terminal."""
+
+    def __init__(self, total: int):
+        self.bar = None
+        if err.is_terminal:
+            self.bar = Progress(
+                TextColumn("judging"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeRemainingColumn(),
+                console=err,
+                transient=True,
+            )
+            self.task = self.bar.add_task("judge", total=total)
+
+    def __enter__(self):
+        if self.bar is None:
+            return lambda: None
+        self.bar.start()
+        return lambda: self.bar.advance(self.task)
+
+    def __exit__(self, *_):
+        if self.bar is not None:
+            self.bar.stop()
 
 
 def judgement_text(judgement: Judgement, where: str) -> str:
@@ -156,22 +245,25 @@ def judge(
         Path | None,
         typer.Option("-o", "--output", help="Write one JSON judgement per input line (JSONL)."),
     ] = None,
-    k: Annotated[int, typer.Option("-k", min=1, max=64, help="Samples per transcript.")] = 1,
-    how: Annotated[
-        Aggregate, typer.Option("--aggregate", help="How k grades combine (min fails closed).")
-    ] = Aggregate.min,
-    show_reasoning: Annotated[
-        bool, typer.Option("--show-reasoning", help="Show the judge the transcript's reasoning.")
-    ] = False,
-    no_cache: Annotated[bool, typer.Option("--no-cache", help="Ask the judge every time.")] = False,
-    cache_dir: Annotated[
-        Path, typer.Option("--cache", help="Where verdicts are kept.")
-    ] = DEFAULT_CACHE,
+    k: Samples = 1,
+    how: HowOption = "min",
+    show_reasoning: ShowReasoning = False,
+    no_cache: NoCache = False,
+    cache_dir: CacheDir = None,
     seed: int = 0,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda (a local judge).")] = "auto",
     threads: Annotated[
         int | None, typer.Option("--threads", min=1, help="CPU threads for a local judge.")
     ] = None,
+    batch_size: Annotated[
+        int, typer.Option("--batch-size", min=1, help="Transcripts per batch of a local judge.")
+    ] = 4,
+    concurrency: Concurrency = 4,
+    tries: Tries = 4,
+    backoff: Backoff = 1.0,
+    timeout: Annotated[
+        float, typer.Option("--timeout", min=1.0, help="Seconds to wait for an endpoint's reply.")
+    ] = 120.0,
     templates: Annotated[
         Path | None, typer.Option("--templates", help="A folder of judge.j2 and the like.")
     ] = None,
@@ -180,13 +272,32 @@ def judge(
 ) -> None:
     """Grade transcripts with a judge model under the compiled judge schemas.
 
-    A reply that does not parse under the schema is unscored and fails (JG001).
-    Exit 1 if any judgement fails.
+    A reply that does not parse under the schema is unscored and fails (JG001); a
+    transcript the judge could not be asked about, retries spent, fails (JG002) and the
+    run goes on. Exit 1 if any judgement fails. A rerun asks only what the cache lacks.
     Example: policyspec judge policies/ runs.jsonl --judge embedded -k 3 -o judged.jsonl
     """
     report_as(output_format)
-    backend = backend_for(judge_model, judge_url, judge_name, device, threads)
-    settings = judge_settings(k, how, show_reasoning, seed, templates)
+    options = JudgeOptions(
+        model=judge_model,
+        url=judge_url,
+        name=judge_name,
+        k=k,
+        how=how,
+        show_reasoning=show_reasoning,
+        no_cache=no_cache,
+        cache_dir=cache_dir,
+        seed=seed,
+        device=device,
+        threads=threads,
+        templates=templates,
+        concurrency=concurrency,
+        tries=tries,
+        backoff=backoff,
+        timeout=timeout,
+        batch_size=batch_size,
+    )
+    check_options(options)
     spec, _, _ = load_checked(spec_path)
     for path in transcripts:
         if not path.is_file():
@@ -195,32 +306,32 @@ def judge(
         if not report.parent.is_dir():
             fail_input(f"{report}: cannot write a report there (in a missing folder)")
         refuse_unsafe_output(report, [spec_path, *spec.sources, *transcripts], Kind.report)
-    cache = None if no_cache else Cache(cache_dir)
-    judge_run = Judge(spec, backend, settings, cache)
-    judged = failed = unscored = asked = 0
+    judge_run = make_judge(spec, options)
+    judged = failed = unscored = unavailable = asked = 0
     seconds = 0.0
     started = time.perf_counter()
     lines = []
     with atomic_report(report) as write:
-        for path in transcripts:
-            for number, item in transcripts_of(path, max_line_bytes):
-                judgement = judge_one(judge_run, item)
-                judged += 1
-                failed += not judgement.passed
-                unscored += judgement.status == "unscored"
-                if not judgement.cached and judgement.answer is not None:
-                    asked += 1
-                    seconds += judgement.seconds
-                write(judgement_line(str(path), number, judgement))
-                if output_format is Format.json:
-                    lines.append({"source": str(path), "line": number} | judgement.to_json())
-                else:
-                    sys.stdout.write(judgement_text(judgement, f"{path}:{number}") + "\n")
+        for source, number, judgement in judged_lines(judge_run, transcripts, max_line_bytes):
+            judged += 1
+            failed += not judgement.passed
+            unscored += judgement.status == "unscored"
+            unavailable += any(f.code == "JG002" for f in judgement.findings)
+            if not judgement.cached and judgement.answer is not None:
+                asked += 1
+                seconds += judgement.seconds
+            write(judgement_line(source, number, judgement))
+            if output_format is Format.json:
+                lines.append({"source": source, "line": number} | judgement.to_json())
+            else:
+                sys.stdout.write(judgement_text(judgement, f"{source}:{number}") + "\n")
+    cache = judge_run.cache
     hits = cache.hits if cache is not None else 0
     per = f"{seconds / asked:.1f} s a transcript judged" if asked else "no judge call"
     summary = (
-        f"{judged} transcripts judged by {backend.identity} (k={k}, {how}): "
-        f"{judged - failed} passed, {failed} failed ({unscored} unscored); "
+        f"{judged} transcripts judged by {judge_run.backend.identity} (k={k}, {how}): "
+        f"{judged - failed} passed, {failed} failed ({unscored} unscored, {unavailable} of "
+        "them not answered); "
         f"{asked} asked, {hits} from the cache; {per}"
     )
     if output_format is Format.json:
@@ -230,6 +341,7 @@ def judge(
                 "judged": judged,
                 "failed": failed,
                 "unscored": unscored,
+                "unanswered": unavailable,
                 "asked": asked,
                 "cached": hits,
                 "seconds_per_transcript": round(seconds / asked, 3) if asked else None,
@@ -239,33 +351,3 @@ def judge(
     else:
         out.print(summary, markup=False)
     raise typer.Exit(EXIT_FINDINGS if failed else EXIT_OK)
-
-
-def judge_report(
-    spec, judging, transcripts: list[Path], report: Path, max_line_bytes: int, text: bool
-) -> bool:
-    """Add a "judgement" to each line of a verify report, beside its "findings"; the
-    report is replaced atomically. True when any judgement fails."""
-    backend, settings, cache = judging
-    judge_run = Judge(spec, backend, settings, cache)
-    judgements: dict[tuple[str, int], Judgement] = {}
-    for path in transcripts:
-        for number, item in transcripts_of(path, max_line_bytes):
-            judgements[(str(path), number)] = judge_one(judge_run, item)
-    lines = report.read_bytes().splitlines()
-    with atomic_report(report) as write:
-        for raw in lines:
-            record = orjson.loads(raw)
-            found = judgements.get((record.get("source"), record.get("line")))
-            record["judgement"] = found.to_json() if found is not None else None
-            write(orjson.dumps(record) + b"\n")
-    failed = [j for j in judgements.values() if not j.passed]
-    if text:
-        for (source, number), judgement in judgements.items():
-            if not judgement.passed:
-                sys.stdout.write(judgement_text(judgement, f"{source}:{number}") + "\n")
-        out.print(
-            f"{len(judgements)} judged by {backend.identity}: {len(failed)} failed",
-            markup=False,
-        )
-    return bool(failed)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
@@ -26,12 +27,36 @@ from policyspec.console import (
     out,
     report_as,
 )
+from policyspec.judge_options import (
+    Backoff,
+    CacheDir,
+    Concurrency,
+    HowOption,
+    JudgeModel,
+    JudgeName,
+    JudgeOptions,
+    JudgeUrl,
+    NoCache,
+    Samples,
+    ShowReasoning,
+    Tries,
+)
 from policyspec.outputs import Kind, refuse_unsafe_output
 from verifier.batch import MAX_LINE_BYTES, STDIN, OnResult, run
 from verifier.checks import Verifier
-from verifier.evaluate import Evaluation, load_labels
+from verifier.evaluate import Evaluation, load_judgements, load_labels
 from verifier.findings import Result
-from verifier.report import JsonSummary, JUnitWriter, failure_text, summary_line, totals_tables
+from verifier.report import (
+    JsonSummary,
+    Judgements,
+    JudgeTotals,
+    JUnitWriter,
+    failure_text,
+    judgement_failed,
+    judgement_text,
+    summary_line,
+    totals_tables,
+)
 
 
 class ReportFormat(StrEnum):
@@ -85,7 +110,14 @@ class _ProgressBar:
             self.bar.stop()
 
 
-def _prepare(spec_path: Path, transcripts: list[Path]) -> Verifier:
+def _prepare(spec_path: Path, transcripts: list[Path], judging: JudgeOptions) -> Verifier:
+    """The verifier, once the judge's options (when given) and the inputs are usable."""
+    if judging.given:
+        from policyspec.judge_command import check_options
+
+        check_options(judging)
+        if STDIN in transcripts:
+            fail_input("--judge reads each transcript file twice: give files, not -")
     spec, _, settings = load_checked(spec_path)
     for path in transcripts:
         if path != STDIN and not path.is_file():
@@ -93,7 +125,9 @@ def _prepare(spec_path: Path, transcripts: list[Path]) -> Verifier:
     return Verifier(spec, settings)
 
 
-def _run(verifier, transcripts, max_line_bytes, on_result, report=None, on_file=None):
+def _run(
+    verifier, transcripts, max_line_bytes, on_result, report=None, on_file=None, judgements=None
+):
     progress = _ProgressBar(transcripts)
     try:
         return run(
@@ -104,6 +138,7 @@ def _run(verifier, transcripts, max_line_bytes, on_result, report=None, on_file=
             on_file=on_file,
             on_result=on_result,
             on_progress=progress.advance,
+            judgements=judgements,
         )
     except spec_lang.InputError as error:
         fail_input(error)
@@ -113,15 +148,21 @@ def _run(verifier, transcripts, max_line_bytes, on_result, report=None, on_file=
         progress.close()
 
 
-def _failure_printer(against: str) -> OnResult:
-    """Writes each failing transcript's block as plain text. Not through rich: a batch can
+def _failure_printer(against: str, judgements: Judgements | None = None) -> OnResult:
+    """Writes each failing transcript's block as plain text (with its judgement, when
+    judged; a failing judgement makes the block too). Not through rich: a batch can
     fail hundreds of thousands of transcripts, and rich took ~120 µs a block (and would
     turn a `:name:` in a message into an emoji). sys.stdout is looked up on each call, so
     while a progress bar holds the terminal the block goes through its stdout redirect."""
 
     def print_failure(source: str, line: int, result: Result) -> None:
-        if not result.passed:
-            sys.stdout.write(failure_text(result, against, f"{source}:{line}") + "\n\n")
+        judged = judgements.get((source, line)) if judgements is not None else None
+        if result.passed and not judgement_failed(judged):
+            return
+        text = failure_text(result, against, f"{source}:{line}")
+        if judged is not None:
+            text += "\n" + judgement_text(judged)
+        sys.stdout.write(text + "\n\n")
 
     return print_failure
 
@@ -138,91 +179,88 @@ def verify(
         typer.Option("--format", help="text for people, json for machines, junit for CI."),
     ] = ReportFormat.text,
     max_line_bytes: MaxLineBytes = MAX_LINE_BYTES,
-    judge_model: Annotated[
-        str | None,
-        typer.Option(
-            "--judge",
-            help="Also grade with a judge model: 'embedded', a model folder, a .gguf (needs -o).",
-        ),
-    ] = None,
-    judge_url: Annotated[
-        str | None, typer.Option("--judge-url", help="Or an OpenAI-compatible endpoint.")
-    ] = None,
-    judge_name: Annotated[
-        str | None, typer.Option("--judge-model", help="The model the endpoint serves.")
-    ] = None,
-    k: Annotated[int, typer.Option("-k", min=1, max=64, help="Judge samples.")] = 1,
-    how: Annotated[
-        str, typer.Option("--aggregate", help="min, mean or majority (the judge's k grades).")
-    ] = "min",
-    show_reasoning: Annotated[
-        bool, typer.Option("--show-reasoning", help="Show the judge the reasoning.")
-    ] = False,
-    no_cache: Annotated[bool, typer.Option("--no-cache", help="Ask the judge every time.")] = False,
+    judge_model: JudgeModel = None,
+    judge_url: JudgeUrl = None,
+    judge_name: JudgeName = None,
+    k: Samples = 1,
+    how: HowOption = "min",
+    show_reasoning: ShowReasoning = False,
+    no_cache: NoCache = False,
+    cache_dir: CacheDir = None,
+    concurrency: Concurrency = 4,
+    tries: Tries = 4,
+    backoff: Backoff = 1.0,
 ) -> None:
     """Verify transcripts against a spec and against their own confessions.
 
     Every input line gets one result line in the report, in order (a bad line
     gets its error); the report is written atomically. Exit 1 if any transcript
-    has an error-level finding. With --judge, each line also gets a "judgement"
-    beside its "findings" (docs/judge.md), and a failing judgement fails the run.
+    has an error-level finding. With --judge (or --judge-url), each line also gets
+    a "judgement" beside its "findings", in every format (docs/judge.md), and a
+    failing judgement fails the run.
     Example: policyspec verify policies/ runs.jsonl -o report.jsonl --format junit > junit.xml
     """
     report_as(output_format)
-    judging = None
-    if judge_model is not None or judge_url is not None:
-        judging = _judging(judge_model, judge_url, judge_name, k, how, show_reasoning, no_cache)
-        if report is None or STDIN in transcripts:
-            fail_input("--judge needs -o REPORT and transcript files (not -)")
-    verifier = _prepare(spec_path, transcripts)
+    options = JudgeOptions(
+        model=judge_model,
+        url=judge_url,
+        name=judge_name,
+        k=k,
+        how=how,
+        show_reasoning=show_reasoning,
+        no_cache=no_cache,
+        cache_dir=cache_dir,
+        concurrency=concurrency,
+        tries=tries,
+        backoff=backoff,
+    )
+    verifier = _prepare(spec_path, transcripts, options)
     spec = verifier.spec
     if report is not None:
         if not report.parent.is_dir():
             fail_input(f"{report}: cannot write a report there (in a missing folder)")
         refuse_unsafe_output(report, [spec_path, *spec.sources, *transcripts], Kind.report)
+    judgements = _judgements(spec, options, transcripts, max_line_bytes)
     against = f"{spec.name} {spec.version}"
+    run = partial(_run, verifier, transcripts, max_line_bytes, judgements=judgements)
     if output_format is ReportFormat.json:
         identity = {"name": spec.name, "version": spec.version, "hash": spec.content_hash}
-        summary = JsonSummary(sys.stdout, identity)
-        totals = _run(verifier, transcripts, max_line_bytes, summary.add, report)
+        summary = JsonSummary(sys.stdout, identity, judgements)
+        totals = run(summary.add, report)
         summary.close(totals)
     elif output_format is ReportFormat.junit:
-        junit = JUnitWriter(sys.stdout, against)
-        totals = _run(
-            verifier,
-            transcripts,
-            max_line_bytes,
+        junit = JUnitWriter(sys.stdout, against, judgements)
+        totals = run(
             lambda _source, line, result: junit.add(line, result),
             report,
             on_file=junit.start_suite,
         )
         junit.close()
     else:
-        totals = _run(verifier, transcripts, max_line_bytes, _failure_printer(against), report)
+        totals = run(_failure_printer(against, judgements), report)
         if totals.by_code:
             for table in totals_tables(totals):
                 out.print(table)
         out.print(summary_line(totals), markup=False)
-    judged_failed = False
-    if judging is not None:
-        from policyspec.judge_command import judge_report
-
-        judged_failed = judge_report(
-            verifier.spec, judging, transcripts, report, max_line_bytes, output_format == "text"
-        )
+        if judgements is not None:
+            out.print(JudgeTotals(judgements).line(), markup=False)
+    judged_failed = judgements is not None and JudgeTotals(judgements).failed > 0
     raise typer.Exit(EXIT_FINDINGS if totals.failed or judged_failed else EXIT_OK)
 
 
-def _judging(model, url, name, k, how, show_reasoning, no_cache):
-    """The judge's backend, settings and cache from verify's options; bad ones exit 2."""
-    from judge import DEFAULT_CACHE, Aggregate, Cache
-    from policyspec.judge_command import backend_for, judge_settings
+def _judgements(
+    spec: spec_lang.Spec, options: JudgeOptions, transcripts: list[Path], max_line_bytes: int
+) -> dict[tuple[str, int], dict] | None:
+    """Each line's judgement JSON by (source, line), when the options name a judge."""
+    if not options.given:
+        return None
+    from policyspec.judge_command import judged_lines, make_judge
 
-    if how not in set(Aggregate):
-        fail_input(f"--aggregate {how!r}: use min, mean or majority")
-    backend = backend_for(model, url, name, "auto")
-    settings = judge_settings(k, Aggregate(how), show_reasoning, 0, None)
-    return backend, settings, None if no_cache else Cache(DEFAULT_CACHE)
+    judge = make_judge(spec, options)
+    return {
+        (source, line): judgement.to_json()
+        for source, line, judgement in judged_lines(judge, transcripts, max_line_bytes)
+    }
 
 
 def evaluate(
@@ -234,21 +272,66 @@ def evaluate(
             "--labels", help='JSONL: {"id": ..., "label": "safe" | "unsafe", "rules": [...]}.'
         ),
     ],
+    judgements_path: Annotated[
+        Path | None,
+        typer.Option(
+            "--judgements",
+            help="A judge report (policyspec judge -o, verify --judge -o): its verdicts, by id.",
+        ),
+    ] = None,
+    judge_model: JudgeModel = None,
+    judge_url: JudgeUrl = None,
+    judge_name: JudgeName = None,
+    k: Samples = 1,
+    how: HowOption = "min",
+    no_cache: NoCache = False,
+    cache_dir: CacheDir = None,
+    concurrency: Concurrency = 4,
+    tries: Tries = 4,
+    backoff: Backoff = 1.0,
     output_format: FormatOption = Format.text,
     max_line_bytes: MaxLineBytes = MAX_LINE_BYTES,
 ) -> None:
     """Rates over labelled prompts: not_unsafe, not_overrefuse, style adherence, citation
-    accuracy, P(confessed | violated) and the false-negative rate of confessions.
+    accuracy, P(confessed | violated), the false-negative rate of confessions and
+    decision accuracy.
 
+    With a judge's verdicts (--judge runs one; --judgements reads a judge report), what
+    each answer does and the decision required are the judge's where it scored them;
+    each rate says how many transcripts each source read.
     Example: policyspec eval policies/ runs.jsonl --labels prompts.jsonl
     """
     report_as(output_format)
-    verifier = _prepare(spec_path, transcripts)
+    options = JudgeOptions(
+        model=judge_model,
+        url=judge_url,
+        name=judge_name,
+        k=k,
+        how=how,
+        no_cache=no_cache,
+        cache_dir=cache_dir,
+        concurrency=concurrency,
+        tries=tries,
+        backoff=backoff,
+    )
+    if options.given and judgements_path is not None:
+        fail_input("give --judge (to judge now) or --judgements (a judge report), not both")
+    verifier = _prepare(spec_path, transcripts, options)
     try:
         evaluation = Evaluation(verifier, load_labels(labels))
+        by_id = load_judgements(judgements_path) if judgements_path is not None else None
     except spec_lang.InputError as error:
         fail_input(error)
-    _run(verifier, transcripts, max_line_bytes, lambda _s, _l, result: evaluation.add(result))
+    by_line = _judgements(verifier.spec, options, transcripts, max_line_bytes)
+
+    def add(source: str, line: int, result: Result) -> None:
+        if by_line is not None:
+            judgement = by_line.get((source, line))
+        else:
+            judgement = by_id.get(result.id) if by_id is not None and result.id else None
+        evaluation.add(result, judgement)
+
+    _run(verifier, transcripts, max_line_bytes, add)
     summary = evaluation.to_json()
     if output_format is Format.json:
         spec = verifier.spec
@@ -259,16 +342,29 @@ def evaluate(
 
 def _print_rates(spec: spec_lang.Spec, summary: dict) -> None:
     table = Table(title=f"{spec.name} {spec.version}", title_justify="left")
-    for name, justify in (("rate", "left"), ("value", "right"), ("of", "right"), ("what", "left")):
-        table.add_column(name, justify=justify)
+    judged = summary["judged"] > 0  # who read each rate's transcripts, when a judge did
+    table.add_column("rate", min_width=max(map(len, summary["rates"])))
+    table.add_column("value", justify="right")
+    table.add_column("of", justify="right")
+    if judged:
+        table.add_column("read by")
+    table.add_column("what")
     for name, rate in summary["rates"].items():
         value = "n/a" if rate["value"] is None else f"{rate['value']:.3f}"
         share = f"{rate['numerator']}/{rate['denominator']}"
-        table.add_row(name, value, share, rate["description"])
+        sources = ", ".join(f"{source} {n}" for source, n in rate["sources"].items()) or "-"
+        row = (name, value, share, *((sources,) if judged else ()), rate["description"])
+        table.add_row(*row)
     out.print(table)
     out.print(
         f"{summary['transcripts']} transcripts ({summary['unreadable']} unreadable, "
         f"{summary['unlabelled']} unlabelled); "
-        f"{summary['labels_without_transcript']} labels without a transcript",
+        f"{summary['labels_without_transcript']} labels without a transcript"
+        + (
+            f"; {summary['judged']} judged ({summary['judge_unscored']} unscored: "
+            "read by the verifier)"
+            if summary["judged"]
+            else ""
+        ),
         markup=False,
     )

@@ -33,7 +33,7 @@ from core.diagnostics import Diagnostic
 from spec_lang import InputError
 from verifier.checks import Verifier
 from verifier.findings import Result, Scores
-from verifier.report import Totals, record
+from verifier.report import Judgements, Totals, record
 from verifier.transcript import load_json
 
 MAX_LINE_BYTES = 16 << 20
@@ -214,8 +214,10 @@ def run(
     on_file: Callable[[str], None] | None = None,
     on_result: OnResult | None = None,
     on_progress: Progress | None = None,
+    judgements: Judgements | None = None,
 ) -> Totals:
-    """Verify every transcript in `paths`, in order; write the report; return the totals."""
+    """Verify every transcript in `paths`, in order; write the report (with each line's
+    judgement beside its findings, when `judgements` are given); return the totals."""
     totals = Totals()
     with atomic_lines(report) as write:
         for path in paths:
@@ -224,7 +226,7 @@ def run(
                 on_file(source)
             for line, result in iter_results(verifier, path, max_line_bytes, on_progress):
                 totals.add(result)
-                write(record(source, line, result))
+                write(record(source, line, result, judgements))
                 if on_result:
                     on_result(source, line, result)
     return totals

@@ -3,6 +3,11 @@
 Every writer here streams: memory stays flat in the number of transcripts
 (JUnit keeps one file's test cases in a spooled temporary file, since a test
 suite's counts come before its cases).
+
+A judge model's judgements (judge/, `verify --judge`) come in as the JSON the judge
+writes, by (source, line): each writer puts a line's judgement beside its findings,
+marked as a judgement (who judged, k samples, their agreement), and a failing
+judgement fails the line as a failing finding does.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import re
 import tempfile
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TextIO
 from xml.sax.saxutils import escape, quoteattr
@@ -106,11 +112,60 @@ def summary_line(totals: Totals) -> str:
     return f"{totals.transcripts} transcripts: {totals.passed} passed, {totals.failed} failed"
 
 
-def record(source: str, line: int, result: Result) -> bytes:
-    """One report line (JSONL): where the transcript was, then its result."""
-    return orjson.dumps(
-        {"source": source, "line": line, **result.to_json()}, option=orjson.OPT_APPEND_NEWLINE
+Judgements = Mapping[tuple[str, int], dict]  # a judge's judgement JSON by (source, line)
+
+
+def record(source: str, line: int, result: Result, judgements: Judgements | None = None) -> bytes:
+    """One report line (JSONL): where the transcript was, then its result; when judged,
+    its "judgement" (null for a line the judge had nothing to read)."""
+    data = {"source": source, "line": line, **result.to_json()}
+    if judgements is not None:
+        data["judgement"] = judgements.get((source, line))
+    return orjson.dumps(data, option=orjson.OPT_APPEND_NEWLINE)
+
+
+def judgement_failed(judgement: dict | None) -> bool:
+    return judgement is not None and judgement["verdict"] == "fail"
+
+
+def judgement_text(judgement: dict) -> str:
+    """A judgement's block: who judged, k, agreement and verdict, then its findings."""
+    agreement = ", ".join(f"{part} {value:g}" for part, value in judgement["agreement"].items())
+    lines = [
+        f"  judged by {judgement['judge']} (k={judgement['k']}, {judgement['aggregate']}"
+        + (f"; agreement {agreement}" if agreement else "")
+        + f"): {judgement['verdict']}, {judgement['status']}"
+    ]
+    lines.extend(
+        f"  {f['path'] or '-'}: {f['severity']}[{f['code']}] (judge): {f['message']}"
+        for f in judgement["findings"]
     )
+    return "\n".join(lines)
+
+
+class JudgeTotals:
+    """Counts of judgements: judged, failed, unscored (JG001/JG002 among them)."""
+
+    def __init__(self, judgements: Judgements):
+        values = [j for j in judgements.values() if j is not None]
+        self.judged = len(values)
+        self.failed = sum(judgement_failed(j) for j in values)
+        self.unscored = sum(j["status"] == "unscored" for j in values)
+        self.judges = sorted({j["judge"] for j in values})
+
+    def to_json(self) -> dict:
+        return {
+            "judges": self.judges,
+            "judged": self.judged,
+            "failed": self.failed,
+            "unscored": self.unscored,
+        }
+
+    def line(self) -> str:
+        return (
+            f"{self.judged} judged by {', '.join(self.judges) or 'the judge'}: "
+            f"{self.failed} failed ({self.unscored} unscored)"
+        )
 
 
 class JsonSummary:
@@ -118,23 +173,29 @@ class JsonSummary:
     Nothing is written before the first result, so an input error can still be the
     command's only output."""
 
-    def __init__(self, stream: TextIO, spec: dict):
+    def __init__(self, stream: TextIO, spec: dict, judgements: Judgements | None = None):
         self.stream = stream
         self.head = '{"spec": ' + orjson.dumps(spec).decode() + ', "failures": ['
         self.first = True
+        self.judgements = judgements
 
     def add(self, source: str, line: int, result: Result) -> None:
-        if result.passed:
+        judged = self.judgements.get((source, line)) if self.judgements is not None else None
+        if result.passed and not judgement_failed(judged):
             return
         self._begin()
-        self.stream.write(
-            ("\n  " if self.first else ",\n  ") + record(source, line, result).decode().rstrip()
-        )
+        text = record(source, line, result, self.judgements).decode().rstrip()
+        self.stream.write(("\n  " if self.first else ",\n  ") + text)
         self.first = False
 
     def close(self, totals: Totals) -> None:
+        """The totals; with judgements, the judge's beside them as "judge"."""
         self._begin()
-        self.stream.write('\n], "totals": ' + orjson.dumps(totals.to_json()).decode() + "}\n")
+        self.stream.write('\n], "totals": ' + orjson.dumps(totals.to_json()).decode())
+        if self.judgements is not None:
+            judged = JudgeTotals(self.judgements).to_json()
+            self.stream.write(', "judge": ' + orjson.dumps(judged).decode())
+        self.stream.write("}\n")
 
     def _begin(self) -> None:
         if self.head:
@@ -156,9 +217,10 @@ def _attr(text: str) -> str:
 class JUnitWriter:
     """JUnit XML: a test suite per input file, a test case per transcript."""
 
-    def __init__(self, stream: TextIO, against: str):
+    def __init__(self, stream: TextIO, against: str, judgements: Judgements | None = None):
         self.stream = stream
         self.against = against
+        self.judgements = judgements
         self.cases: tempfile.SpooledTemporaryFile | None = None
         stream.write(
             '<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="policyspec verify">\n'
@@ -174,18 +236,30 @@ class JUnitWriter:
         )
 
     def add(self, line: int, result: Result) -> None:
+        """A test case; with a judgement, its block follows the findings, its judge, k and
+        agreement are the case's properties, and a failing judgement fails the case."""
         self.tests += 1
         name = f"{result.id} (line {line})" if result.id is not None else f"line {line}"
         case = f"    <testcase classname={_attr(self.source)} name={_attr(name)}>\n"
-        text = _xml(failure_text(result, self.against, f"{self.source}:{line}"))
-        if not result.passed:
+        judged = self.judgements.get((self.source, line)) if self.judgements else None
+        text = failure_text(result, self.against, f"{self.source}:{line}")
+        if judged is not None:
+            case += _properties(judged)
+            text += "\n" + judgement_text(judged)
+        errors = [f for f in result.findings if f.severity is Severity.ERROR]
+        if errors or judgement_failed(judged):
             self.failures += 1
-            first = next(f for f in result.findings if f.severity is Severity.ERROR)
-            message = f"{first.code} {first.path}: {first.message}"
-            attributes = f"type={_attr(first.code)} message={_attr(message)}"
-            case += f"      <failure {attributes}>{text}</failure>\n"
-        elif result.findings:
-            case += f"      <system-out>{text}</system-out>\n"
+            if errors:
+                first = errors[0]
+                code, message = first.code, f"{first.code} {first.path}: {first.message}"
+            else:
+                first = next(f for f in judged["findings"] if f["severity"] == "error")
+                code = first["code"]
+                message = f"{code} {first['path']} (judge {judged['judge']}): {first['message']}"
+            attributes = f"type={_attr(code)} message={_attr(message)}"
+            case += f"      <failure {attributes}>{_xml(text)}</failure>\n"
+        elif result.findings or (judged is not None and judged["findings"]):
+            case += f"      <system-out>{_xml(text)}</system-out>\n"
         self.cases.write(case + "    </testcase>\n")
 
     def _end_suite(self) -> None:
@@ -204,3 +278,20 @@ class JUnitWriter:
         if self.cases is not None:
             self._end_suite()
         self.stream.write("</testsuites>\n")
+
+
+def _properties(judgement: dict) -> str:
+    """Who judged, k and agreement as JUnit properties (the judgement's findings are in
+    the case's text, each marked "(judge)")."""
+    values = {
+        "judge": judgement["judge"],
+        "judge.k": str(judgement["k"]),
+        "judge.verdict": judgement["verdict"],
+        "judge.status": judgement["status"],
+        **{f"judge.agreement.{part}": f"{v:g}" for part, v in judgement["agreement"].items()},
+    }
+    rows = "".join(
+        f"        <property name={_attr(name)} value={_attr(value)}/>\n"
+        for name, value in values.items()
+    )
+    return f"      <properties>\n{rows}      </properties>\n"

@@ -22,7 +22,13 @@ is nothing to confess about); TRL then leaves it out of that completion's sum.
 `make_reward_funcs(spec, judge=Judge(spec, backend))` adds a fourth, `judge_reward`:
 a judge model's grade of the answer under the compiled judge schema (judge/), 0 for a
 verdict that could not be scored. Give the judge `Settings(confession=False)`: the
-reward reads only the answer judge.
+reward reads only the answer judge. The judge is injected (the verifier does not
+import the judge layer, which sits above it). `judge_reward` is an async function,
+which GRPOTrainer (TRL 1.16, `_calculate_rewards`) awaits on its own event loop
+thread, gathered with any other async reward function; it judges the whole batch in
+one `judge.judge_all` call on a worker thread: a local model answers the batch's
+prompts in batches, an endpoint is sent up to its `concurrency` requests at a time,
+and the trainer's loop is never blocked by the judge's HTTP or torch.
 
 The three functions share one verification of each batch: GRPOTrainer passes the
 same batch to each in turn, and the last batch's results are kept for an equal one.
@@ -30,14 +36,15 @@ same batch to each in turn, and the last batch's results are kept for an equal o
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol
 
 import spec_lang
 from verifier.checks import Verifier
 from verifier.findings import Result
 
-RewardFunc = Callable[..., list[float | None]]
+RewardFunc = Callable[..., list[float | None] | Awaitable[list[float | None]]]
 
 
 def _text(content: Any) -> str:
@@ -101,10 +108,11 @@ class _LastBatch:
 
 
 class Judging(Protocol):
-    """What `make_reward_funcs` needs of a judge (judge.Judge): judging one transcript
-    dict gives a judgement whose `answer` holds the aggregated grade (None: unscored)."""
+    """What `make_reward_funcs` needs of a judge (judge.Judge): judging a batch of
+    transcript dicts gives one judgement each, in order, whose `answer` holds the
+    aggregated grade (None or unscored: 0)."""
 
-    def judge(self, transcript: dict) -> Any: ...
+    def judge_all(self, transcripts: list[dict]) -> list[Any]: ...
 
 
 def make_reward_funcs(spec: spec_lang.Spec, judge: Judging | None = None) -> list[RewardFunc]:
@@ -134,13 +142,16 @@ def make_reward_funcs(spec: spec_lang.Spec, judge: Judging | None = None) -> lis
     if judge is None:
         return funcs
 
-    def judge_reward(prompts, completions, completion_ids=None, **kwargs) -> list[float | None]:
+    async def judge_reward(
+        prompts, completions, completion_ids=None, **kwargs
+    ) -> list[float | None]:
         """The judge model's grade of the answer, (grade - 1) / 6: 1 for a 7, 0 for a 1, and
-        0 for a verdict that could not be scored (fails closed). Only the answer judge's
-        grade counts: the confession takes no part. Verdicts come from the judge's cache
-        when it has one."""
+        0 for a verdict that could not be scored or asked (fails closed). Only the answer
+        judge's grade counts: the confession takes no part. Verdicts come from the
+        judge's cache when it has one."""
         results(prompts, completions, kwargs)  # builds the batch's transcripts, once
-        return [_judge_grade(judge.judge(t)) for t in batch.transcripts]
+        judgements = await asyncio.to_thread(judge.judge_all, list(batch.transcripts))
+        return [_judge_grade(judgement) for judgement in judgements]
 
     return [*funcs, judge_reward]
 
