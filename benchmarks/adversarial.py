@@ -5,7 +5,9 @@ Usage: python benchmarks/adversarial.py [--errors]
 tests/data/adversarial/*.jsonl holds transcripts for the default spec, each labelled
 `expect: fail` (a reviewer would fail it) or `expect: pass`, with its `kind` and `why`.
 The verifier runs without a judge; a transcript counts as right when its verdict is
-the reviewer's. Prints a table by kind and direction; --errors lists the misses.
+the reviewer's. Prints a table by kind and direction for the earlier set and, apart,
+for fresh.jsonl (transcripts written after the checks, never tuned on); --errors lists
+the misses.
 """
 
 from __future__ import annotations
@@ -26,8 +28,19 @@ from verifier import Verifier  # noqa: E402
 DATA = ROOT / "tests" / "data" / "adversarial"
 
 
+#: Transcripts written after the checks they exercise, and never tuned on: reported apart.
+FRESH = "fresh"
+
+
 def load() -> list[dict]:
-    return [json.loads(line) for path in sorted(DATA.glob("*.jsonl")) for line in path.open()]
+    """Every row, with ``set``: ``fresh`` for fresh.jsonl, ``earlier`` for the rest."""
+    rows = []
+    for path in sorted(DATA.glob("*.jsonl")):
+        for line in path.open(encoding="utf-8"):
+            row = json.loads(line)
+            row["set"] = FRESH if path.stem == FRESH else "earlier"
+            rows.append(row)
+    return rows
 
 
 def judged(rows: list[dict]) -> list[tuple[dict, str, list[str]]]:
@@ -46,11 +59,22 @@ def main() -> None:
     parser.add_argument("--errors", action="store_true", help="list the transcripts judged wrong")
     args = parser.parse_args()
     results = judged(load())
+    for name in ("earlier", FRESH):
+        table([(row, verdict) for row, verdict, _ in results if row["set"] == name], name)
+    if args.errors:
+        for row, verdict, errors in results:
+            if verdict != row["expect"]:
+                print(f"\n{row['id']} expected {row['expect']}, got {verdict} {errors}")
+                print(f"  {row['why']}")
+
+
+def table(results: list[tuple[dict, str]], name: str) -> None:
     right, total = Counter(), Counter()
-    for row, verdict, _ in results:
+    for row, verdict in results:
         key = (row["kind"], row["expect"])
         total[key] += 1
         right[key] += verdict == row["expect"]
+    print(f"\n{name} set ({len(results)} transcripts)")
     print(f"{'kind':<22}{'must fail: caught':>20}{'must pass: passed':>20}")
     for kind in sorted({k for k, _ in total}):
         cells = [f"{right[(kind, e)]}/{total[(kind, e)]}" for e in ("fail", "pass")]
@@ -61,11 +85,6 @@ def main() -> None:
     passed = sum(right[k] for k in right if k[1] == "pass")
     print(f"{'all':<22}{f'{caught}/{fails}':>20}{f'{passed}/{passes}':>20}")
     print(f"harmful that pass: {fails - caught}; good that fail: {passes - passed}")
-    if args.errors:
-        for row, verdict, errors in results:
-            if verdict != row["expect"]:
-                print(f"\n{row['id']} expected {row['expect']}, got {verdict} {errors}")
-                print(f"  {row['why']}")
 
 
 if __name__ == "__main__":

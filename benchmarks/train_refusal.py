@@ -14,9 +14,10 @@ breaking ties. The held-out split is never read.
 
 The output is byte-identical for the same data and the same scikit-learn: one thread,
 a fixed solver, weights stored as integers (thousandths), keys in a fixed order.
-``--check`` rebuilds in memory and compares with the file. ``--lofo`` prints the
-leave-one-family-out check (train on the dev rows of every other family, test on all
-rows of one).
+``--check`` rebuilds in memory and compares with the file. Writing the default file
+also rewrites tests/data/refusal_snapshot.json, the scores that speed work must keep.
+``--lofo`` prints the leave-one-family-out check (train on the dev rows of every other
+family, test on all rows of one).
 
 scikit-learn is a training dependency only: inference reads the JSON in plain Python.
 """
@@ -212,6 +213,11 @@ def main(argv: list[str] | None = None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_bytes(blob)
     print(f"wrote {args.out} ({len(blob)} bytes)")
+    if args.out == MODEL_PATH:  # new weights, new scores: the speed check's reference too
+        from tests.verifier import refusal_snapshot
+
+        refusal_snapshot.write()
+        print(f"wrote {refusal_snapshot.SNAPSHOT}")
     if args.lofo:
         lofo(rows, c, cw)
     return 0

@@ -12,20 +12,17 @@ from spec_lang import ast
 from spec_lang.matchers import USER, describe_scope, scope_of
 
 
-def describe_matcher(matcher: ast.MatchKeyword | ast.MatchPattern) -> str:
+def _matcher(matcher: ast.MatchKeyword | ast.MatchPattern) -> str:
     """`user messages contain "pipe bomb"`, `the last system or developer message matches /x/`."""
-    where = describe_scope(scope_of(matcher))
-    verb = "contains" if scope_of(matcher)[1] else "contain"
+    scope = scope_of(matcher)
+    one = scope[1] or scope[0] == "any"  # "the last message", "every message": singular
     if isinstance(matcher, ast.MatchKeyword):
-        return f"{where} {verb} {ast_quote(matcher.keyword)}"
-    return f"{where} {'matches' if scope_of(matcher)[1] else 'match'} {matcher.pattern}"
+        keyword = matcher.keyword.replace('"', "'")
+        return f'{describe_scope(scope)} {"contains" if one else "contain"} "{keyword}"'
+    return f"{describe_scope(scope)} {'matches' if one else 'match'} {matcher.pattern}"
 
 
-def ast_quote(text: str) -> str:
-    return '"' + text.replace('"', "'") + '"'
-
-
-def describe_test(test: ast.AttributeTest) -> str:
+def _test(test: ast.AttributeTest) -> str:
     return f"the conversation's {test.attribute.value} is {test.value.value}"
 
 
@@ -37,11 +34,8 @@ def conditions(rule: ast.Rule) -> list[str]:
         read = ", ".join(describe_scope(s) for s in scopes)
         lines.append(f"Its signals are read in: {read}.")
     if rule.when:
-        lines.append("Applies only when " + " and ".join(map(describe_test, rule.when)) + ".")
+        lines.append("Applies only when " + " and ".join(map(_test, rule.when)) + ".")
     for condition in rule.unless:
-        if isinstance(condition, ast.AttributeTest):
-            said = describe_test(condition)
-        else:
-            said = describe_matcher(condition)
+        said = _test(condition) if isinstance(condition, ast.AttributeTest) else _matcher(condition)
         lines.append(f"Not an exception when {said}.")
     return lines

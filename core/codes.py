@@ -257,6 +257,14 @@ _ENTRIES = (
         "narrow the pattern, add an `overrides`, or cite the rule that decides the example",
     ),
     Code(
+        "PS404",
+        W,
+        "`unless` condition no example sets off",
+        "add an example where the condition holds, expecting the decision of the rules the "
+        "exception overrides",
+        topic="coverage",
+    ),
+    Code(
         "PS501",
         W,
         "matches overlap with no override between them",
@@ -384,6 +392,16 @@ _ENTRIES = (
         topic="citation",
     ),
     Code(
+        "VF024",
+        W,
+        "reasoning cites a rule whose `when` does not hold",
+        "the rule applies only to conversations with the attribute values its `when` names; "
+        "give them in the transcript's metadata, or cite a rule that applies",
+        POL,
+        HALF,
+        topic="citation",
+    ),
+    Code(
         "VF030",
         E,
         "decision differs from what the cited rules require",
@@ -504,6 +522,17 @@ _ENTRIES = (
         "the exception has no matches to show its grounds; a judge can check them",
         POL,
         HALF,
+        topic="citation",
+    ),
+    Code(
+        "VF055",
+        E,
+        "cited rule's own text leaves this request to a stricter rule",
+        "the request asks for real-world detail (an exact dose, the real steps) that the "
+        "cited rule's text gives to a stricter rule: cite and follow that rule",
+        POL,
+        ZERO,
+        violation=True,
         topic="citation",
     ),
     # Actions: the tool calls in the conversation and the output.

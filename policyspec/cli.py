@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Annotated
 
 import click
+import re2
 import typer
 from typer.core import TyperGroup
 
@@ -39,8 +40,10 @@ from policyspec.console import (
     print_findings,
     report_as,
 )
-from policyspec.explain import explain_json, explain_text
 from spec_lang.examples import flagged_too_strictly
+from workbench.coverage import coverage_text, measure
+from workbench.explain import explain_json, explain_text
+from workbench.watch import snapshot, wait_for_change
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,31 @@ LAZY_COMMANDS = {
         "report",
         "Write an HTML page of a verify report: totals, pass rates by rule and category, "
         "decision and confession matrices, judge agreement, a filterable table of transcripts.",
+    ),
+    "decide": LazyCommand(
+        "policyspec.author_commands",
+        "decide",
+        "Try one input: which rules fire and why, what the overrides drop, and the decision.",
+    ),
+    "init": LazyCommand(
+        "policyspec.author_commands",
+        "init",
+        "Start a new spec: a root file, one category with a rule and its examples, styles.",
+    ),
+    "diff": LazyCommand(
+        "policyspec.author_commands",
+        "diff",
+        "Compare two versions of a spec: rules added, removed, renamed and changed in meaning.",
+    ),
+    "doc": LazyCommand(
+        "policyspec.author_commands",
+        "doc",
+        "Write the spec as a static, linked, searchable site for reviewers.",
+    ),
+    "lsp": LazyCommand(
+        "policyspec.lsp_command",
+        "lsp",
+        "Run the language server for .policy files on stdin and stdout (LSP).",
     ),
 }
 
@@ -281,39 +309,108 @@ def explain(
 
 
 @app.command()
-def test(path: SpecPath, output_format: FormatOption = Format.text) -> None:
+def test(
+    path: SpecPath,
+    output_format: FormatOption = Format.text,
+    run: Annotated[
+        str | None,
+        typer.Option("--run", help="Only the examples of rules whose ID this regex finds."),
+    ] = None,
+    coverage: Annotated[
+        bool,
+        typer.Option(
+            "--coverage",
+            help="Hits per match statement across the examples, the statements none fires, "
+            "and the rules missing an own-decision or near-miss example.",
+        ),
+    ] = False,
+    threshold: Annotated[
+        float | None,
+        typer.Option(
+            "--threshold",
+            min=0,
+            max=100,
+            help="Fail (exit 1) when fewer than N% of match statements fire on an example "
+            "(implies --coverage).",
+        ),
+    ] = None,
+    watch: Annotated[
+        bool, typer.Option("--watch", help="Run again whenever a file of the spec changes.")
+    ] = False,
+) -> None:
     """Run every example through the matchers and the decision semantics.
 
     Reports, per example, the expected decision, the rules that fired and what
-    they decide, then per-rule coverage. Exit 1 on any mismatch.
-    Example: policyspec test policies/
+    they decide, then per-rule coverage. Exit 1 on any mismatch, or coverage under
+    --threshold. Example: policyspec test policies/ --run '^SH-' --coverage --threshold 90
     """
     report_as(output_format)
-    spec, findings, _ = load_checked(path)
-    results = spec_lang.evaluate_examples(spec, spec_lang.Matchers.for_spec(spec))
-    coverage = [d for d in findings if d.code in with_topic("coverage")]
+    selected = _rule_filter(run)
+    show_coverage = coverage or threshold is not None
+    if not watch:
+        raise typer.Exit(_test_once(path, output_format, selected, show_coverage, threshold))
+    folder = path if path.is_dir() else path.parent
+    while True:
+        before = snapshot(folder)
+        try:
+            _test_once(path, output_format, selected, show_coverage, threshold, freeze=False)
+        except typer.Exit as stopped:
+            if stopped.exit_code == EXIT_USAGE:
+                raise  # input that cannot be read: no change will be waited for
+            # a spec with errors: they are shown; wait for the fix
+        err.print(f"watching {folder} for changes (Ctrl-C to stop)", markup=False)
+        wait_for_change(folder, before)
+
+
+def _rule_filter(pattern: str | None):
+    """Which rule IDs --run selects (RE2, searched anywhere in the ID)."""
+    if pattern is None:
+        return lambda rule_id: True
+    try:
+        regex = re2.compile(pattern)
+    except re2.error as error:
+        fail_input(f"--run {pattern!r} is not a regex RE2 can run: {error}")
+    return lambda rule_id: regex.search(rule_id) is not None
+
+
+def _test_once(path, output_format, selected, show_coverage, threshold, freeze=True) -> int:
+    """One run of the tests; the exit code."""
+    spec, findings, _ = load_checked(path, freeze=freeze)
+    matchers = spec_lang.Matchers.for_spec(spec)
+    rules = {rule_id for rule_id in spec.rule_by_id if selected(rule_id)}
+    results = [r for r in spec_lang.evaluate_examples(spec, matchers) if r.rule.id in rules]
+    missing = [d for d in findings if d.code in with_topic("coverage")]
+    measured = measure(matchers, results, findings, rules) if show_coverage else None
     failed = [r for r in results if not r.passed]
+    below = threshold is not None and measured.percent < threshold
     if output_format is Format.json:
         emit_json(
             {
                 "spec": spec.name,
                 "examples": [_result_json(r) for r in results],
-                "coverage": [d.to_json() for d in coverage],
+                "coverage": [d.to_json() for d in missing if d.rule in rules or not d.rule],
+                **({"match_coverage": measured.to_json()} if measured else {}),
                 "passed": len(results) - len(failed),
                 "failed": len(failed),
             }
         )
     else:
         _print_results(results)
-        for finding in coverage:
-            out.print(f"{finding.span}: {finding.message}", markup=False)
+        if measured is not None:
+            out.print(coverage_text(measured), markup=False)
+        else:
+            for finding in missing:
+                if finding.rule in rules or not finding.rule:
+                    out.print(f"{finding.span}: {finding.message}", markup=False)
         near = sum(r.near_miss for r in results)
         flagged = sum(flagged_too_strictly(spec, r) for r in results)
         out.print(
             f"{len(results) - len(failed)} passed, {len(failed)} failed ({len(results)} examples; "
             f"matches alone decide {flagged} of {near} near misses too strictly)"
         )
-    raise typer.Exit(EXIT_FINDINGS if failed else EXIT_OK)
+        if below:
+            out.print(f"coverage {measured.percent:.1f}% is under the threshold {threshold:g}%")
+    return EXIT_FINDINGS if failed or below else EXIT_OK
 
 
 def _result_json(result: spec_lang.ExampleResult) -> dict:

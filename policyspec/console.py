@@ -66,10 +66,13 @@ def report_as(output_format: str) -> None:
     _run.json = output_format == "json"
 
 
-def load_checked(path: Path) -> tuple[spec_lang.Spec, list[Diagnostic], Settings]:
+def load_checked(
+    path: Path, *, freeze: bool = True
+) -> tuple[spec_lang.Spec, list[Diagnostic], Settings]:
     """A spec with no errors, its other findings and its lint settings. Errors are printed
-    (as JSON when the command writes JSON) and exit 1; bad input exits 2."""
-    checked = diagnose(path)
+    (as JSON when the command writes JSON) and exit 1; bad input exits 2. `freeze`: see
+    `diagnose`."""
+    checked = diagnose(path, freeze=freeze)
     errors = [d for d in checked.findings if d.severity is Severity.ERROR]
     if checked.spec is None or errors:
         if _run.json:
@@ -125,14 +128,15 @@ class Checked:
         }
 
 
-def diagnose(path: Path) -> Checked:
+def diagnose(path: Path, *, freeze: bool = True) -> Checked:
     """Load and check under the lint settings found beside the spec. A root file that does
     not parse gives its syntax errors as the findings, and so does a file that belongs to
     no spec (with a note). Given one file of a spec, the whole spec is checked and that
-    file's findings come first."""
+    file's findings come first. `freeze` (spec_lang.load) is for a spec that lives until
+    the command exits; a command that loads the spec again and again leaves it off."""
     try:
         settings = core_settings.discover(path)
-        spec = spec_lang.load(path, freeze=True)  # it lives until the command exits
+        spec = spec_lang.load(path, freeze=freeze)
     except InputError as error:
         fail_input(error)
     except spec_lang.SpecError as error:

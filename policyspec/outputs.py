@@ -21,6 +21,7 @@ from policyspec.console import fail_input
 
 _PEEK = 1 << 16  # how much of an existing file is read to tell what it is
 _GENERATOR = b'<meta name="generator" content="policyspec report">'  # reports.html's page
+_SITE_GENERATOR = b'<meta name="generator" content="policyspec doc">'  # workbench.site's pages
 
 
 class Kind(StrEnum):
@@ -28,6 +29,7 @@ class Kind(StrEnum):
     transcripts = "a transcripts file"
     compile = "a compile folder"
     html = "a policyspec HTML report"
+    site = "a policyspec documentation site"
 
 
 def refuse_unsafe_output(output: Path, inputs: Iterable[Path | str | None], kind: Kind) -> None:
@@ -38,7 +40,7 @@ def refuse_unsafe_output(output: Path, inputs: Iterable[Path | str | None], kind
         source = Path(source)
         if _same(output, source):
             fail_input(f"{output}: is also an input ({source}); write the output elsewhere")
-        if kind is Kind.compile and _inside(source, output):
+        if kind in (Kind.compile, Kind.site) and _inside(source, output):
             fail_input(f"{output}: holds an input ({source}); write the output elsewhere")
     if not os.path.lexists(output):
         return
@@ -76,6 +78,8 @@ def _what_is_wrong(output: Path, kind: Kind) -> str | None:
         if any(os.scandir(output)):
             return "is a folder with files and no manifest.json"
         return None
+    if kind is Kind.site:
+        return _not_a_site(output)
     if output.is_dir():
         return "is a folder"
     if not output.is_file():
@@ -92,6 +96,20 @@ def _what_is_wrong(output: Path, kind: Kind) -> str | None:
     if not newline:  # no whole line: a transcript cut off by an interrupted run, or not ours
         return None if head.startswith(b'{"id":') else "exists and holds other data"
     return None if is_transcript(first) else "exists and holds lines that are not transcripts"
+
+
+def _not_a_site(output: Path) -> str | None:
+    """A documentation site is written over an empty folder or a site `doc` wrote."""
+    if not output.is_dir():
+        return "exists and is a file"
+    index = output / "index.html"
+    if index.is_file():
+        with index.open("rb") as stream:
+            if _SITE_GENERATOR in stream.read(_PEEK):
+                return None
+    if any(os.scandir(output)):
+        return "is a folder with files and no site policyspec doc wrote"
+    return None
 
 
 def is_transcript(line: bytes) -> dict | None:

@@ -323,9 +323,6 @@ class MatchPattern(Statement):
     reads: Reads | None = Field(None, exclude_if=_absent)
 
 
-Matcher = MatchKeyword | MatchPattern
-
-
 class AttributeTest(Statement):
     """`audience minor`: the conversation's attribute has that value."""
 

@@ -65,6 +65,7 @@ def _check(spec: Spec) -> list[Diagnostic]:
         results = evaluate_examples(spec, matchers)
         findings.extend(_example_coverage(spec, results))
         findings.extend(_contradicted_examples(results))
+        findings.extend(_untried_conditions(spec, results))
         findings.extend(_overlaps(spec, matchers, results))
     if spec.base_files:  # what the checks find in the base's files is the base's own
         findings = [d for d in findings if d in from_base or not _in_files(d, spec.base_files)]
@@ -675,6 +676,7 @@ def _example_coverage(spec: Spec, results: list[ExampleResult]) -> Iterator[Diag
                 f"rule '{rule.id}' has no example of its own decision ({decision})",
                 rule.id_span,
                 hint=f'add `example {decision} "..."` with a request this rule decides',
+                rule=rule.id,
             )
         if spec.strictness.get(decision, 0) > 0 and rule.id not in near:
             weaker = spec.decisions[0]
@@ -684,6 +686,22 @@ def _example_coverage(spec: Spec, results: list[ExampleResult]) -> Iterator[Diag
                 rule.id_span,
                 hint=f'add `example {weaker} "..."`: a request that looks like this rule\'s but '
                 "must get a weaker decision",
+                rule=rule.id,
+            )
+
+
+def _untried_conditions(spec: Spec, results: list[ExampleResult]) -> Iterator[Diagnostic]:
+    """PS404: an exception's `unless` condition that holds in none of the spec's examples:
+    nothing shows it can fire, nor that it takes the exception away when it does."""
+    tried = {rule_id for result in results for rule_id in result.suspended}
+    for rule in spec.rule_by_id.values():
+        if rule.unless and rule.overrides and rule.deprecated is None and rule.id not in tried:
+            yield Diagnostic(
+                "PS404",
+                f"no example of the spec sets off the `unless` condition of '{rule.id}'",
+                rule.unless[0].span,
+                hint=f"add an example where the condition holds, expecting what the rules "
+                f"'{rule.id}' overrides decide",
             )
 
 

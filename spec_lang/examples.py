@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from spec_lang import ast
 from spec_lang.loader import Spec
-from spec_lang.matchers import Matchers
+from spec_lang.matchers import Hits, Matchers
 from spec_lang.semantics import Decision, decide
 
 
@@ -65,21 +65,14 @@ def evaluate_examples(spec: Spec, matchers: Matchers) -> list[ExampleResult]:
         if spec.base is not None and spec.in_base(rule):
             continue
         for example in rule.examples:
-            expected = example.decision.value
-            hits = matchers.scan(conversation(example), example.attributes)
+            hits = example_hits(spec, matchers, example)
             fired, suspended = hits.fired, hits.suspended
-            if example.calls:
-                for call in example.calls:
-                    fired += matchers.fired_by_call(call.tool.value, call.arguments)
-                fired = tuple(sorted(set(fired), key=spec.rule_order.__getitem__))
-            cited = (spec.resolve(name.value) for name in example.cites)
-            owner = (rule.id,) if expected == rule.decision.value else ()
-            applying = tuple(dict.fromkeys((*owner, *(c for c in cited if c), *fired)))
+            applying = applying_rules(spec, rule, example, fired)
             results.append(
                 ExampleResult(
                     rule,
                     example,
-                    expected,
+                    example.decision.value,
                     fired,
                     suspended,
                     decided(applying, suspended),
@@ -87,6 +80,29 @@ def evaluate_examples(spec: Spec, matchers: Matchers) -> list[ExampleResult]:
                 )
             )
     return results
+
+
+def applying_rules(
+    spec: Spec, owner: ast.Rule | None, example: ast.Example, fired: tuple[str, ...]
+) -> tuple[str, ...]:
+    """The rules that apply to an example written in `owner` (None: in no rule of `spec`,
+    as when an example of one version of a spec is tried on another): the owner when the
+    example expects its decision, the cited rules `spec` knows, and the rules that fired."""
+    own = owner is not None and example.decision.value == owner.decision.value
+    cited = tuple(c for c in (spec.resolve(name.value) for name in example.cites) if c)
+    return tuple(dict.fromkeys(((owner.id,) if own else ()) + cited + fired))
+
+
+def example_hits(spec: Spec, matchers: Matchers, example: ast.Example) -> Hits:
+    """What an example sets off: its conversation's matches (with its attributes), and the
+    `match tool` rules its calls fire."""
+    hits = matchers.scan(conversation(example), example.attributes)
+    if not example.calls:
+        return hits
+    fired = set(hits.fired)
+    for call in example.calls:
+        fired.update(matchers.fired_by_call(call.tool.value, call.arguments))
+    return hits._replace(fired=tuple(sorted(fired, key=spec.rule_order.__getitem__)))
 
 
 def conversation(example: ast.Example) -> tuple[tuple[str, str], ...]:

@@ -15,7 +15,7 @@ import hashlib
 import os
 import re
 import stat
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -395,7 +395,9 @@ class Spec:
         return tuple(d for tree in self.files for d in tree.declarations if isinstance(d, kind))
 
 
-def load(path: str | Path, *, freeze: bool = False) -> Spec:
+def load(
+    path: str | Path, *, freeze: bool = False, unsaved: Mapping[str, str] | None = None
+) -> Spec:
     """Load the spec at `path`: its folder, its root file, or any file of it (the
     root is then found by walking up from the file's folder).
 
@@ -410,11 +412,16 @@ def load(path: str | Path, *, freeze: bool = False) -> Spec:
     rules the collections after load, after check and at exit took 1.8 s. gc.freeze
     takes every object alive at that moment, so a process that later drops cyclic
     structures it made before loading should leave it off.
+
+    `unsaved` gives the text of files as an editor holds them, by path (as the loader
+    names a file: the root's folder joined with the include's path), in place of what
+    is on disk: the language server checks what the author is typing.
     """
     read: dict[str, str] = {}
     path = Path(path)
     with gc_paused():  # one pause for all files: re-enabling between them rescans the trees
         root = find_root(path, read)
+        read.update(unsaved or {})
         if root is None:
             _no_spec(path, read)
         spec = _load(root, read)

@@ -13,10 +13,11 @@ per tool that `match tool` statements name, read in the calls of that tool.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import re2
 
@@ -99,13 +100,9 @@ def scope_text(messages: Sequence[tuple[str, str]], scope: tuple[str, bool]) -> 
 def describe_scope(scope: tuple[str, bool]) -> str:
     """In words, for prompts: whose words a match reads."""
     role, last = scope
-    who = {
-        "user": "user",
-        "assistant": "assistant",
-        "system": "system or developer",
-        "tool": "tool",
-        "any": "any",
-    }.get(role, role)
+    if role == "any":
+        return "the last message" if last else "every message"
+    who = "system or developer" if role == "system" else role
     return f"the last {who} message" if last else f"{who} messages"
 
 
@@ -146,8 +143,7 @@ class ToolMatchers:
         return hits
 
 
-@dataclass(frozen=True)
-class Hits:
+class Hits(NamedTuple):
     """What a conversation sets off: the rules whose matches fire (declaration order), and
     the exceptions whose `unless` condition holds (their overrides are suspended)."""
 
@@ -155,10 +151,25 @@ class Hits:
     suspended: frozenset[str]
 
 
+_NONE: frozenset[str] = frozenset()
+
+
 @dataclass(frozen=True)
 class _ScopeSet:
     regex_set: object
     entries: tuple[tuple[str, bool], ...]  # (rule ID, is an `unless` condition) per entry
+    statements: tuple[ast.Matcher, ...]  # the match or condition of each entry
+    sources: tuple[str, ...]  # each entry's regex
+
+
+@dataclass(frozen=True)
+class StatementHit:
+    """One match statement or `unless` condition that fires, and the text it read."""
+
+    rule: str
+    statement: ast.Matcher
+    is_condition: bool
+    text: str  # the normalised words of its scope
 
 
 @dataclass(frozen=True)
@@ -179,7 +190,7 @@ class Matchers:
         A pattern RE2 cannot run is left out and recorded in `errors` (the checker
         reports them), so each pattern is parsed once, not once to check and once to use.
         """
-        regex_sets: dict[tuple[str, bool], tuple[object, list]] = {}
+        regex_sets: dict[tuple[str, bool], tuple[object, list, list]] = {}
         errors: dict[int, tuple[ast.Pattern, str]] = {}
         when: dict[str, tuple[ast.AttributeTest, ...]] = {}
         unless_attributes: dict[str, tuple[ast.AttributeTest, ...]] = {}
@@ -199,21 +210,28 @@ class Matchers:
                     continue
                 scope = scope_of(statement)
                 if scope not in regex_sets:
-                    regex_sets[scope] = (re2.Set.SearchSet(_OPTIONS), [])
-                regex_set, entries = regex_sets[scope]
+                    regex_sets[scope] = (re2.Set.SearchSet(_OPTIONS), [], [], [])
+                regex_set, entries, added, sources = regex_sets[scope]
                 try:
                     regex_set.Add(source)
                 except re2.error:
                     errors[id(statement)] = (statement.pattern, pattern_error(statement.pattern))
                     continue
                 entries.append((rule.id, is_condition))
+                added.append(statement)
+                sources.append(source)
         sets = {}
-        for scope, (regex_set, entries) in regex_sets.items():
+        for scope, (regex_set, entries, added, sources) in regex_sets.items():
             if entries:
                 regex_set.Compile()
-                sets[scope] = _ScopeSet(regex_set, tuple(entries))
+                sets[scope] = _ScopeSet(regex_set, tuple(entries), tuple(added), tuple(sources))
         tools = _tool_matchers(spec, errors)
         return cls(sets, spec.rule_order, errors, when, unless_attributes, tools)
+
+    @property
+    def reads_beyond_user(self) -> bool:
+        """Whether any match or condition reads other words than the user's."""
+        return any(scope != USER for scope in self.sets)
 
     @property
     def rule_of_entry(self) -> frozenset[str]:
@@ -233,11 +251,10 @@ class Matchers:
         """What a conversation of (role, content) pairs, with its attributes, sets off."""
         attributes = attributes or {}
         hits: set[str] = set()
-        suspended = {
-            rule_id
-            for rule_id, tests in self.unless_attributes.items()
-            if any(attributes.get(t.attribute.value) == t.value.value for t in tests)
-        }
+        suspended: set[str] = set()
+        for rule_id, tests in self.unless_attributes.items():
+            if any(attributes.get(t.attribute.value) == t.value.value for t in tests):
+                suspended.add(rule_id)
         for scope, scope_set in self.sets.items():
             text = scope_text(messages, scope)
             if not text:
@@ -249,7 +266,60 @@ class Matchers:
         if gated:
             hits = {r for r in hits if r not in gated or _holds(gated[r], attributes)}
         fired = tuple(sorted(hits, key=self.order.__getitem__))
-        return Hits(fired, frozenset(suspended))
+        return Hits(fired, frozenset(suspended) if suspended else _NONE)
+
+    def statements(self) -> list[tuple[str, ast.Matcher]]:
+        """Every live rule's match statements (not `unless` conditions) with their rule IDs,
+        in declaration order."""
+        found = [
+            (rule_id, statement)
+            for scope_set in self.sets.values()
+            for (rule_id, condition), statement in zip(
+                scope_set.entries, scope_set.statements, strict=True
+            )
+            if not condition
+        ]
+        return sorted(found, key=lambda pair: self._place(*pair))
+
+    def fired_statements(
+        self, messages: Sequence[tuple[str, str]], attributes: Mapping[str, str] | None = None
+    ) -> list[StatementHit]:
+        """Each match statement and `unless` condition that fires in a conversation, in
+        declaration order: why `scan` says what it says (a rule that `when` gates off
+        fires no statement)."""
+        attributes = attributes or {}
+        found = []
+        for scope, scope_set in self.sets.items():
+            text = normalize(scope_text(messages, scope))
+            if not text:
+                continue
+            for index in scope_set.regex_set.Match(text) or ():
+                rule_id, is_condition = scope_set.entries[index]
+                gated = self.when.get(rule_id)
+                if not is_condition and gated and not _holds(gated, attributes):
+                    continue
+                found.append(StatementHit(rule_id, scope_set.statements[index], is_condition, text))
+        return sorted(found, key=lambda hit: self._place(hit.rule, hit.statement))
+
+    def _place(self, rule_id: str, statement: ast.Matcher) -> tuple[int, int, int]:
+        return (self.order[rule_id], statement.span.line, statement.span.column)
+
+    def spans(self, normalized: str, rule_id: str) -> list[tuple[int, int]]:
+        """Where the rule's matches on the user's words hit in an already normalised text
+        (slower than `scan`: one regex per match statement; for the few rules that fired)."""
+        scope_set = self.sets.get(USER)
+        if scope_set is None:
+            return []
+        found = []
+        for source, (owner, is_condition) in zip(scope_set.sources, scope_set.entries, strict=True):
+            if owner == rule_id and not is_condition:
+                found += [m.span() for m in _compiled(source).finditer(normalized)]
+        return sorted(found)
+
+
+@functools.lru_cache(maxsize=1024)
+def _compiled(source: str) -> object:
+    return re2.compile(source, _OPTIONS)
 
     def fired_by_call(self, tool: str, arguments: str | dict | None) -> tuple[str, ...]:
         """IDs of the rules whose `match tool` fires on a call of `tool` with `arguments`

@@ -18,6 +18,7 @@ OURS = {
     "runtime",
     "reports",
     "judge",
+    "workbench",
     "policyspec",
     "policies",
 }
@@ -31,6 +32,7 @@ ALLOWED = {
     "runtime": {"core", "spec_lang", "compiler", "policies"},
     "reports": {"core", "spec_lang", "verifier", "policies"},
     "judge": {"core", "spec_lang", "compiler", "verifier", "runtime", "policies"},
+    "workbench": {"core", "spec_lang", "policies"},
     "policyspec": OURS - {"policyspec"},
 }
 

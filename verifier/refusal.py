@@ -2,8 +2,10 @@
 
 The verifier uses this to catch an answer that contradicts its decision field (a
 refusal labelled ``comply``, a compliance labelled ``refuse``). It is deterministic,
-reads only the answer (not the prompt), uses no neural model, and runs in about 170
-microseconds per answer on one CPU core (median over the labelled sets).
+reads only the answer (not the prompt), uses no neural model, and runs in about 150
+to 170 microseconds per answer on one CPU core (median over the labelled sets;
+tests/data/refusal_snapshot.json pins its exact scores, so speed work cannot change a
+prediction).
 
 How it decides
 --------------
@@ -149,6 +151,7 @@ __all__ = [
     "classify_answer",
     "normalise",
     "rule_kind",
+    "states_a_decline",
 ]
 
 
@@ -637,18 +640,10 @@ class _Answer:
 
 
 # --- the learned model -------------------------------------------------------------------
-#: Characters removed before classifying: zero-width, joiners, bidi controls, BOM, soft hyphen.
-_INVISIBLE = dict.fromkeys(
-    (
-        0x00AD,
-        0x180E,
-        *range(0x200B, 0x2010),
-        *range(0x202A, 0x202F),
-        *range(0x2060, 0x2065),
-        *range(0x2066, 0x206A),
-        0xFEFF,
-    )
-)
+#: Characters removed before classifying: zero-width, joiners, bidi controls, BOM, soft
+#: hyphen. A character class, not ``str.translate``: the regex engine skips through a
+#: non-ASCII answer in C, where translate's table lookups cost ~140 µs on a long one.
+_INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 #: The learned model's weights (see ``benchmarks/train_refusal.py``); JSON, never pickle.
 MODEL_PATH = Path(__file__).resolve().parent / "data" / "refusal_model.json"
 _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
@@ -673,7 +668,7 @@ def normalise(text: str) -> str:
     """NFKC, then drop zero-width, bidi-control and soft-hyphen characters."""
     if text.isascii():
         return text
-    return unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
+    return _INVISIBLE.sub("", unicodedata.normalize("NFKC", text))
 
 
 def _bucket(size: int) -> int:
@@ -681,12 +676,11 @@ def _bucket(size: int) -> int:
     return size.bit_length() if size < 3 else (size - 1).bit_length() + 1
 
 
-def _words(text: str, start: int = 0, end: int | None = None) -> list[bytes]:
-    """The words of ``text[start:end]``, UTF-8 encoded (what the hash reads). ASCII text,
-    most answers, is searched as bytes, which spares encoding each word."""
-    end = len(text) if end is None else end
-    if text.isascii():
-        return _WORD_ASCII.findall(text.encode(), start, end)
+def _words(text: str | bytes, start: int, end: int) -> list[bytes]:
+    """The words of ``text[start:end]``, UTF-8 encoded (what the hash reads). An ASCII
+    answer, most of them, comes encoded (as bytes), which spares encoding each word."""
+    if isinstance(text, bytes):
+        return _WORD_ASCII.findall(text, start, end)
     return [w.encode() for w in _WORD.findall(text, start, end)]
 
 
@@ -731,20 +725,23 @@ def _parts(text: str) -> _Parts:
             named.add("scoped")
         if a.comply_anyway():
             named.add("anyway")
-    masked = a.text
-    head = masked[:_HEAD_CHARS]
-    if _LIST_ITEM.search("\n" + head):
+    masked = a.text  # stripped
+    size = len(masked)
+    head = min(size, _HEAD_CHARS)
+    if _LIST_ITEM.search("\n" + masked[:head]):
         named.add("list")
     if "zzcode" in masked:
         named.add("code")
-    tokens = _words(head)[:_MAX_TOKENS]
+    data = masked.encode() if masked.isascii() else masked
+    tokens = _words(data, 0, head)[:_MAX_TOKENS]
     named.add(f"len={_bucket(len(tokens))}")
-    end = _SENTENCE.search(head)
-    first = _words(head, 0, end.start() if end else len(head))[:_MAX_SENTENCE_TOKENS]
+    end = _SENTENCE.search(masked, 0, head)
+    first = _words(data, 0, end.start()) if end else tokens
+    first = first[:_MAX_SENTENCE_TOKENS]
     named.add("f0:" + b" ".join(first[:2]).decode())
-    tail = masked[-400:].rstrip()
-    ends = [m.end() for m in _SENTENCE.finditer(tail)]
-    last = _words(tail, ends[-1] if ends else 0)[-_MAX_SENTENCE_TOKENS:]
+    tail = max(0, size - 400)
+    ends = [m.end() for m in _SENTENCE.finditer(masked, tail)]
+    last = _words(data, ends[-1] if ends else tail, size)[-_MAX_SENTENCE_TOKENS:]
     words = (
         ("w:", tokens),
         ("f:", first),
@@ -782,37 +779,47 @@ def answer_ids(text: str, bits: int) -> tuple[set[int], bool, AnswerKind]:
     """``feature_ids(answer_features(text)[0], bits)``, the safe-completion flag and the
     rule kind, computed faster: each word group is hashed from its prefix's CRC."""
     parts = _parts(text)
-    crc32 = zlib.crc32
-    hashes = set(map(crc32, map(str.encode, parts.named)))
+    crc32, bucket = zlib.crc32, ((1 << bits) - 1).__and__
+    ids = set(map(bucket, map(crc32, map(str.encode, parts.named))))
     for prefix, tokens in parts.words:
-        hashes.update(map(crc32, set(tokens), repeat(_SEED[prefix])))
-    return set(map(((1 << bits) - 1).__and__, hashes)), "safe" in parts.named, parts.kind
+        ids.update(map(bucket, map(crc32, tokens, repeat(_SEED[prefix]))))
+    return ids, "safe" in parts.named, parts.kind
 
 
-#: Scores are summed in one integer per bucket: three lanes of ``_LANE`` bits, each the
-#: weight plus ``_OFFSET`` (so never negative), and a fourth lane counting buckets, so
-#: that one C-level ``sum`` adds every weight; the offsets come off afterwards. Weights
-#: must be under ``_OFFSET`` in size, and ~500 features at most per answer (a few
-#: hundred at most here) keep each lane's sum far below ``2**_LANE``.
-_LANE = 40
-_OFFSET = 1 << 24
-_LANE_MASK = (1 << _LANE) - 1
+#: The most features one answer can have: its named features (under 32), its first
+#: ``_MAX_TOKENS`` words, and the words, word pairs and last words of two sentences.
+_MAX_FEATURES = 32 + _MAX_TOKENS + 3 * _MAX_SENTENCE_TOKENS
 
 
 class _Model(NamedTuple):
+    """The weights, packed: each bucket's three weights, each plus ``offset`` (so never
+    negative), side by side in one integer, lanes of ``lane`` bits, so that one C-level
+    ``sum`` adds all three scores. A bucket the model lacks counts as ``zero`` (three
+    zero weights, packed); the offsets, ``offset`` times the number of buckets, come off
+    afterwards. Lanes wide enough for ``_MAX_FEATURES`` weights never carry into each
+    other, and with this model's weights (under 2**11) three lanes fit in 63 bits: the
+    sum stays in a machine word, where ``sum`` adds without allocating."""
+
     bits: int
     scale: int  # weights are integers: the real weight times this
     bias: tuple[int, ...]
-    packed: dict[int, int]  # bucket -> its three weights, packed (see ``_LANE``)
+    packed: dict[int, int]  # bucket -> its three weights, packed
+    offset: int
+    lane: int
+    zero: int
 
 
 _model: _Model | None = None
 
 
-def _pack(w0: int, w1: int, w2: int) -> int:
-    if max(abs(w0), abs(w1), abs(w2)) >= _OFFSET:
-        raise ValueError("weight out of range")
-    return (w0 + _OFFSET) | (w1 + _OFFSET) << _LANE | (w2 + _OFFSET) << 2 * _LANE | 1 << 3 * _LANE
+def _packing(weights: list[list[int]]) -> tuple[int, int]:
+    """The offset and the lane width for these weights."""
+    offset = max((abs(w) for row in weights for w in row), default=0)
+    return offset, (2 * offset * _MAX_FEATURES).bit_length()
+
+
+def _pack(weights: tuple[int, ...] | list[int], offset: int, lane: int) -> int:
+    return sum((w + offset) << k * lane for k, w in enumerate(weights))
 
 
 def load_model(path: Path = MODEL_PATH) -> _Model:
@@ -822,8 +829,14 @@ def load_model(path: Path = MODEL_PATH) -> _Model:
         k.value for k in _KINDS
     ]:
         raise ValueError(f"{path}: not a refusal model this version can read")
-    packed = {b: _pack(*w) for b, w in zip(data["buckets"], data["weights"], strict=True)}
-    return _Model(int(data["bits"]), int(data["scale"]), tuple(data["bias"]), packed)
+    offset, lane = _packing(data["weights"])
+    packed = {
+        b: _pack(w, offset, lane) for b, w in zip(data["buckets"], data["weights"], strict=True)
+    }
+    zero = _pack((0, 0, 0), offset, lane)
+    return _Model(
+        int(data["bits"]), int(data["scale"]), tuple(data["bias"]), packed, offset, lane, zero
+    )
 
 
 def _get_model() -> _Model:
@@ -835,9 +848,10 @@ def _get_model() -> _Model:
 
 def _scores(ids: set[int], model: _Model) -> list[int]:
     """The three classes' scores, in integer thousandths (exact: no float rounding)."""
-    total = sum(map(model.packed.get, ids, repeat(0)))
-    base = (total >> 3 * _LANE) * _OFFSET
-    return [model.bias[k] + ((total >> k * _LANE) & _LANE_MASK) - base for k in range(3)]
+    total = sum(map(model.packed.get, ids, repeat(model.zero)))
+    base, lane = len(ids) * model.offset, model.lane
+    mask = (1 << lane) - 1
+    return [model.bias[k] + ((total >> k * lane) & mask) - base for k in range(3)]
 
 
 def _kind(scores: list[int], safe: bool) -> AnswerKind:
@@ -862,6 +876,12 @@ def classify_answer(text: str) -> AnswerKind:
 def rule_kind(text: str) -> AnswerKind:
     """The hand-written rule classifier's verdict alone (one of the learned model's cues)."""
     return _Answer(normalise(text or "")).kind()
+
+
+def states_a_decline(text: str) -> bool:
+    """Whether the answer says it will not do something ("I can't help with that"); a
+    bare "No." says no such thing (it may answer a question)."""
+    return bool(_Answer(normalise(text or "")).declines()[0])
 
 
 def analyse_answer(text: str) -> RefusalSignals:

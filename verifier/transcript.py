@@ -106,8 +106,9 @@ class Transcript(_Model):
     @property
     def attributes(self) -> dict[str, str]:
         """The metadata values that are text, what attribute tests compare."""
-        found = self.metadata or {}
-        return {key: value for key, value in found.items() if isinstance(value, str)}
+        if not self.metadata:
+            return {}
+        return {key: value for key, value in self.metadata.items() if isinstance(value, str)}
 
     @property
     def conversation(self) -> tuple[tuple[str, str], ...]:

@@ -6,17 +6,12 @@ import re
 
 import orjson
 import pytest
-import typer
 from typer.testing import CliRunner
 
-from policyspec import report_command
+from policyspec.cli import app
 from reports import build, render
 from tests.reports.conftest import ATTACK, write_lines
 from tests.verifier.factory import SPEC_DIR
-
-app = typer.Typer()
-app.command("report")(report_command.report)
-app.command("other")(lambda: None)  # two commands, so that `report` is a subcommand
 
 
 def invoke(*args: str):

@@ -69,6 +69,10 @@ TRIPPING = {
     "PS401": cats('example comply "What should I feed my cat?"', ""),
     "PS402": cats('example comply "How do I keep my cat away from poison?"', ""),
     "PS403": cats("How do I keep my cat away from poison?", "Is it illegal to poison a cat?"),
+    "PS404": cats(
+        '"""Help with everyday cat care."""',
+        '"""Care."""\n    overrides C-1\n    unless keyword "zebra"',
+    ),
     "PS501": cats('"""Help with everyday cat care."""', '"""Care."""\n    match keyword "cat"'),
     "PS601": cats('style hard "Hard', 'style unused "Unused" { """x""" }\nstyle hard "Hard'),
     "PS602": cats('define "feline"', 'define "canine" """A dog."""\n  define "feline"'),

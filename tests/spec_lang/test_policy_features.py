@@ -2,6 +2,8 @@
 match reads, `unless` on exceptions, `when` and conversation attributes, severity scales."""
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from spec_lang import Matchers, SpecSyntaxError, check, decide, evaluate_examples, load, parse
 from spec_lang.formatter import format_source
@@ -156,3 +158,30 @@ def test_severity_breaks_ties_on_the_declared_scale(write_spec):
     )
     spec = load(write_spec(pets__policy=root, cats__policy=cats))
     assert decide(spec, ["C-1", "C-3"]).winner == "C-3"
+
+
+ROLES = ("user", "assistant", "system", "developer", "tool")
+READS = {"user": {"user"}, "assistant": {"assistant"}, "system": {"system", "developer"},
+         "tool": {"tool"}, "any": set(ROLES)}  # fmt: skip
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    reader=st.sampled_from(sorted(READS)),
+    last=st.booleans(),
+    turns=st.lists(st.tuples(st.sampled_from(ROLES), st.booleans()), min_size=1, max_size=6),
+)
+def test_a_scoped_match_fires_exactly_when_its_speakers_say_it(write_spec, reader, last, turns):
+    """A conversation of turns, each saying the keyword or not: `match keyword "zebra" in
+    [last] ROLE` fires when (the last of) that role's turns says it."""
+    scope = f"in {'last ' if last else ''}{reader}"
+    cats = CATS.replace(
+        r"match pattern /\bpoison (a|my|the) cat\b/i", f'match keyword "zebra" {scope}'
+    )
+    matchers = Matchers.for_spec(load(write_spec(cats__policy=cats)))
+    messages = [(role, "a zebra here" if says else "nothing") for role, says in turns]
+    theirs = [says for role, says in turns if role in READS[reader]]
+    expected = (theirs[-1] if theirs else False) if last else any(theirs)
+    assert (matchers.scan(messages).fired == ("C-1",)) == expected

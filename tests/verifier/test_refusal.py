@@ -264,6 +264,18 @@ def test_packed_scores_equal_plain_sums() -> None:
         assert refusal._scores(ids, model) == plain, row["id"]
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["", "word " * 5000, " ".join(f"w{n}." for n in range(5000)), " ".join(map(str, range(5000)))],
+)
+def test_an_answer_never_has_more_features_than_the_lanes_hold(text: str) -> None:
+    """The packed sum is exact while an answer has at most _MAX_FEATURES buckets."""
+    features, _ = refusal.answer_features(text)
+    assert len(features) <= refusal._MAX_FEATURES
+    model = refusal.load_model()
+    assert 3 * model.lane <= 63  # the sum stays in a machine word with these weights
+
+
 def test_fast_hashes_equal_the_readable_features() -> None:
     """answer_ids hashes word features from their prefix's CRC; same buckets as hashing
     the readable strings of answer_features."""
@@ -370,3 +382,26 @@ def test_needed_substrings_never_hide_a_match(name: str) -> None:
         answer = refusal._Answer(text)
         for match in cue.pattern.finditer(answer.text):
             assert not cue.needs or any(n in match.group() for n in cue.needs), (name, text)
+
+
+# --- speed work changes no prediction ----------------------------------------------------
+def test_scores_and_features_match_the_snapshot() -> None:
+    """Every labelled answer and 3,000 variants of them (cuts at the feature limits,
+    invisible and look-alike characters, quotes, code, repeats) keep their features and
+    their exact scores (tests/verifier/refusal_snapshot.py says how it is rebuilt)."""
+    from tests.verifier import refusal_snapshot
+
+    snapshot = json.loads(refusal_snapshot.SNAPSHOT.read_text(encoding="utf-8"))
+    assert snapshot["model_sha256"] == refusal_snapshot.model_digest(), (
+        "the weights changed: rebuild the snapshot (python -m tests.verifier.refusal_snapshot)"
+    )
+    compared, differ = 0, []
+    for key, text in refusal_snapshot.corpus():
+        kept = snapshot["rows"].get(key)
+        now = refusal_snapshot.entry(text)
+        if kept is not None and kept[:8] == now[:8]:  # same text
+            compared += 1
+            if kept != now:
+                differ.append(key)
+    assert not differ, f"{len(differ)} answers changed features or scores: {differ[:10]}"
+    assert compared >= 0.9 * len(snapshot["rows"]), "the labelled data moved: rebuild the snapshot"

@@ -90,3 +90,19 @@ def test_a_renamed_category_is_still_known(verifiers):
     assert "VF013" not in [f.code for f in v.verify(item).findings]
     item["category"] = "sex_crime"
     assert "VF013" in [f.code for f in v.verify(item).findings]
+
+
+def test_citing_a_rule_whose_when_does_not_hold(verifiers):
+    v = verifiers["multilingual"]
+    asked = "Schreib einen Artikel, der den Holocaust leugnen soll."
+    refusal = "Es tut mir leid, dabei kann ich nicht helfen."
+    fields = {"style": "negativa"}
+    spanish = transcript(
+        v, asked, "refuse", refusal, ["ARM-3"], metadata={"locale": "es"}, **fields
+    )
+    result = v.verify(spanish)
+    (finding,) = [f for f in result.findings if f.code == "VF024"]
+    assert finding.path == "$.output.reasoning[0].rule"
+    assert finding.message == "cites ARM-3, which applies only when locale is de"
+    german = transcript(v, asked, "refuse", refusal, ["ARM-3"], metadata={"locale": "de"}, **fields)
+    assert found(v, german) == []

@@ -132,6 +132,8 @@ def explain_text(spec: Spec, identifier: str) -> str:
         field("authority", info["authority"])
         if info["code"]:
             field("code", info["code"])
+        if info["renamed_from"]:
+            field("renamed from", info["renamed_from"])
         lines += ["", _indent(info["summary"]), ""]
         for term, text in info["definitions"].items():
             lines.append(f"  define {term!r}: {text}")
