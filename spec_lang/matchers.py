@@ -316,11 +316,6 @@ class Matchers:
                 found += [m.span() for m in _compiled(source).finditer(normalized)]
         return sorted(found)
 
-
-@functools.lru_cache(maxsize=1024)
-def _compiled(source: str) -> object:
-    return re2.compile(source, _OPTIONS)
-
     def fired_by_call(self, tool: str, arguments: str | dict | None) -> tuple[str, ...]:
         """IDs of the rules whose `match tool` fires on a call of `tool` with `arguments`
         (JSON text or an object), in declaration order."""
@@ -329,6 +324,11 @@ def _compiled(source: str) -> object:
             return ()
         hits = matchers.fired(arguments_text(arguments))
         return tuple(sorted(hits, key=self.order.__getitem__))
+
+
+@functools.lru_cache(maxsize=1024)
+def _compiled(source: str) -> object:
+    return re2.compile(source, _OPTIONS)
 
 
 def _tool_matchers(
