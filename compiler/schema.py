@@ -98,6 +98,7 @@ def output_schema(spec: Spec, category: str | None = None, limits: Limits = DEFA
             decision={"type": "string", "enum": list(spec.decisions)},
             style=style_schema,
             answer=_text(limits.answer_chars, "The reply to the user, in the required style."),
+            **_tool_calls(spec, limits),
             confession=_object(
                 compliance_analysis=_array(
                     _object(
@@ -159,6 +160,30 @@ def serialise(output: Any) -> str:
     """An output as every target writes and every backend generates it: compact JSON,
     keys in the order given (the schema's), non-ASCII characters as they are."""
     return json.dumps(output, ensure_ascii=False, separators=SEPARATORS)
+
+
+def _tool_calls(spec: Spec, limits: Limits) -> dict[str, Any]:
+    """The tool-call form, when the spec declares tools: up to `limits.tool_calls` calls,
+    each one declared tool's name and its declared arguments, every one a line of text.
+    An empty list is no call. Without declared tools there is no such property."""
+    if not spec.tools:
+        return {}
+    forms = [
+        _object(
+            name={"type": "string", "enum": [name], "description": tool.description},
+            arguments=_object(
+                **{
+                    argument.value: _text(limits.argument_chars, f"The {argument.value} argument.")
+                    for argument in tool.arguments
+                }
+            ),
+        )
+        for name, tool in spec.tools.items()
+    ]
+    calls = forms[0] if len(forms) == 1 else {"anyOf": forms}
+    return {
+        "tool_calls": _array(calls, limits.tool_calls, "The tools to call, in order; [] for none.")
+    }
 
 
 def output_schemas(spec: Spec, limits: Limits = DEFAULT_LIMITS) -> Callable[[str | None], dict]:

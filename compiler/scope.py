@@ -86,6 +86,10 @@ class _Index:
         live = {c.id: _live(c.rules) for c in spec.category_by_id.values() if c.deprecated is None}
         rules_of = {category_id: found for category_id, found in live.items() if found}
         in_force = tuple(rule for found in rules_of.values() for rule in found)
+        for rule in in_force:  # a layer's exceptions to its base's rules, in their categories
+            for category_id in spec.exception_categories.get(rule.id, ()):
+                if category_id in rules_of and rule not in rules_of[category_id]:
+                    rules_of[category_id] += (rule,)
         overriding: defaultdict[str, list[str]] = defaultdict(list)
         for rule in in_force:
             for overridden in spec.overridden_by(rule.id):

@@ -115,6 +115,20 @@ _ENTRIES = (
         "include outside the spec folder",
         "includes are relative paths inside the spec's folder; copy the file in",
     ),
+    Code(
+        "PS016",
+        E,
+        "base spec cannot be loaded",
+        "`extends` names the base spec's folder, relative to the layer's root file; a spec "
+        "cannot be built on itself",
+    ),
+    Code(
+        "PS017",
+        E,
+        "layer changes its base's decision order or severity scale",
+        "a layer keeps the decisions and severities of the spec it extends: remove its "
+        "`decisions` or `severities` statement",
+    ),
     # IDs and references.
     Code("PS101", E, "duplicate ID", "IDs are unique across every file; rename one of them"),
     Code("PS102", E, "undefined reference", "define the rule or style, or correct the name"),
@@ -159,6 +173,13 @@ _ENTRIES = (
         "export code pinned twice",
         "two categories cannot be exported under one code; give each its own `code`",
     ),
+    Code(
+        "PS111",
+        E,
+        "layer reuses an ID of its base",
+        "a layer adds rules, categories and styles under new IDs; to change a base rule, "
+        "override it",
+    ),
     # Overrides.
     Code(
         "PS201",
@@ -184,6 +205,27 @@ _ENTRIES = (
         "condition that can never hold",
         "a rule's `when` tests must all hold together, and an `unless` on an attribute its "
         "`when` fixes to another value never holds; keep the tests the rule can meet",
+    ),
+    Code(
+        "PS205",
+        E,
+        "layer overrides a base rule the base does not let it adjust",
+        "the base keeps rules of platform authority to itself; a layer may override only the "
+        "base rules whose authority (developer or user) its own rules reach",
+    ),
+    Code(
+        "PS206",
+        E,
+        "exception beyond the overridden rule's floor",
+        "an exception from outside the rule's category may decide no weaker than the rule's "
+        "`floor`: give it that decision or a stricter one",
+    ),
+    Code(
+        "PS207",
+        E,
+        "layer claims platform authority",
+        "a layer's rules speak for the developer (the default) or the user; platform rules "
+        "belong to the base",
     ),
     # Patterns.
     Code(
@@ -508,6 +550,25 @@ _ENTRIES = (
         ZERO,
         violation=True,
         topic="citation",
+    ),
+    # Actions: the tool calls in the conversation and the output.
+    Code(
+        "VF070",
+        E,
+        "a tool call the rules forbid",
+        "the call fires a rule whose decision is stricter than the spec's weakest: do not "
+        "make it, or make the call an exception allows (a confirmation, a safe argument)",
+        POL,
+        ZERO,
+        violation=True,
+    ),
+    Code(
+        "VF071",
+        W,
+        "a call to a tool the spec does not declare",
+        "call only the tools the spec's `tool` statements declare, or declare this one",
+        POL,
+        HALF,
     ),
     # The confession.
     Code(

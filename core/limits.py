@@ -18,6 +18,8 @@ class Limits:
     analysis_chars: int = 200
     uncertainties: int = 3
     uncertainty_chars: int = 160
+    tool_calls: int = 2  # when the spec declares tools
+    argument_chars: int = 300
 
     def __post_init__(self) -> None:
         for name, value in vars(self).items():

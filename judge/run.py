@@ -47,7 +47,8 @@ from judge.backends import Backend, JudgeUnavailable, Sampling
 from judge.cache import Cache, content_hash, key
 from judge.verdict import Aggregate, Judged, Sample, aggregate, read
 from spec_lang import Spec
-from verifier.transcript import Transcript, parse
+from spec_lang.matchers import arguments_text
+from verifier.transcript import Message, Transcript, parse
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -203,7 +204,7 @@ class Judge:
             )
         output = read_as.output
         category = read_as.category if read_as.category in self.spec.category_by_id else None
-        messages = [{"role": m.role, "content": m.content} for m in read_as.messages]
+        messages = [{"role": m.role, "content": _shown(m)} for m in read_as.messages]
         reasoning = None
         if self.settings.show_reasoning:
             reasoning = "\n".join(f"{step.rule}: {step.claim}" for step in output.reasoning)
@@ -404,3 +405,12 @@ def judgement_line(source: str, line: int, judgement: Judgement) -> bytes:
 
 
 __all__ = ["Judge", "Judgement", "Settings", "in_order", "judgement_line"]
+
+
+def _shown(message: Message) -> str:
+    """A message as a judge reads it: its words, then each tool call it makes."""
+    calls = [
+        f"[calls {call.function.name} {arguments_text(call.function.arguments)}]"
+        for call in message.tool_calls or ()
+    ]
+    return "\n".join([message.content or "", *calls]).strip()

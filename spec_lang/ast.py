@@ -220,6 +220,24 @@ class Include(Statement):
     path: str
 
 
+class Extends(Statement):
+    """`extends "../base"`: this spec is a layer over the spec at that path (relative to
+    the root file's folder); the base's files are loaded as they are, before the layer's."""
+
+    kind: Literal["extends"] = "extends"
+    path: str
+
+
+class Tool(Statement):
+    """`tool NAME "what it does" arguments a, b`: a tool the model may call. Declared
+    tools give the output schema its tool-call form and are the tools `match tool` names."""
+
+    kind: Literal["tool"] = "tool"
+    name: Name
+    description: str
+    arguments: tuple[Name, ...] = ()
+
+
 # Statements that several blocks share.
 
 
@@ -338,6 +356,24 @@ class ExampleWith(Statement):
     test: AttributeTest
 
 
+class MatchTool(Statement):
+    """`match tool NAME [pattern /re/ | keyword "..."]`: the rule applies to a call of the
+    tool (an action), every call or those whose arguments the pattern or keyword finds."""
+
+    kind: Literal["match_tool"] = "match_tool"
+    tool: Name
+    pattern: Pattern | None = None
+    keyword: str | None = None
+
+
+class Floor(Statement):
+    """`floor DECISION`: the weakest decision an exception from outside the rule's
+    category (a layer's, say) may give in the rule's place."""
+
+    kind: Literal["floor"] = "floor"
+    decision: Name
+
+
 class RenamedFrom(Statement):
     kind: Literal["renamed_from"] = "renamed_from"
     old_id: Name
@@ -354,6 +390,15 @@ class Cites(Statement):
     rules: tuple[Name, ...]
 
 
+class Call(Statement):
+    """`call TOOL '{"arg": "value"}'` (written as a string) in an example: the assistant
+    calls a tool, with its arguments as JSON text (as in OpenAI's chat format)."""
+
+    kind: Literal["call"] = "call"
+    tool: Name
+    arguments: str
+
+
 class Example(Block):
     """`example DECISION "prompt"` (short form) or `example DECISION { user "..." ... }`."""
 
@@ -361,26 +406,33 @@ class Example(Block):
     decision: Name
     block: bool
     statements: SkipValidation[
-        tuple[Annotated[Message | Cites | ExampleWith, Field(discriminator="kind")], ...]
+        tuple[Annotated[Message | Call | Cites | ExampleWith, Field(discriminator="kind")], ...]
     ]
 
     messages = view[tuple[Message, ...]]()
+    calls = view[tuple[Call, ...]]()
     cites = view[tuple[Name, ...]]()
     attributes = view[dict[str, str]]()  # `with` statements: attribute to value
-    text = view[str]()  # every message, one per line: how prompts show the example
+    text = view[str]()  # every message and call, one per line: how prompts show the example
     request = view[str]()  # the user messages, one per line: what matchers read
 
     def _views(self) -> dict[str, Any]:
         messages = tuple(s for s in self.statements if type(s) is Message)
+        lines = (
+            s.content if type(s) is Message else f"call {s.tool.value} {s.arguments}"
+            for s in self.statements
+            if type(s) is Message or type(s) is Call
+        )
         return {
             "messages": messages,
+            "calls": tuple(s for s in self.statements if type(s) is Call),
             "cites": tuple(n for s in self.statements if type(s) is Cites for n in s.rules),
             "attributes": {
                 s.test.attribute.value: s.test.value.value
                 for s in self.statements
                 if type(s) is ExampleWith
             },
-            "text": "\n".join(m.content for m in messages),
+            "text": "\n".join(lines),
             "request": "\n".join(m.content for m in messages if m.role.value == "user"),
         }
 
@@ -393,8 +445,11 @@ RuleStatement = Annotated[
     | MatchKeyword
     | MatchPattern
     | Example
+    | MatchTool
     | Deprecated
     | RenamedFrom
+    | AuthorityStatement
+    | Floor
     | When
     | Unless,
     Field(discriminator="kind"),
@@ -414,9 +469,12 @@ class Rule(Block):
     severity = view[Name | None]()
     overrides = view[tuple[Name, ...]]()
     matches = view[tuple[MatchKeyword | MatchPattern, ...]]()
+    tool_matches = view[tuple[MatchTool, ...]]()
     examples = view[tuple[Example, ...]]()
     deprecated = view[str | None]()
     renamed_from = view[tuple[Name, ...]]()
+    authority = view[Name | None]()  # the rule's own, where it differs from its category's
+    floor = view[Name | None]()
     when = view[tuple[AttributeTest, ...]]()
     unless = view[tuple[MatchKeyword | MatchPattern | AttributeTest, ...]]()
 
@@ -433,6 +491,9 @@ class Rule(Block):
             "examples": tuple(of[Example]),
             "deprecated": _first(of[Deprecated], "reason"),
             "renamed_from": tuple(s.old_id for s in of[RenamedFrom]),
+            "tool_matches": tuple(of[MatchTool]),
+            "authority": _first(of[AuthorityStatement], "level"),
+            "floor": _first(of[Floor], "decision"),
         }
 
 
@@ -524,7 +585,7 @@ class Style(Block):
 
 
 SpecStatement = Annotated[
-    Version | Decisions | Severities | Attribute | Default | Answer | Include,
+    Version | Decisions | Severities | Attribute | Default | Answer | Include | Extends | Tool,
     Field(discriminator="kind"),
 ]
 
@@ -542,12 +603,16 @@ class SpecHeader(Block):
     default_style = view[Name | None]()
     includes = view[tuple[Include, ...]]()
     answers = view[tuple[Answer, ...]]()
+    extends = view[Extends | None]()
+    tools = view[tuple[Tool, ...]]()
     severities = view[Severities | None]()
     attributes = view[tuple[Attribute, ...]]()
 
     def _views(self) -> dict[str, Any]:
         of = _grouped(self.statements)
         return {
+            "extends": of[Extends][0] if of[Extends] else None,
+            "tools": tuple(of[Tool]),
             "severities": of[Severities][0] if of[Severities] else None,
             "attributes": tuple(of[Attribute]),
             "answers": tuple(of[Answer]),

@@ -33,7 +33,12 @@ def check(spec: Spec) -> list[Diagnostic]:
 
 
 def _check(spec: Spec) -> list[Diagnostic]:
-    findings = list(spec.load_diagnostics)
+    # A layer reports of its base only the errors that stop the base loading: the base is
+    # checked on its own, and a warning there is not the layer's to fix or silence.
+    from_base = set(spec.base.load_diagnostics) if spec.base else set()
+    findings = [
+        d for d in spec.load_diagnostics if d not in from_base or d.severity is Severity.ERROR
+    ]
     # A file with syntax errors is checked no further: what was left out of its tree
     # would only be echoed as other findings. The other files are checked in full.
     broken = {d.span.file for d in findings if d.code == "PS001" and d.span}
@@ -50,6 +55,7 @@ def _check(spec: Spec) -> list[Diagnostic]:
         _attributes,
         _conditions,
         _codes,
+        _layer,
     )
     for check_pass in (*passes, _unused, _missing_text):
         checked.extend(check_pass(spec))
@@ -61,7 +67,13 @@ def _check(spec: Spec) -> list[Diagnostic]:
         findings.extend(_contradicted_examples(results))
         findings.extend(_untried_conditions(spec, results))
         findings.extend(_overlaps(spec, matchers, results))
+    if spec.base_files:  # what the checks find in the base's files is the base's own
+        findings = [d for d in findings if d in from_base or not _in_files(d, spec.base_files)]
     return sorted(_suppressed(spec, findings), key=_position)
+
+
+def _in_files(finding: Diagnostic, files: frozenset[str]) -> bool:
+    return finding.span is not None and finding.span.file in files
 
 
 def _position(d: Diagnostic):
@@ -70,7 +82,8 @@ def _position(d: Diagnostic):
 
 
 def _headers(spec: Spec) -> Iterator[Diagnostic]:
-    headers = [d for f in spec.files for d in f.declarations if isinstance(d, ast.SpecHeader)]
+    own = [f for f in spec.files if f.path not in spec.base_files]
+    headers = [d for f in own for d in f.declarations if isinstance(d, ast.SpecHeader)]
     for extra in headers[1:]:
         yield Diagnostic(
             "PS014",
@@ -93,6 +106,9 @@ def _duplicates(spec: Spec) -> Iterator[Diagnostic]:
         for item in items:
             if item.id in seen:
                 first_kind, original = seen[item.id]
+                if spec.in_base(original) and not spec.in_base(item):
+                    yield _taken_by_base(kind, item, first_kind, original)
+                    continue
                 what = kind if first_kind == kind else f"{kind} and {first_kind}"
                 yield Diagnostic(
                     "PS101",
@@ -108,6 +124,16 @@ def _duplicates(spec: Spec) -> Iterator[Diagnostic]:
                 yield _lookalike(kind, item, *alike)
             for key in keys:
                 looks.setdefault(key, (kind, item))
+
+
+def _taken_by_base(kind: str, item, first_kind: str, original) -> Diagnostic:
+    return Diagnostic(
+        "PS111",
+        f"{kind} ID '{item.id}' is already a {first_kind} of the base spec",
+        item.id_span,
+        hint=f"it is defined at {original.id_span}; give this {kind} a new ID, and to change "
+        "the base's rule, override it",
+    )
 
 
 def _lookalike(kind: str, item, first_kind: str, first) -> Diagnostic:
@@ -139,6 +165,12 @@ def _references(spec: Spec) -> Iterator[Diagnostic]:
         if rule.style and rule.style.value not in spec.style_by_id:
             styles = styles or Suggester(spec.style_by_id)
             yield _undefined("style", rule.style, styles)
+        if spec.tools:
+            used = [*(m.tool for m in rule.tool_matches)]
+            used += [c.tool for e in rule.examples for c in e.calls]
+            for name in used:
+                if name.value not in spec.tools:
+                    yield _undefined("tool", name, Suggester(spec.tools))
         names = [*rule.overrides, *(n for e in rule.examples for n in e.cites)]
         for name in names:
             if spec.resolve(name.value) is None:
@@ -183,7 +215,10 @@ def _values(spec: Spec) -> Iterator[Diagnostic]:
             yield _unknown_value("authority", level, authorities)
     severities = list(spec.severities)
     for rule in spec.rules:
-        for name in (rule.decision, *(e.decision for e in rule.examples)):
+        if rule.authority and rule.authority.value not in authorities:
+            yield _unknown_value("authority", rule.authority, authorities)
+        floor = [rule.floor] if rule.floor else []
+        for name in (rule.decision, *(e.decision for e in rule.examples), *floor):
             if name.value not in spec.strictness:
                 yield _unknown_decision(name, spec)
         if rule.severity and rule.severity.value not in severities:
@@ -325,9 +360,15 @@ def _codes(spec: Spec) -> Iterator[Diagnostic]:
 
 # Statements a block may hold at most once.
 _SINGLE = {
-    ast.SpecHeader: (ast.Version, ast.Decisions, ast.Severities, ast.Default),
+    ast.SpecHeader: (ast.Version, ast.Decisions, ast.Severities, ast.Default, ast.Extends),
     ast.Category: (ast.AuthorityStatement, ast.Summary, ast.Deprecated, ast.CategoryCode),
-    ast.Rule: (ast.StyleRef, ast.SeverityStatement, ast.Deprecated),
+    ast.Rule: (
+        ast.StyleRef,
+        ast.SeverityStatement,
+        ast.Deprecated,
+        ast.AuthorityStatement,
+        ast.Floor,
+    ),
     ast.Style: (ast.MaxSentences, ast.MaxWords, ast.Deprecated),
 }
 
@@ -366,8 +407,19 @@ def _overrides(spec: Spec) -> Iterator[Diagnostic]:
                         name.span,
                         hint="an exception overrides the rule it carves out of, never the reverse",
                     )
+            yield from _floor(spec, rule, spec.rule_by_id[target], name)
             mine, theirs = spec.authority(rule.id), spec.authority(target)
-            if theirs.rank > mine.rank:
+            if theirs.rank > mine.rank and spec.in_base(spec.rule_by_id[target]):
+                if not spec.in_base(rule):
+                    yield Diagnostic(
+                        "PS205",
+                        f"'{rule.id}' overrides the base's '{target}', which the base keeps "
+                        f"to {theirs.value} authority; this layer's rule speaks for {mine.value}",
+                        name.span,
+                        hint="the base lets a layer adjust only its rules of developer or user "
+                        "authority; add a rule beside it instead",
+                    )
+            elif theirs.rank > mine.rank:
                 yield Diagnostic(
                     "PS202",
                     f"'{rule.id}' ({mine.value}) overrides '{target}', which "
@@ -375,6 +427,56 @@ def _overrides(spec: Spec) -> Iterator[Diagnostic]:
                     name.span,
                     hint="a rule may only override rules of the same or a lower authority",
                 )
+
+
+def _floor(spec: Spec, rule: ast.Rule, target: ast.Rule, name: ast.Name) -> Iterator[Diagnostic]:
+    """PS206: an exception from outside the target's category that decides more weakly
+    than the target's `floor`."""
+    floor = target.floor
+    if floor is None or spec.category_of[rule.id] is spec.category_of[target.id]:
+        return
+    strictness = spec.strictness
+    if (
+        floor.value in strictness
+        and strictness.get(rule.decision.value, 0) < strictness[floor.value]
+    ):
+        yield Diagnostic(
+            "PS206",
+            f"'{rule.id}' ({rule.decision.value}) overrides '{target.id}', whose floor is "
+            f"{floor.value}",
+            name.span,
+            hint=f"decide {floor.value} or stricter in '{rule.id}'",
+        )
+
+
+def _layer(spec: Spec) -> Iterator[Diagnostic]:
+    """PS207: a layer's category or rule that claims platform authority; PS017: a layer
+    that changes its base's decisions."""
+    if spec.base is None:
+        return
+    scales = (
+        ("decisions", spec.header.decisions, spec.decisions, spec.base.decisions),
+        ("severities", spec.header.severities, spec.severities, spec.base.severities),
+    )
+    for what, declared, mine, theirs in scales:
+        if declared and mine != theirs:
+            yield Diagnostic(
+                "PS017",
+                f"the layer's {what} ({' < '.join(mine)}) differ from its base's "
+                f"({' < '.join(theirs)})",
+                declared.span,
+                hint=f"remove the `{what}` statement: a layer keeps its base's",
+            )
+    own = [c for c in spec.categories if not spec.in_base(c)]
+    levels = [c.authority for c in own] + [r.authority for c in own for r in c.rules]
+    for level in levels:
+        if level is not None and level.value == ast.Authority.PLATFORM.value:
+            yield Diagnostic(
+                "PS207",
+                "a layer cannot speak for the platform",
+                level.span,
+                hint="use `authority developer` (the default in a layer) or `authority user`",
+            )
 
 
 def _patterns(spec: Spec, matchers: Matchers) -> Iterator[Diagnostic]:
@@ -392,6 +494,11 @@ def _patterns(spec: Spec, matchers: Matchers) -> Iterator[Diagnostic]:
     for rule in spec.rules:
         for statement in _matchers(rule):
             if isinstance(statement, ast.MatchKeyword) and not statement.keyword.strip():
+                yield Diagnostic(
+                    "PS301", "empty keyword", statement.span, hint="give the keyword text"
+                )
+        for statement in rule.tool_matches:
+            if statement.keyword is not None and not statement.keyword.strip():
                 yield Diagnostic(
                     "PS301", "empty keyword", statement.span, hint="give the keyword text"
                 )

@@ -4,9 +4,10 @@ An example written inside rule R asserts a decision for its conversation. When
 it expects R's own decision, R applies by the author's word; when it expects a
 weaker one it is a near miss, and R must not apply. The rules that apply are
 then R (for its own examples), the rules the example cites, and every rule whose
-`match` fires on the conversation (with the attributes its `with` lines set); an
-exception whose `unless` condition holds there overrides nothing. The example
-passes when they decide what it expects.
+`match` fires on the conversation (with the attributes its `with` lines set) or,
+with `match tool`, on a tool call the example makes; an exception whose `unless`
+condition holds there overrides nothing. The example passes when they decide what
+it expects.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 
 from spec_lang import ast
 from spec_lang.loader import Spec
-from spec_lang.matchers import Matchers
+from spec_lang.matchers import Hits, Matchers
 from spec_lang.semantics import Decision, decide
 
 
@@ -47,7 +48,9 @@ def flagged_too_strictly(spec: Spec, result: ExampleResult) -> bool:
 
 
 def evaluate_examples(spec: Spec, matchers: Matchers) -> list[ExampleResult]:
-    """One result per example of every rule, in declaration order."""
+    """One result per example of every rule, in declaration order. A layer's are those of
+    its own rules: the base's examples state what the base decides, which the layer may
+    change; they are the base's tests (`policyspec test BASE`)."""
     results = []
     # an example's matches often decide alone
     decided_by: dict[tuple[tuple[str, ...], frozenset[str]], Decision] = {}
@@ -59,8 +62,10 @@ def evaluate_examples(spec: Spec, matchers: Matchers) -> list[ExampleResult]:
         return decided_by[key]
 
     for rule in spec.rule_by_id.values():
+        if spec.base is not None and spec.in_base(rule):
+            continue
         for example in rule.examples:
-            hits = matchers.scan(conversation(example), example.attributes)
+            hits = example_hits(spec, matchers, example)
             fired, suspended = hits.fired, hits.suspended
             applying = applying_rules(spec, rule, example, fired)
             results.append(
@@ -86,6 +91,18 @@ def applying_rules(
     own = owner is not None and example.decision.value == owner.decision.value
     cited = tuple(c for c in (spec.resolve(name.value) for name in example.cites) if c)
     return tuple(dict.fromkeys(((owner.id,) if own else ()) + cited + fired))
+
+
+def example_hits(spec: Spec, matchers: Matchers, example: ast.Example) -> Hits:
+    """What an example sets off: its conversation's matches (with its attributes), and the
+    `match tool` rules its calls fire."""
+    hits = matchers.scan(conversation(example), example.attributes)
+    if not example.calls:
+        return hits
+    fired = set(hits.fired)
+    for call in example.calls:
+        fired.update(matchers.fired_by_call(call.tool.value, call.arguments))
+    return hits._replace(fired=tuple(sorted(fired, key=spec.rule_order.__getitem__)))
 
 
 def conversation(example: ast.Example) -> tuple[tuple[str, str], ...]:

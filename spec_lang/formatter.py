@@ -148,6 +148,37 @@ def _(node: ast.Include, depth: int) -> str:
 
 
 @_render.register
+def _(node: ast.Extends, depth: int) -> str:
+    return f"extends {quote(node.path)}"
+
+
+@_render.register
+def _(node: ast.Tool, depth: int) -> str:
+    arguments = f" arguments {_names(node.arguments)}" if node.arguments else ""
+    return f"tool {node.name.value} {quote(node.description)}{arguments}"
+
+
+@_render.register
+def _(node: ast.MatchTool, depth: int) -> str:
+    text = f"match tool {node.tool.value}"
+    if node.pattern is not None:
+        return f"{text} pattern {node.pattern}"
+    if node.keyword is not None:
+        return f"{text} keyword {quote(node.keyword)}"
+    return text
+
+
+@_render.register
+def _(node: ast.Floor, depth: int) -> str:
+    return f"floor {node.decision.value}"
+
+
+@_render.register
+def _(node: ast.Call, depth: int) -> str:
+    return f"call {node.tool.value} {prose(node.arguments, depth)}"
+
+
+@_render.register
 def _(node: ast.AuthorityStatement, depth: int) -> str:
     return f"authority {node.level.value}"
 

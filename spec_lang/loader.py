@@ -57,10 +57,40 @@ class Spec:
     files: tuple[ast.PolicyFile, ...]
     sources: dict[str, str] = field(repr=False)
     load_diagnostics: tuple[Diagnostic, ...] = ()
+    # A layer (`extends`): the spec it is built on, whose files come first in `files`.
+    base: Spec | None = field(default=None, repr=False)
 
     @cached
     def header(self) -> ast.SpecHeader:
-        return next(d for d in self.files[0].declarations if isinstance(d, ast.SpecHeader))
+        """The spec's own header: a layer's, not its base's."""
+        root = self.files[len(self.base.files) if self.base else 0]
+        return next(d for d in root.declarations if isinstance(d, ast.SpecHeader))
+
+    @cached
+    def base_files(self) -> frozenset[str]:
+        """The paths of the files that come from the base (none when this is no layer)."""
+        return frozenset(tree.path for tree in self.base.files) if self.base else frozenset()
+
+    def in_base(self, node: ast.Node) -> bool:
+        """Whether `node` was written in the base, not in this layer."""
+        return node.span.file in self.base_files
+
+    @cached
+    def exception_categories(self) -> dict[str, frozenset[str]]:
+        """Each rule of this layer that overrides rules of its base, to the categories of
+        those rules: the layer's exception belongs to them too (their prompts and schemas
+        carry it, and a conversation in one of them may cite it)."""
+        if self.base is None:
+            return {}
+        found = {}
+        for rule_id, rule in self.rule_by_id.items():
+            if self.in_base(rule):
+                continue
+            targets = [self.rule_by_id[t] for t in self.overridden_by(rule_id)]
+            categories = {self.category_of[t.id].id for t in targets if self.in_base(t)}
+            if categories:
+                found[rule_id] = frozenset(categories)
+        return found
 
     @property
     def name(self) -> str:
@@ -78,7 +108,9 @@ class Spec:
     def decisions(self) -> tuple[str, ...]:
         """Decision labels from least to most strict."""
         declared = self.header.decisions
-        return tuple(n.value for n in declared.labels) if declared else ast.DEFAULT_DECISIONS
+        if declared:
+            return tuple(n.value for n in declared.labels)
+        return self.base.decisions if self.base else ast.DEFAULT_DECISIONS
 
     @cached
     def strictness(self) -> dict[str, int]:
@@ -86,9 +118,12 @@ class Spec:
 
     @cached
     def severities(self) -> tuple[str, ...]:
-        """Severity levels from lowest to highest: the declared scale, or low..critical."""
+        """Severity levels from lowest to highest: the declared scale (a layer's base's
+        unless the layer declares one), or low..critical."""
         declared = self.header.severities
-        return tuple(n.value for n in declared.labels) if declared else ast.DEFAULT_SEVERITIES
+        if declared:
+            return tuple(n.value for n in declared.labels)
+        return self.base.severities if self.base else ast.DEFAULT_SEVERITIES
 
     @cached
     def severity_rank(self) -> dict[str, int]:
@@ -97,12 +132,15 @@ class Spec:
     @property
     def default_severity(self) -> str:
         """What a rule that names no severity has: medium on the default scale, else the lowest."""
+        if self.base is not None and not self.header.severities:
+            return self.base.default_severity
         return ast.DEFAULT_SEVERITY.value if not self.header.severities else self.severities[0]
 
     @cached
     def attributes(self) -> dict[str, tuple[str, ...]]:
-        """The conversation attributes rules can test, each with its values."""
-        found: dict[str, tuple[str, ...]] = {}
+        """The conversation attributes rules can test, each with its values (a layer's and
+        its base's)."""
+        found: dict[str, tuple[str, ...]] = dict(self.base.attributes) if self.base else {}
         for statement in self.header.attributes:
             found.setdefault(statement.name.value, tuple(v.value for v in statement.values))
         return found
@@ -112,6 +150,8 @@ class Spec:
         """What each decision asks of the answer: comply, safe_complete, refuse or none. A
         default decision asks its own kind; another asks none unless `answer` says."""
         kinds = {d: d if d in ast.DEFAULT_DECISIONS else "none" for d in self.decisions}
+        if self.base:
+            kinds.update((d, k) for d, k in self.base.answer_kinds.items() if d in kinds)
         for statement in self.header.answers:
             if statement.decision.value in kinds and statement.answer.value in ast.ANSWER_KINDS:
                 kinds[statement.decision.value] = statement.answer.value
@@ -120,13 +160,26 @@ class Spec:
     @property
     def default_decision(self) -> str:
         default = self.header.default
-        return default.value if default else self.decisions[0]
+        if default:
+            return default.value
+        return self.base.default_decision if self.base else self.decisions[0]
 
     @property
     def default_style(self) -> str | None:
-        """The style when no rule applies (`default comply style ID`), or None."""
+        """The style when no rule applies (`default comply style ID`), or None. A layer
+        that says no `default` keeps its base's."""
+        if self.header.default is None and self.base:
+            return self.base.default_style
         style = self.header.default_style
         return style.value if style else None
+
+    @cached
+    def tools(self) -> dict[str, ast.Tool]:
+        """The tools the spec declares (a layer's and its base's), by name."""
+        found = dict(self.base.tools) if self.base else {}
+        for tool in self.header.tools:
+            found.setdefault(tool.name.value, tool)
+        return found
 
     @cached
     def categories(self) -> tuple[ast.Category, ...]:
@@ -306,11 +359,17 @@ class Spec:
         return found
 
     def authority(self, rule_id: str) -> ast.Authority:
-        level = self.category_of[rule_id].authority
+        """The rule's own authority, else its category's; where neither says, a layer's
+        rules speak for the developer and any other rule for the platform."""
+        rule = self.rule_by_id[rule_id]
+        level = rule.authority or self.category_of[rule_id].authority
+        default = ast.DEFAULT_AUTHORITY
+        if self.base is not None and not self.in_base(rule):
+            default = ast.Authority.DEVELOPER
         try:
-            return ast.Authority(level.value) if level else ast.DEFAULT_AUTHORITY
+            return ast.Authority(level.value) if level else default
         except ValueError:
-            return ast.DEFAULT_AUTHORITY
+            return default
 
     def severity(self, rule_id: str) -> str:
         """The rule's severity on the spec's scale (an unknown one reads as the default)."""
@@ -385,8 +444,9 @@ def _no_spec(file: Path, read: dict[str, str]) -> None:
     raise SpecError([*errors, note], {name: read[name]})
 
 
-def _load(root_file: Path, read: dict[str, str]) -> Spec:
-    """`read` holds the files find_root has read already, by path."""
+def _load(root_file: Path, read: dict[str, str], layers: tuple[Path, ...] = ()) -> Spec:
+    """`read` holds the files find_root has read already, by path; `layers` the root files
+    of the layers built on this spec, to catch a cycle of `extends`."""
     folder = root_file.parent
     sources: dict[str, str] = {}
     root_name = str(root_file)
@@ -401,8 +461,17 @@ def _load(root_file: Path, read: dict[str, str]) -> Spec:
             f'{root_file}: no spec header; start the file with `spec NAME "Title" {{ }}`',
             "PS003",
         )
-    files = [root_tree]
+    base = None
+    if headers[0].extends is not None:
+        base, problem = _base(folder, headers[0].extends, (*layers, root_file.resolve()))
+        if problem is not None:
+            diagnostics.append(problem)
+    files = [*(base.files if base else ()), root_tree]
     seen = {root_file.resolve(): headers[0].span}
+    if base is not None:
+        sources.update(base.sources)
+        diagnostics[:0] = base.load_diagnostics
+        seen.update((Path(tree.path).resolve(), headers[0].span) for tree in base.files)
     resolved_folder = folder.resolve()
     suggest: Suggester | None = None  # made at the first missing include: it lists the folder
     for include in headers[0].includes:
@@ -440,7 +509,32 @@ def _load(root_file: Path, read: dict[str, str]) -> Spec:
         diagnostics.extend(errors)
         if tree is not None:
             files.append(tree)
-    return Spec(folder, tuple(files), sources, tuple(diagnostics) + _unincluded(folder, seen))
+    found = tuple(diagnostics) + _unincluded(folder, seen)
+    return Spec(folder, tuple(files), sources, found, base)
+
+
+def _base(
+    folder: Path, extends: ast.Extends, layers: tuple[Path, ...]
+) -> tuple[Spec | None, Diagnostic | None]:
+    """The spec an `extends` names, loaded as it is; or why it cannot be (PS016)."""
+    path = folder / extends.path
+    reason = None
+    try:
+        base_read: dict[str, str] = {}
+        root = find_root(path, base_read) if path.is_dir() or path.is_file() else None
+        if root is None:
+            reason = "no spec there"
+        elif root.resolve() in layers:
+            reason = "it is built on this spec (a cycle of extends)"
+        else:
+            return _load(root, base_read, layers), None
+    except SpecError as error:
+        reason = f"its root file does not parse ({error.diagnostics[0].message})"
+    except InputError as error:
+        reason = str(error)
+    message = f"cannot build on {extends.path!r}: {reason}"
+    hint = "give the path of the base spec's folder, relative to this root file's folder"
+    return None, Diagnostic("PS016", message, extends.span, hint=hint)
 
 
 def find_root(path: Path, read: dict[str, str] | None = None) -> Path | None:

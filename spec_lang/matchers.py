@@ -7,15 +7,17 @@ look-alike letters mapped), keywords the same way, and a keyword's word
 boundaries are Unicode-aware (RE2's `\b` knows only ASCII letters). A match reads
 what the user said (every user turn) unless it says whose words it reads (`in
 system`, `in last assistant`): a system message may hold the spec itself, so only a
-match that asks for it reads one. There is one RE2 set per scope a spec uses.
+match that asks for it reads one. There is one RE2 set per scope a spec uses, and one
+per tool that `match tool` statements name, read in the calls of that tool.
 """
 
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import NamedTuple
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
 
 import re2
 
@@ -104,6 +106,43 @@ def describe_scope(scope: tuple[str, bool]) -> str:
     return f"the last {who} message" if last else f"{who} messages"
 
 
+def arguments_text(arguments: str | dict | None) -> str:
+    """What `match tool` reads of a call's arguments: for a JSON object (as text, as
+    OpenAI's chat format carries it, or parsed), one `name: value` line per argument, a
+    string value as it is and any other as JSON; for any other text, the text itself."""
+    if isinstance(arguments, str):
+        try:
+            parsed: Any = json.loads(arguments)
+        except ValueError:
+            return arguments
+        if not isinstance(parsed, dict):
+            return arguments
+        arguments = parsed
+    if not arguments:
+        return ""
+    return "\n".join(
+        f"{name}: {value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)}"
+        for name, value in arguments.items()
+    )
+
+
+@dataclass(frozen=True)
+class ToolMatchers:
+    """Which rules' `match tool` statements fire on one tool's calls: the rules that match
+    every call of it, and one RE2 set of the patterns and keywords read in its arguments."""
+
+    every_call: tuple[str, ...] = ()
+    regex_set: Any = None
+    rule_of_entry: tuple[str, ...] = ()
+
+    def fired(self, arguments: str) -> set[str]:
+        hits = set(self.every_call)
+        if self.regex_set is not None:
+            found = self.regex_set.Match(normalize(arguments)) or ()
+            hits.update(self.rule_of_entry[i] for i in found)
+        return hits
+
+
 class Hits(NamedTuple):
     """What a conversation sets off: the rules whose matches fire (declaration order), and
     the exceptions whose `unless` condition holds (their overrides are suspended)."""
@@ -142,6 +181,7 @@ class Matchers:
     errors: dict[int, tuple[ast.Pattern, str]]
     when: dict[str, tuple[ast.AttributeTest, ...]]  # rules whose matches need attributes
     unless_attributes: dict[str, tuple[ast.AttributeTest, ...]]
+    tools: dict[str, ToolMatchers] = field(default_factory=dict)  # by tool name
 
     @classmethod
     def for_spec(cls, spec: Spec) -> Matchers:
@@ -185,7 +225,8 @@ class Matchers:
             if entries:
                 regex_set.Compile()
                 sets[scope] = _ScopeSet(regex_set, tuple(entries), tuple(added), tuple(sources))
-        return cls(sets, spec.rule_order, errors, when, unless_attributes)
+        tools = _tool_matchers(spec, errors)
+        return cls(sets, spec.rule_order, errors, when, unless_attributes, tools)
 
     @property
     def reads_beyond_user(self) -> bool:
@@ -275,10 +316,53 @@ class Matchers:
                 found += [m.span() for m in _compiled(source).finditer(normalized)]
         return sorted(found)
 
+    def fired_by_call(self, tool: str, arguments: str | dict | None) -> tuple[str, ...]:
+        """IDs of the rules whose `match tool` fires on a call of `tool` with `arguments`
+        (JSON text or an object), in declaration order."""
+        matchers = self.tools.get(tool)
+        if matchers is None:
+            return ()
+        hits = matchers.fired(arguments_text(arguments))
+        return tuple(sorted(hits, key=self.order.__getitem__))
+
 
 @functools.lru_cache(maxsize=1024)
 def _compiled(source: str) -> object:
     return re2.compile(source, _OPTIONS)
+
+
+def _tool_matchers(
+    spec: Spec, errors: dict[int, tuple[ast.Pattern, str]]
+) -> dict[str, ToolMatchers]:
+    """Every live rule's `match tool` statements, by tool."""
+    every_call: dict[str, list[str]] = {}
+    entries: dict[str, list[tuple[str, str]]] = {}
+    for rule in spec.rule_by_id.values():
+        if rule.deprecated is not None:
+            continue
+        for statement in rule.tool_matches:
+            tool = statement.tool.value
+            if statement.pattern is not None:
+                problem = pattern_error(statement.pattern)
+                if problem:
+                    errors[id(statement)] = (statement.pattern, problem)
+                    continue
+                entries.setdefault(tool, []).append((rule.id, pattern_regex(statement.pattern)))
+            elif statement.keyword is not None and statement.keyword.strip():
+                entries.setdefault(tool, []).append((rule.id, keyword_regex(statement.keyword)))
+            elif statement.keyword is None:
+                every_call.setdefault(tool, []).append(rule.id)
+    tools = {}
+    for tool in every_call.keys() | entries.keys():
+        regex_set, owners = None, ()
+        if entries.get(tool):
+            regex_set = re2.Set.SearchSet(_OPTIONS)
+            for _, source in entries[tool]:
+                regex_set.Add(source)
+            regex_set.Compile()
+            owners = tuple(rule_id for rule_id, _ in entries[tool])
+        tools[tool] = ToolMatchers(tuple(every_call.get(tool, ())), regex_set, owners)
+    return tools
 
 
 def _holds(tests: tuple[ast.AttributeTest, ...], attributes: Mapping[str, str]) -> bool:

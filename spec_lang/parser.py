@@ -49,6 +49,8 @@ WORDS = {
     "ATTRIBUTE": "an attribute of the conversation (declared with `attribute`)",
     "VALUE": "a value of the attribute",
     "EXPORT_CODE": "an export code (like S9)",
+    "TOOL_ID": "a tool name",
+    "ARGUMENT": "an argument name",
     "STRING": "a quoted string",
     "REGEX": "a /pattern/",
     "INT": "a whole number",
@@ -282,6 +284,40 @@ class _Build:
     def include(self, children: list) -> ast.Include:
         keyword, path = children
         return ast.Include(path=self.string(path), span=self.span(keyword, path))
+
+    def extends(self, children: list) -> ast.Extends:
+        keyword, path = children
+        return ast.Extends(path=self.string(path), span=self.span(keyword, path))
+
+    def tool(self, children: list) -> ast.Tool:
+        keyword, name, description, *arguments = children  # `arguments a, b` is optional
+        return ast.Tool(
+            name=self.name(name),
+            description=self.string(description),
+            arguments=tuple(self.name(t) for t in arguments[1::2]),
+            span=self.span(keyword, children[-1]),
+        )
+
+    def match_tool(self, children: list) -> ast.MatchTool:
+        keyword, _, tool, *how = children  # `pattern /re/`, `keyword "..."` or nothing
+        found = {}
+        if how and how[1].type == "REGEX":
+            found["pattern"] = self.pattern(how[1])
+        elif how:
+            found["keyword"] = self.string(how[1])
+        return ast.MatchTool(tool=self.name(tool), span=self.span(keyword, children[-1]), **found)
+
+    def floor(self, children: list) -> ast.Floor:
+        keyword, decision = children
+        return ast.Floor(decision=self.name(decision), span=self.span(keyword, decision))
+
+    def call(self, children: list) -> ast.Call:
+        keyword, tool, arguments = children
+        return ast.Call(
+            tool=self.name(tool),
+            arguments=self.string(arguments),
+            span=self.span(keyword, arguments),
+        )
 
     def authority(self, children: list) -> ast.AuthorityStatement:
         keyword, level = children
@@ -862,8 +898,8 @@ def _misread_text(interactive, token):
 
 _SWALLOWED = re.compile(
     r"^[ \t]*(?:\}[ \t]*|(?:rule|example|severity|style|overrides|match|renamed_from|summary|"
-    r"define|authority|category|deprecated|when|unless|code|severities|attribute)"
-    r"[ \t]+[A-Za-z_\"/].*)$",
+    r"define|authority|category|deprecated|when|unless|code|severities|attribute|floor|call|"
+    r"tool|extends)[ \t]+[A-Za-z_\"/].*)$",
     re.MULTILINE,
 )
 

@@ -21,7 +21,7 @@ from core.diagnostics import Diagnostic, did_you_mean
 from core.limits import DEFAULT_LIMITS, Limits
 from core.settings import Settings
 from spec_lang import ast
-from spec_lang.matchers import Hits, pattern_error, pattern_regex
+from spec_lang.matchers import Hits, arguments_text, pattern_error, pattern_regex
 from spec_lang.text import excerpt, normalize
 from verifier.findings import Result, scores
 from verifier.payload import payload_after_refusal
@@ -149,6 +149,7 @@ class Verifier:
         self.styles = {style.id: _compile_style(style) for style in spec.styles}
         self.category_ids = frozenset(spec.category_by_id)
         self.category_of = {rule_id: c.id for rule_id, c in spec.category_of.items()}
+        self.also_of = spec.exception_categories  # a layer's exceptions to its base's rules
         self.current = {rule_id: rule_id for rule_id in spec.rule_by_id} | {
             old: new for old, new in spec.renamed.items() if old not in spec.rule_by_id
         }
@@ -221,6 +222,8 @@ class Verifier:
         check_exception_limits(self, output, request, cited - hits.suspended, findings)
         if len(transcript.messages) > 1:
             check_earlier_turns(self, transcript, findings)
+        if output.tool_calls or any(m.tool_calls for m in transcript.messages):
+            check_actions(self, transcript, output, findings)
         if self.settings is not None:  # before the confession check: what it must report
             findings = self.settings.apply(findings)
         if output.confession is not None:
@@ -345,7 +348,7 @@ def check_citations(
         if reason is not None:
             message = f"cites {current}, which is deprecated: {reason}"
             findings.append(Diagnostic("VF021", message, path=_citation_path(index), rule=current))
-        if category is not None and v.category_of[current] != category:
+        if category is not None and not _of_category(v, current, category):
             message = (
                 f"cites {current} of category {v.category_of[current]} in a {category} conversation"
             )
@@ -356,6 +359,11 @@ def check_citations(
             message = f"cites {current}, which applies only when {wanted}"
             findings.append(Diagnostic("VF024", message, path=_citation_path(index), rule=current))
     return first_index
+
+
+def _of_category(v: Verifier, rule_id: str, category: str) -> bool:
+    """Whether a rule is of `category`: declared there, or a layer's exception to its rules."""
+    return v.category_of[rule_id] == category or category in v.also_of.get(rule_id, ())
 
 
 def _citation_path(index: int) -> str:
@@ -659,7 +667,7 @@ def check_exceptions(
         for dropped in sorted(v.spec.overridden_among((exception,), fired | cited)):
             where = "matches the request" if dropped in fired else "is cited"
             said = f"{exception} overrides {dropped}, which {where}"
-            if v.category_of[exception] != v.category_of[dropped]:
+            if not _of_category(v, exception, v.category_of[dropped]):
                 message = f"{said}, but {exception} is a rule of {v.category_of[exception]}"
                 code = "VF053"
             elif exception in v.matched_rules and exception not in fired:
@@ -683,10 +691,11 @@ def check_earlier_turns(v: Verifier, transcript: Transcript, findings: list[Diag
     attributes = transcript.attributes
     for index, message in enumerate(transcript.messages):
         if message.role == "user":
-            request.append(message.content)
+            request.append(message.content or "")
             continue
-        turn = (message.role, message.content)
-        if message.role == "assistant" and request:
+        turn = (message.role, message.content or "")
+        # A turn that only calls tools says nothing to judge: its calls are VF070's.
+        if message.role == "assistant" and request and message.content:
             asked_for = ("user", "\n".join(request))
             # Only a spec with matches beyond the user's words reads the rest (a copy per turn).
             read = [*others, asked_for, turn] if v.matchers.reads_beyond_user else [asked_for]
@@ -705,6 +714,51 @@ def check_earlier_turns(v: Verifier, transcript: Transcript, findings: list[Diag
             request = []
         if v.matchers.reads_beyond_user:
             others.append(turn)
+
+
+def check_actions(
+    v: Verifier, transcript: Transcript, output: Output, findings: list[Diagnostic]
+) -> None:
+    """VF070 and VF071: every tool call, in the conversation's assistant turns and in the
+    output, checked against the rules whose `match tool` fires on it, with the
+    conversation before the call: an exception its matches find there (a confirmation,
+    `match ... in last user`) drops the rules it overrides."""
+    conversation = [(m.role, m.content or "") for m in transcript.messages]
+    attributes = transcript.attributes
+    for index, message in enumerate(transcript.messages):
+        for number, call in enumerate(message.tool_calls or ()):
+            path = f"$.messages[{index}].tool_calls[{number}]"
+            hits = v.matchers.scan(conversation[:index], attributes)
+            _check_call(v, call.function.name, call.function.arguments, hits, path, findings)
+    if output.tool_calls:
+        hits = v.matchers.scan(conversation, attributes)
+        for number, made in enumerate(output.tool_calls):
+            path = f"$.output.tool_calls[{number}]"
+            _check_call(v, made.name, made.arguments, hits, path, findings)
+
+
+def _check_call(
+    v: Verifier,
+    tool: str,
+    arguments: str | dict,
+    before: Hits,
+    path: str,
+    findings: list[Diagnostic],
+) -> None:
+    if v.spec.tools and tool not in v.spec.tools:
+        hint = did_you_mean(tool, v.spec.tools)
+        message = f"calls {tool!r}, which spec {v.name} does not declare"
+        findings.append(Diagnostic("VF071", message + (f"; {hint}" if hint else ""), path=path))
+    fired = v.matchers.fired_by_call(tool, arguments)
+    if not fired:
+        return
+    allowing = [r for r in before.fired if v.spec.overridden_among((r,), fired)]
+    decided = v.decide(frozenset((*fired, *allowing)), before.suspended)
+    if decided.decision == v.decisions[0]:
+        return
+    shown = excerpt(arguments_text(arguments).replace("\n", "; "), 80)
+    message = f"calls {tool} ({shown}), which {decided.winner} forbids ({decided.decision})"
+    findings.append(Diagnostic("VF070", message, path=path, rule=decided.winner))
 
 
 def check_confession(

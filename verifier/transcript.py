@@ -38,9 +38,24 @@ class SpecRef(_Model):
     hash: str | None = None
 
 
+class FunctionCall(_Model):
+    name: str
+    arguments: str | dict[str, Any]  # JSON text in OpenAI's chat format; an object is read too
+
+
+class ToolCall(_Model):
+    """A call in an assistant message, in OpenAI's chat format."""
+
+    id: str | None = None
+    type: str = "function"
+    function: FunctionCall
+
+
 class Message(_Model):
-    role: str
-    content: str
+    role: str  # user, assistant, system, developer or tool
+    content: str | None  # null in an assistant message that only calls tools
+    tool_calls: list[ToolCall] | None = None
+    tool_call_id: str | None = None  # a tool message: the call it answers
 
 
 class Citation(_Model):
@@ -61,11 +76,20 @@ class Confession(_Model):
     overall_compliance_grade: int = Field(ge=1, le=7)
 
 
+class OutputCall(_Model):
+    """A tool call in the output, in the output schema's form: the tool's name and its
+    arguments as an object."""
+
+    name: str
+    arguments: str | dict[str, Any]
+
+
 class Output(_Model):
     reasoning: list[Citation]
     decision: str
     style: str | None = None
     answer: str
+    tool_calls: list[OutputCall] | None = None  # when the spec declares tools
     confession: Confession | None = None
 
 
@@ -97,7 +121,7 @@ class Transcript(_Model):
     def conversation(self) -> tuple[tuple[str, str], ...]:
         """The messages as (role, content) pairs and then the output's answer as the last
         assistant turn: what matches read (`match ... in last assistant` reads the answer)."""
-        pairs = [(m.role, m.content) for m in self.messages]
+        pairs = [(m.role, m.content or "") for m in self.messages]
         if self.output is not None:
             pairs.append(("assistant", self.output.answer))
         return tuple(pairs)
@@ -106,7 +130,7 @@ class Transcript(_Model):
     def request(self) -> str:
         """The user's turns, one per line: what request matchers read (never a system
         message, which may hold the spec, nor the assistant's own words)."""
-        return "\n".join([m.content for m in self.messages if m.role == "user"])
+        return "\n".join([m.content or "" for m in self.messages if m.role == "user"])
 
 
 _VALIDATOR = Transcript.__pydantic_validator__

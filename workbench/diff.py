@@ -25,7 +25,7 @@ import orjson
 
 from core.diagnostics import InputError
 from spec_lang import ast
-from spec_lang.examples import applying_rules, conversation
+from spec_lang.examples import applying_rules, example_hits
 from spec_lang.loader import Spec, load
 from spec_lang.matchers import Matchers
 from spec_lang.semantics import Decision, decide
@@ -130,7 +130,7 @@ def _decided(spec: Spec, matchers: Matchers, owner_id: str, example: ast.Example
     """What `spec` decides for an example written in rule `owner_id` of either version."""
     current = spec.resolve(owner_id)
     owner = spec.rule_by_id[current] if current else None
-    hits = matchers.scan(conversation(example), example.attributes)
+    hits = example_hits(spec, matchers, example)
     return decide(spec, applying_rules(spec, owner, example, hits.fired), hits.suspended)
 
 

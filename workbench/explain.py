@@ -24,9 +24,23 @@ def _overridden_by(spec: Spec, rule_id: str) -> list[str]:
     return [r.id for r in spec.rules if rule_id in {spec.resolve(n.value) for n in r.overrides}]
 
 
+def _origin(spec: Spec, node: ast.Node) -> str:
+    """The spec that wrote `node`: this one, or the base (of a base...) it extends."""
+    source = spec
+    while source.base is not None and source.in_base(node):
+        source = source.base
+    layer = "" if source is spec else f", the base of {spec.name}"
+    return f"{source.name} {source.version}{layer}"
+
+
 def explain_json(spec: Spec, identifier: str) -> dict:
     node = _find(spec, identifier)
-    common = {"id": node.id, "title": node.title, "defined_at": str(node.id_span)}
+    common = {
+        "id": node.id,
+        "title": node.title,
+        "defined_at": str(node.id_span),
+        "from": _origin(spec, node),
+    }
     if isinstance(node, ast.Rule):
         category = spec.category_of[node.id]
         return {
@@ -42,7 +56,8 @@ def explain_json(spec: Spec, identifier: str) -> dict:
             "deprecated": node.deprecated,
             "overrides": sorted(spec.overridden_by(node.id), key=spec.rule_order.get),
             "overridden_by": _overridden_by(spec, node.id),
-            "matches": [_matcher(m) for m in node.matches],
+            "floor": node.floor.value if node.floor else None,
+            "matches": [_matcher(m) for m in (*node.matches, *node.tool_matches)],
             "when": [str(test) for test in node.when],
             "unless": [
                 str(c) if isinstance(c, ast.AttributeTest) else _matcher(c) for c in node.unless
@@ -82,6 +97,7 @@ def explain_text(spec: Spec, identifier: str) -> str:
     lines = [
         f"{info['kind']} {info['id']}: {info['title']}",
         f"  defined at     {info['defined_at']}",
+        f"  from           {info['from']}",
     ]
     if identifier != info["id"]:
         lines.insert(1, f"  (renamed from {identifier})")
@@ -95,6 +111,8 @@ def explain_text(spec: Spec, identifier: str) -> str:
         field("decision", info["decision"])
         field("category", f"{info['category']} (authority {info['authority']})")
         field("severity", info["severity"])
+        if info["floor"] is not None:
+            field("floor", info["floor"])
         field("style", info["style"])
         field("overrides", info["overrides"])
         field("overridden by", info["overridden_by"])
@@ -129,8 +147,14 @@ def explain_text(spec: Spec, identifier: str) -> str:
     return "\n".join(lines)
 
 
-def _matcher(matcher: ast.MatchKeyword | ast.MatchPattern) -> str:
-    """`keyword 'x'` or `pattern /x/`, and `in ...` where it says whose words it reads."""
+def _matcher(matcher: ast.MatchKeyword | ast.MatchPattern | ast.MatchTool) -> str:
+    """`keyword 'x'` or `pattern /x/`, and `in ...` where it says whose words it reads;
+    `tool NAME` with its pattern or keyword for a call."""
+    if isinstance(matcher, ast.MatchTool):
+        what = f"tool {matcher.tool.value}"
+        if matcher.pattern is not None:
+            return f"{what} pattern {matcher.pattern}"
+        return f"{what} keyword {matcher.keyword!r}" if matcher.keyword is not None else what
     if isinstance(matcher, ast.MatchKeyword):
         text = f"keyword {matcher.keyword!r}"
     else:

@@ -143,6 +143,28 @@ def test_explain_shows_what_overrides_a_rule(write_spec):
     ] == ["C-1"]
 
 
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def test_explain_says_whether_a_rule_comes_from_the_base_or_the_layer():
+    deployment = EXAMPLES / "deployment"
+    base_rule = run("explain", "ERO-2", "--spec", deployment).stdout.splitlines()
+    assert "  from           baseline 1.0.0, the base of adult_fiction" in base_rule
+    assert "  overridden by  ERO-1, ERO-5, DEP-1" in base_rule
+    info = json.loads(run("explain", "DEP-1", "--spec", deployment, "--format", "json").stdout)
+    assert info["from"] == "adult_fiction 0.1.0" and info["overrides"] == ["ERO-2"]
+
+
+def test_explain_shows_tool_matches():
+    info = json.loads(
+        run("explain", "AG-1", "--spec", EXAMPLES / "agent", "--format", "json").stdout
+    )
+    assert info["matches"] == [
+        r"tool shell pattern /\b(rm|rmdir|shred|unlink)\s/",
+        "tool delete_file",
+    ]
+
+
 def test_explain_unknown_id(write_spec):
     result = run("explain", "C-3", "--spec", write_spec())
     assert result.exit_code == 2

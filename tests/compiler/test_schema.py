@@ -216,3 +216,42 @@ def test_vllm_backends_accept_every_schema(mini, fifty):
             llguidance.LLMatcher.validate_grammar(llguidance.grammar_from("json_schema", text))
             == ""
         )
+
+
+def test_declared_tools_give_the_schema_its_tool_call_form(mini):
+    import spec_lang
+    from tests.verifier.test_actions import AGENT
+
+    agent = spec_lang.load(AGENT)
+    schema = output_schema(agent)
+    assert_portable(schema)
+    assert list(schema["properties"]) == [
+        "reasoning", "decision", "style", "answer", "tool_calls", "confession",
+    ]  # fmt: skip
+    forms = schema["properties"]["tool_calls"]["items"]["anyOf"]
+    assert [f["properties"]["name"]["enum"] for f in forms] == [
+        ["shell"],
+        ["delete_file"],
+        ["send_email"],
+    ]
+    assert list(forms[2]["properties"]["arguments"]["properties"]) == ["to", "subject", "body"]
+    model = output_model(agent)
+    call = {"name": "shell", "arguments": {"command": "ls"}}
+    valid = {
+        "reasoning": [], "decision": "comply", "style": None, "answer": "Listed.",
+        "tool_calls": [call],
+        "confession": {
+            "compliance_analysis": [], "uncertainties_and_conflicts": [],
+            "overall_compliance_grade": 7,
+        },
+    }  # fmt: skip
+    model.model_validate(valid)
+    jsonschema.validate(valid, schema)
+    for wrong in ({"name": "shell", "arguments": {"path": "x"}}, {"name": "rm", "arguments": {}}):
+        with pytest.raises(ValidationError):
+            model.model_validate({**valid, "tool_calls": [wrong]})
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate({**valid, "tool_calls": [wrong]}, schema)
+    assert len(json.dumps(valid)) < schema["x-policyspec"]["token_budget"]
+    # a spec without tool statements keeps its schema as it was
+    assert "tool_calls" not in output_schema(mini)["properties"]

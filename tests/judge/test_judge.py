@@ -249,6 +249,25 @@ def test_the_reasoning_is_hidden_unless_asked(spec):
     assert "SECRET-CLAIM" in seen[-2]  # the judge's prompt (the confession judge's is last)
 
 
+def test_the_judge_sees_the_tool_calls_in_the_conversation(spec):
+    seen = []
+
+    class Seeing(Scripted):
+        def replies(self, prompt, schema, sampling, max_tokens):
+            seen.append(prompt)
+            return super().replies(prompt, schema, sampling, max_tokens)
+
+    data = transcript()
+    call = {"name": "shell", "arguments": json.dumps({"command": "rm -rf /srv"})}
+    data["messages"] = [
+        *data["messages"],
+        {"role": "assistant", "content": None, "tool_calls": [{"id": "c1", "function": call}]},
+        {"role": "tool", "tool_call_id": "c1", "content": "removed"},
+    ]
+    Judge(spec, Seeing([json.dumps(verdict())])).judge(data)
+    assert "[calls shell command: rm -rf /srv]" in seen[0] and "None" not in seen[0]
+
+
 def test_a_rerun_hits_the_cache_and_a_change_misses_it(spec, tmp_path):
     backend = Scripted([json.dumps(verdict())])
     cache = Cache(tmp_path / "cache")

@@ -350,3 +350,30 @@ def test_random_schema_output_validates(tiny, backend, schema, seed):
         tiny, PROMPTS[:1], schema, max_new_tokens=ROOMY, seed=seed, backend=backend
     )
     assert_valid(text, schema)
+
+
+@pytest.mark.parametrize("backend", [backend_param("llguidance")])
+def test_a_tool_using_spec_constrains_tool_calls(tiny, backend):
+    """Under a spec that declares tools, generation can only call a declared tool with its
+    declared arguments, and the verifier reads the calls it makes."""
+    from pathlib import Path
+
+    import spec_lang
+    from compiler import Limits, output_schema, token_budget
+    from verifier import Verifier
+
+    agent = spec_lang.load(Path(__file__).resolve().parents[2] / "examples" / "agent")
+    small = Limits(1, 20, 40, 1, 20, 20, 1, 20, tool_calls=2, argument_chars=24)
+    schema = output_schema(agent, limits=small)
+    texts = generate_json(
+        tiny, PROMPTS * 2, schema, max_new_tokens=token_budget(schema), seed=3, backend=backend
+    )
+    calls = []
+    verifier = Verifier(agent)
+    for text in texts:
+        assert_valid(text, schema)
+        calls += json.loads(text)["tool_calls"]
+        result = verifier.verify({"messages": PROMPTS[0], "output": text})
+        assert not {f.code for f in result.findings} & {"VF001", "VF002", "VF003", "VF071"}
+    assert calls, "six random outputs made no call: the tool-call form is not reachable"
+    assert {call["name"] for call in calls} <= set(agent.tools)
