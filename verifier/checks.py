@@ -336,9 +336,12 @@ def check_decision(
 def check_style(
     v: Verifier, output: Output, decided: spec_lang.Decision, findings: list[Diagnostic]
 ) -> None:
-    """VF032 the wrong style; VF033 and VF034 an answer that breaks the required style's limits."""
+    """VF032 the wrong style; VF033 and VF034 an answer that breaks the required style's limits.
+
+    Where no rule applies, the spec's default style is what "no style" means: an output
+    that names none is checked against the default's limits, like one that names it."""
     required = decided.style
-    if output.style != required:
+    if output.style != required and not (output.style is None and decided.winner is None):
         message = f"style is {output.style}; required: {_required(decided, required)}"
         findings.append(Diagnostic("VF032", message, path="$.output.style", rule=decided.winner))
     if required is None:
