@@ -32,7 +32,11 @@ def generate(
     spec_path: SpecPath,
     output: Annotated[Path, typer.Option("-o", "--output", help="Transcripts JSONL (appended).")],
     prompts: Annotated[
-        Path | None, typer.Option("--prompts", help="JSONL or CSV: prompt, [category], [id].")
+        Path | None,
+        typer.Option(
+            "--prompts",
+            help="JSONL or CSV: prompt, [category], [label], a column per declared attribute.",
+        ),
     ] = None,
     examples: Annotated[
         bool, typer.Option("--examples", help="Use the spec's own examples.")

@@ -129,6 +129,7 @@ def _generate_batch(spec, loaded, batch, schema, settings: Settings) -> Iterator
             "spec": spec_meta(spec),
             "category": request["category"],
             "messages": request["conversation"],
+            **({"metadata": request["metadata"]} if request.get("metadata") else {}),
             "output": output,
         }
 

@@ -49,3 +49,15 @@ def test_the_answer_leaves_the_confession_room():
     settings = Settings(with_spec=False, confession_turn=True)
     [transcript] = generate_transcripts(load(SPEC), short(300), [request("r", "")], settings)
     assert transcript["id"] == "r"
+
+
+def test_a_requests_metadata_is_copied_into_its_transcript():
+    """The conversation attributes a `when` rule tests must reach the verifier."""
+    settings = Settings(with_spec=False)
+    tagged = {**request("tagged", ""), "metadata": {"audience": "minor"}}
+    transcripts = generate_transcripts(
+        load(SPEC), short(300), [tagged, request("plain", "")], settings
+    )
+    by_id = {t["id"]: t for t in transcripts}
+    assert by_id["tagged"]["metadata"] == {"audience": "minor"}
+    assert "metadata" not in by_id["plain"]
