@@ -9,7 +9,14 @@ from compiler.build import CompileError, CompileResult, Target, compile_spec
 from compiler.judge_schema import JudgeLimits, confession_judge_schema, judge_schema
 from compiler.render import spec_for_category
 from compiler.rubric import Grade, confession_judge_prompt, judge_prompt, parse_grade
-from compiler.schema import Limits, output_model, output_schema, token_budget
+from compiler.schema import (
+    Limits,
+    output_model,
+    output_regex,
+    output_schema,
+    serialise,
+    token_budget,
+)
 from compiler.sft_gen import teacher_messages
 from compiler.tokens import count_tokens
 
@@ -27,8 +34,10 @@ __all__ = [
     "judge_prompt",
     "judge_schema",
     "output_model",
+    "output_regex",
     "output_schema",
     "parse_grade",
+    "serialise",
     "spec_for_category",
     "teacher_messages",
     "token_budget",

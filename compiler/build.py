@@ -1,13 +1,15 @@
 """compile: every target as files in one output folder, written atomically and deterministically.
 
 Layout (one folder per target):
-  schema/output.schema.json, schema/<category>.schema.json
+  schema/output.schema.json, schema/<category>.schema.json, schema/output.regex,
+  schema/<category>.regex
   sft-gen/requests.jsonl, sft-gen/system/<category>.md, sft-gen/system-unknown.md
-  sft/messages.jsonl, sft/prompt_completion.jsonl
+  sft/prompt_completion.jsonl (default) or sft/messages.jsonl
   rubric/judge/<category>.prompt, rubric/confession/<category>.prompt, rubric/rubric.json,
   rubric/judge/<category>.schema.json, rubric/confession/<category>.schema.json
-  safeguard/<category>.prompt
-  llamaguard/user.prompt, llamaguard/agent.prompt
+  safeguard/<category>.md (the policy message), safeguard/index.json
+  llamaguard/user.txt, llamaguard/agent.txt (raw prompts), llamaguard/index.json
+  openai/<output|category>.response_format.json, openai/<output|category>.fine_tuned.json
   manifest.json: the spec, each target's files with their sha256, skipped rows, token counts
 
 `.prompt` files start with a front matter block of `key: JSON value` lines (spec
@@ -29,10 +31,10 @@ from pathlib import Path
 import orjson
 
 import spec_lang
-from compiler import llamaguard, rubric, safeguard, scope, sft, sft_gen, tokens
+from compiler import llamaguard, openai_format, rubric, safeguard, scope, sft, sft_gen, tokens
 from compiler.judge_schema import confession_judge_schema, judge_schema
 from compiler.render import front_matter, spec_texts
-from compiler.schema import DEFAULT_LIMITS, Limits, output_schemas
+from compiler.schema import DEFAULT_LIMITS, Limits, output_regex, output_schemas
 from core.atomic import replace_folder, sweep
 from core.diagnostics import Diagnostic
 from spec_lang import InputError, Spec
@@ -49,6 +51,7 @@ class Target(StrEnum):
     rubric = "rubric"
     safeguard = "safeguard"
     llamaguard = "llamaguard"
+    openai = "openai"
     all = "all"
 
 
@@ -91,6 +94,8 @@ def compile_spec(
     verdicts: str | Path | None = None,
     include_failed: bool = False,
     reasoning: sft.Reasoning = "inline",
+    sft_format: sft.RecordFormat = "prompt-completion",
+    safeguard_form: safeguard.Form = "compact",
     judge_reasoning: bool = False,
     tokenizer: str | None = None,
     token_warning: int = DEFAULT_TOKEN_WARNING,
@@ -102,7 +107,9 @@ def compile_spec(
     `findings` is `spec_lang.check(spec)` when the caller has run it already (the
     check of a large spec takes seconds); without it the spec is checked here.
     Raises CompileError when the spec has errors, InputError for unusable input.
-    The sft target needs `transcripts`; `all` leaves sft out without them.
+    The sft target needs `transcripts`; `all` leaves sft out without them. With
+    `reasoning="field"` it needs a tokenizer (`tokenizer`, or the default model's)
+    whose chat template renders `reasoning_content`.
     """
     if not isinstance(spec, Spec):
         spec = spec_lang.load(spec)
@@ -113,7 +120,10 @@ def compile_spec(
         verdicts=_path(verdicts),
         include_failed=include_failed,
         reasoning=reasoning,
+        sft_format=sft_format,
+        safeguard_form=safeguard_form,
         judge_reasoning=judge_reasoning,
+        tokenizer=tokenizer,
         limits=limits,
         spec_text=spec_texts(spec, _path(templates)),
         schema=output_schemas(spec, limits),
@@ -174,7 +184,10 @@ class Options:
     verdicts: Path | None
     include_failed: bool
     reasoning: sft.Reasoning
+    sft_format: sft.RecordFormat
+    safeguard_form: safeguard.Form
     judge_reasoning: bool
+    tokenizer: str | None
     limits: Limits
     spec_text: Callable[[str | None], str]  # spec(category), rendered once per category
     schema: Callable[[str | None], dict]  # the output schema by category, built once per category
@@ -195,11 +208,12 @@ class Made:
 
 
 def _schema(spec: Spec, options: Options) -> Made:
-    def dump(category: str | None) -> bytes:
-        return orjson.dumps(options.schema(category), option=orjson.OPT_INDENT_2) + b"\n"
-
-    files = {"schema/output.schema.json": dump(None)}
-    files |= {f"schema/{c.id}.schema.json": dump(c.id) for c in scope.categories(spec)}
+    """Each schema, and the same as a regex (no newline added: the file is the regex)."""
+    files: dict[str, bytes | bytearray] = {}
+    for name, category in [("output", None)] + [(c.id, c.id) for c in scope.categories(spec)]:
+        schema = options.schema(category)
+        files[f"schema/{name}.schema.json"] = _schema_file(schema)
+        files[f"schema/{name}.regex"] = output_regex(schema).encode()
     return Made(files)
 
 
@@ -231,6 +245,9 @@ def _request_row(request: dict, system: str) -> dict:
 
 
 def _sft(spec: Spec, options: Options) -> Made:
+    if options.reasoning == "field":
+        name = options.tokenizer or "the default model"
+        sft.require_reasoning_rendered(tokens.load_tokenizer(options.tokenizer), name)
     made = sft.records(
         spec,
         options.transcripts,
@@ -239,10 +256,10 @@ def _sft(spec: Spec, options: Options) -> Made:
         options.reasoning,
         options.spec_text,
     )
-    files = {
-        "sft/messages.jsonl": _jsonl(made.messages),
-        "sft/prompt_completion.jsonl": _jsonl(made.prompt_completion),
-    }
+    if options.sft_format == "messages":
+        files = {"sft/messages.jsonl": _jsonl(made.messages)}
+    else:
+        files = {"sft/prompt_completion.jsonl": _jsonl(made.prompt_completion)}
     return Made(files, made.problems, dict(sorted(made.skipped.items())))
 
 
@@ -299,28 +316,85 @@ def _schema_file(schema: dict) -> bytes:
 
 
 def _safeguard(spec: Spec, options: Options) -> Made:
-    return Made(
-        {
-            f"safeguard/{c.id}.prompt": _prompt(
-                spec, {"category": c.id}, safeguard.policy_prompt(spec, c.id, options.templates)
-            )
-            for c in scope.categories(spec)
-        }
+    """Each category's policy message as it is sent (no front matter), an index that carries
+    the spec, and in the compact form a warning (CP012) for each past the guide's budget."""
+    categories = [c.id for c in scope.categories(spec)]
+    texts = [
+        safeguard.policy_prompt(spec, c, options.templates, options.safeguard_form)
+        for c in categories
+    ]
+    made = Made(
+        {f"safeguard/{c}.md": text.encode() for c, text in zip(categories, texts, strict=True)}
     )
+    sizes = _sizes(texts, options.tokenizer, "gpt-oss-safeguard policy", made.problems)
+    index = {
+        "spec": scope.spec_meta(spec),
+        "form": options.safeguard_form,
+        "reasoning_effort": safeguard.REASONING_EFFORT,
+        "policies": {
+            c: {"file": f"safeguard/{c}.md", "tokens": size}
+            for c, size in zip(categories, sizes or [None] * len(categories), strict=True)
+        },
+    }
+    made.files["safeguard/index.json"] = _json(index)
+    most = safeguard.TOKEN_BUDGET[1]
+    if options.safeguard_form == "compact" and sizes:
+        for category, size in zip(categories, sizes, strict=True):
+            if size > most:
+                message = (
+                    f"safeguard policy for {category} is {size} tokens, past the guide's {most}"
+                )
+                made.problems.append(Diagnostic("CP012", message))
+    return made
+
+
+def _sizes(
+    texts: list[str], tokenizer: str | None, what: str, problems: list[Diagnostic]
+) -> list[int] | None:
+    """The texts' sizes in tokens, or None (and a CP011 note) when the default tokenizer is
+    not installed; a tokenizer named and unusable is an input error."""
+    try:
+        return tokens.count_each(texts, tokenizer)
+    except InputError as error:
+        if tokenizer is not None:
+            raise
+        problems.append(Diagnostic("CP011", f"{what} sizes not counted: {error}"))
+        return None
 
 
 def _llamaguard(spec: Spec, options: Options) -> Made:
-    mapping = {code: category.id for code, category, _ in llamaguard.codes(spec)}
-    return Made(
-        {
-            f"llamaguard/{role.lower()}.prompt": _prompt(
-                spec,
-                {"role": role, "categories": mapping, "placeholders": ["conversation"]},
-                llamaguard.prompt(spec, role, "{{conversation}}", options.templates),
+    """Raw prompts (no front matter: the file is what is sent), and an index that carries
+    the spec, each code's category and flagged rules, and the placeholder."""
+    found = llamaguard.codes(spec)
+    index = {
+        "spec": scope.spec_meta(spec),
+        "placeholders": ["conversation"],
+        "prompts": {role: f"llamaguard/{role.lower()}.txt" for role in ("User", "Agent")},
+        "categories": {
+            code: {"category": category.id, "rules": [rule.id for rule in flagged]}
+            for code, category, flagged in found
+        },
+    }
+    files: dict[str, bytes | bytearray] = {"llamaguard/index.json": _json(index)}
+    for role in ("User", "Agent"):
+        text = llamaguard.prompt(spec, role, "{{conversation}}", options.templates)
+        files[f"llamaguard/{role.lower()}.txt"] = text.encode()
+    return Made(files)
+
+
+def _openai(spec: Spec, options: Options) -> Made:
+    """Per schema, the `response_format` to send, and the variant for fine-tuned models."""
+    files: dict[str, bytes | bytearray] = {}
+    for name, category in [("output", None)] + [(c.id, c.id) for c in scope.categories(spec)]:
+        schema = options.schema(category)
+        api_name = f"{spec.name}_{name}"
+        about = f"{spec.name} {spec.version} ({spec.content_hash}) {schema['title']}"
+        for suffix, fine_tuned in ((".response_format.json", False), (".fine_tuned.json", True)):
+            wrapped = openai_format.response_format(
+                schema, api_name, fine_tuned=fine_tuned, description=about
             )
-            for role in ("User", "Agent")
-        }
-    )
+            files[f"openai/{name}{suffix}"] = _schema_file(wrapped)
+    return Made(files)
 
 
 GENERATORS: dict[Target, Callable[[Spec, Options], Made]] = {
@@ -330,6 +404,7 @@ GENERATORS: dict[Target, Callable[[Spec, Options], Made]] = {
     Target.rubric: _rubric,
     Target.safeguard: _safeguard,
     Target.llamaguard: _llamaguard,
+    Target.openai: _openai,
 }
 
 
@@ -343,12 +418,8 @@ def _count_tokens(
     """spec(category)'s size in tokens per category, and a warning for each past `limit`."""
     categories = [category.id for category in scope.categories(spec)]
     texts = [spec_text(category) for category in categories]
-    try:
-        sizes = tokens.count_each(texts, tokenizer)
-    except InputError as error:
-        if tokenizer is not None:
-            raise
-        result.diagnostics.append(Diagnostic("CP011", f"spec(category) sizes not counted: {error}"))
+    sizes = _sizes(texts, tokenizer, "spec(category)", result.diagnostics)
+    if sizes is None:
         return
     for category, size in zip(categories, sizes, strict=True):
         result.spec_tokens[category] = size

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from compiler import scope
-from compiler.schema import DIALECT, WHITESPACE, _array, _object, _text, token_budget
+from compiler.schema import DIALECT, _array, _object, _text, pin_serialisation
 from core.confession import GRADES
 from spec_lang import Spec
 
@@ -141,11 +141,6 @@ def confession_judge_schema(
 
 
 def _annotate(spec: Spec, schema: dict, category: str | None, kind: str) -> dict:
-    schema["x-policyspec"] = {
-        "spec": scope.spec_meta(spec),
-        "category": category,
-        "judge": kind,
-        "token_budget": token_budget(schema),
-        "whitespace_pattern": WHITESPACE,
-    }
-    return schema
+    return pin_serialisation(
+        schema, {"spec": scope.spec_meta(spec), "category": category, "judge": kind}
+    )

@@ -19,10 +19,19 @@ guidance) and outlines-core all accept and enforce alike are used:
   every engine enforces the same bound; the price is one-line strings with no
   double quotes.
 
+One serialisation everywhere: compact JSON (`,` and `:` with no whitespace, keys
+in schema order), which `serialise` writes. The schema file pins it for every
+engine that reads it: `x-guidance` holds llguidance's settings (vLLM's guidance
+backend reads them too), and `x-policyspec` names the separators and outlines'
+whitespace pattern (empty); `output_regex` turns the schema into a regex with
+it pinned, for engines that take a regex (vLLM's `structured_outputs.regex`,
+xgrammar, TRL's `vllm_structured_outputs_regex`).
+
 The top-level `x-policyspec` annotation carries the spec's name, version and
 hash, the category and its export code (`scope.export_codes`), and the token
-budget: no output valid under the schema, generated with outlines' default
-whitespace (`[ ]?`), is longer.
+budget: no output valid under the schema is longer, whether written compactly, with
+`", "` and `": "` (xgrammar's separators when whitespace is not free) or with
+outlines' old default whitespace (`[ ]?`).
 """
 
 from __future__ import annotations
@@ -30,7 +39,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import cache, partial
 from typing import Annotated, Any, Literal, Union
 
@@ -38,33 +46,20 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 
 from compiler import scope
 from core.confession import COMPLIANCE_LABELS, GRADES
+from core.limits import DEFAULT_LIMITS, Limits
 from spec_lang import Spec
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
-WHITESPACE = "[ ]?"
+# The one serialisation: item and key separators of compact JSON, and no whitespace
+# anywhere else (outlines' whitespace pattern, llguidance's and xgrammar's settings).
+SEPARATORS = (",", ":")
+WHITESPACE = ""
+PINNED_WHITESPACE = {
+    "whitespace_flexible": False,
+    "item_separator": SEPARATORS[0],
+    "key_separator": SEPARATORS[1],
+}
 _TEXT_BOUND = re.compile(r"\{1,(\d+)\}\$$")
-
-
-@dataclass(frozen=True)
-class Limits:
-    """How much of each field a model may write; the token budget follows from these."""
-
-    reasoning_steps: int = 4
-    claim_chars: int = 200
-    answer_chars: int = 1200
-    objectives: int = 4
-    objective_chars: int = 120
-    analysis_chars: int = 200
-    uncertainties: int = 3
-    uncertainty_chars: int = 160
-
-    def __post_init__(self) -> None:
-        for name, value in vars(self).items():
-            if value < (1 if name.endswith("_chars") else 0):
-                raise ValueError(f"Limits.{name} must be at least {int(name.endswith('_chars'))}")
-
-
-DEFAULT_LIMITS = Limits()
 
 
 def _text(max_chars: int, description: str) -> dict[str, Any]:
@@ -130,14 +125,39 @@ def output_schema(spec: Spec, category: str | None = None, limits: Limits = DEFA
         ),
         "$defs": {"rule_id": {"type": "string", "enum": [rule.id for rule in rules]}},
     }
+    code = scope.export_codes(spec).get(category) if category else None
+    annotation = {"spec": scope.spec_meta(spec), "category": category, "export_code": code}
+    return pin_serialisation(schema, annotation)
+
+
+def pin_serialisation(schema: dict, annotation: dict) -> dict:
+    """`schema` with its `x-policyspec` annotation (the token budget added) and the
+    whitespace pinned for llguidance (`x-guidance`), both in the file itself."""
     schema["x-policyspec"] = {
-        "spec": scope.spec_meta(spec),
-        "category": category,
-        "export_code": scope.export_codes(spec).get(category) if category else None,
+        **annotation,
         "token_budget": token_budget(schema),
+        "separators": list(SEPARATORS),
         "whitespace_pattern": WHITESPACE,
     }
+    schema["x-guidance"] = dict(PINNED_WHITESPACE)
     return schema
+
+
+def output_regex(schema: dict) -> str:
+    """`schema` as one regex over the serialised output, whitespace pinned (none), for
+    engines that take a regex: vLLM's `structured_outputs.regex` (TRL's
+    `vllm_structured_outputs_regex`), xgrammar, llguidance. Built by outlines-core,
+    the library vLLM's and outlines' JSON modes use; a string's `pattern` has no
+    escapes, so the regex bounds raw text exactly as the schema bounds decoded text."""
+    from outlines_core.json_schema import build_regex_from_schema
+
+    return build_regex_from_schema(json.dumps(schema), WHITESPACE)
+
+
+def serialise(output: Any) -> str:
+    """An output as every target writes and every backend generates it: compact JSON,
+    keys in the order given (the schema's), non-ASCII characters as they are."""
+    return json.dumps(output, ensure_ascii=False, separators=SEPARATORS)
 
 
 def output_schemas(spec: Spec, limits: Limits = DEFAULT_LIMITS) -> Callable[[str | None], dict]:
@@ -146,11 +166,12 @@ def output_schemas(spec: Spec, limits: Limits = DEFAULT_LIMITS) -> Callable[[str
 
 
 def token_budget(schema: dict) -> int:
-    """The most tokens an output valid under `schema` takes when generated with outlines.
+    """The most tokens an output valid under `schema` takes, generated by any backend
+    with the whitespace pinned (compact, or with `", "` and `": "`).
 
     Counted in bytes, which bounds tokens for any tokenizer (each token adds at
-    least one byte): 4 bytes per character, one whitespace byte on each side of
-    every `{ } [ ] : ,`, plus the end-of-sequence token. Use it as max_new_tokens.
+    least one byte): 4 bytes per character, room for one whitespace byte on each side
+    of every `{ } [ ] : ,`, plus the end-of-sequence token. Use it as max_new_tokens.
     """
     return _max_bytes(schema, schema) + 1
 

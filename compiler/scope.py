@@ -59,6 +59,14 @@ def exceptions(spec: Spec, rule_id: str) -> tuple[str, ...]:
     return _index(spec).exceptions.get(rule_id, ())
 
 
+def flagged(spec: Spec, rule: ast.Rule) -> bool:
+    """Whether a guard (Llama Guard, gpt-oss-safeguard) should flag what `rule` covers: its
+    decision is stricter than the weakest and asks for a refusal, or asks nothing of the
+    answer (a classifier's label). A safe completion is an answer, not a violation."""
+    decision = rule.decision.value
+    return decision != spec.decisions[0] and spec.answer_kinds[decision] in ("refuse", "none")
+
+
 def styles(spec: Spec, in_scope: tuple[ast.Rule, ...]) -> tuple[ast.Style, ...]:
     """The styles those rules name, and the spec's default style, in declaration order."""
     named = {rule.style.value for rule in in_scope if rule.style} | {spec.default_style}

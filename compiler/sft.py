@@ -8,34 +8,39 @@ include_failed is set. Transcripts made under another version of the spec (a
 different content hash), or whose output does not validate against the
 schema, are reported with their line number and skipped.
 
-Records come in TRL's two conversational formats, `messages` and
-`prompt`/`completion`. The assistant turn is the output object as compact JSON
-in schema order. With reasoning "field" the reasoning moves out of it into
-`reasoning_content` (the field reasoning models' chat templates read), one
-`RULE-ID: claim` line per step.
+Records come in TRL's two conversational formats. `prompt`/`completion`, the
+default, is what SFTTrainer trains on the completion alone; `messages` trains on
+every token (the prompt and whatever the chat template injects, such as a default
+system prompt) unless the trainer is told to mask it (`assistant_only_loss=True`,
+which needs a chat template with `{% generation %}` markers). The assistant turn
+is the output object in the one serialisation (compiler.schema.serialise). With
+reasoning "field" the reasoning moves out of it into `reasoning_content` (the
+field reasoning models' chat templates read), one `RULE-ID: claim` line per step;
+`require_reasoning_rendered` refuses a chat template that would drop it.
 """
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache, partial
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
 
 from compiler import inputs, scope
 from compiler.inputs import skipped_row
 from compiler.render import spec_texts
-from compiler.schema import output_model
-from core.diagnostics import Diagnostic
+from compiler.schema import output_model, serialise
+from core.diagnostics import Diagnostic, InputError
 from spec_lang import Spec
 
 Reasoning = Literal["inline", "field"]
+RecordFormat = Literal["prompt-completion", "messages"]
 ROLES = ("system", "user", "assistant")
+_REASONING_PROBE = "policyspec-reasoning-probe"
 
 
 @dataclass
@@ -130,14 +135,10 @@ def _record(
 
 def _assistant_turn(output: dict, reasoning: Reasoning) -> dict[str, str]:
     if reasoning == "inline":
-        return {"role": "assistant", "content": _compact(output)}
+        return {"role": "assistant", "content": serialise(output)}
     rest = {key: value for key, value in output.items() if key != "reasoning"}
     steps = "\n".join(f"{step['rule']}: {step['claim']}" for step in output["reasoning"])
-    return {"role": "assistant", "reasoning_content": steps, "content": _compact(rest)}
-
-
-def _compact(value: dict) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return {"role": "assistant", "reasoning_content": steps, "content": serialise(rest)}
 
 
 def _is_conversation(messages: object) -> bool:
@@ -166,3 +167,24 @@ def _verdicts(path: Path, problems: list[Diagnostic]) -> dict[str, str]:
             continue
         found[id_] = "fail" if found.get(id_) == "fail" else verdict
     return found
+
+
+def require_reasoning_rendered(tokenizer: Any, name: str) -> None:
+    """InputError unless `tokenizer`'s chat template writes an assistant turn's
+    `reasoning_content`: rendered through a template that drops it, the reasoning of
+    `--reasoning field` records never reaches the model, and the trained model then
+    leaves out the reasoning its schema requires."""
+    probe = [
+        {"role": "user", "content": "?"},
+        {"role": "assistant", "content": "{}", "reasoning_content": _REASONING_PROBE},
+    ]
+    try:
+        text = tokenizer.apply_chat_template(probe, tokenize=False)
+    except Exception as error:  # a template that cannot render a chat at all (ValueError, Jinja)
+        text = f"{type(error).__name__}: {error}"
+    if _REASONING_PROBE not in str(text):
+        raise InputError(
+            f"--reasoning field: the chat template of {name} drops reasoning_content, so the "
+            "reasoning would never reach the model; use --reasoning inline, or --tokenizer "
+            "with a model whose chat template renders reasoning_content"
+        )

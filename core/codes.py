@@ -273,8 +273,15 @@ _ENTRIES = (
     Code(
         "CP011",
         W,
-        "spec(category) sizes not counted",
+        "token sizes not counted (spec(category), safeguard policies)",
         "install the runtime extra or pass --tokenizer to count them",
+    ),
+    Code(
+        "CP012",
+        W,
+        "gpt-oss-safeguard policy past the guide's token budget",
+        "the guide's optimum is 400-600 tokens: shorten the category's summary, rule titles "
+        "or examples, split the category, or count with gpt-oss's tokenizer (--tokenizer)",
     ),
     # The verifier: can the transcript be read at all.
     Code(
@@ -308,6 +315,15 @@ _ENTRIES = (
         E,
         "text outside the output's JSON object",
         "emit the JSON object alone: prose or a second object around it goes unverified",
+        FMT,
+        HALF,
+    ),
+    Code(
+        "VF007",
+        E,
+        "output longer than the output schema allows",
+        "keep each text and list within the schema's bounds (an engine without them, such "
+        "as a fine-tuned OpenAI model, does not enforce them)",
         FMT,
         HALF,
     ),

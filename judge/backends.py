@@ -20,9 +20,9 @@ from typing import Any, Protocol
 import urllib3
 from urllib3.util import Retry
 
+from compiler.openai_format import response_format
+
 API_KEY_VARIABLE = "POLICYSPEC_JUDGE_API_KEY"
-# Annotations an API may refuse (docs/compiler.md): the schema sent to an endpoint drops them.
-_ANNOTATIONS = ("$schema", "x-policyspec")
 
 
 class JudgeError(Exception):
@@ -214,14 +214,10 @@ class EndpointBackend:
     def request_body(
         self, prompt: str, schema: dict, seed: int, sampling: Sampling, max_tokens: int
     ) -> dict:
-        sent = {key: value for key, value in schema.items() if key not in _ANNOTATIONS}
         return {
             "model": self.model,
             "messages": [{"role": "user", "content": prompt}],
-            "response_format": {
-                "type": "json_schema",
-                "json_schema": {"name": "policyspec_verdict", "schema": sent, "strict": True},
-            },
+            "response_format": response_format(schema, "policyspec_verdict"),
             "temperature": sampling.temperature,
             "top_p": sampling.top_p,
             "seed": seed,

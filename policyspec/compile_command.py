@@ -34,6 +34,16 @@ class ReasoningMode(StrEnum):
     field = "field"
 
 
+class SafeguardForm(StrEnum):
+    compact = "compact"
+    full = "full"
+
+
+class SftFormat(StrEnum):
+    prompt_completion = "prompt-completion"
+    messages = "messages"
+
+
 def compile_spec(
     path: SpecPath,
     out_dir: Annotated[
@@ -70,9 +80,25 @@ def compile_spec(
         typer.Option(
             "--reasoning",
             help="sft: inline keeps the reasoning in the output JSON; field moves it to "
-            "reasoning_content.",
+            "reasoning_content (refused when the --tokenizer's chat template drops it).",
         ),
     ] = ReasoningMode.inline,
+    sft_format: Annotated[
+        SftFormat,
+        typer.Option(
+            "--sft-format",
+            help="sft: prompt-completion (TRL trains on the answer only) or messages (TRL "
+            "trains on every token unless assistant_only_loss; see docs/compiler.md).",
+        ),
+    ] = SftFormat.prompt_completion,
+    safeguard_form: Annotated[
+        SafeguardForm,
+        typer.Option(
+            "--safeguard-form",
+            help="safeguard: compact (the prompt guide's 400-600 tokens, 4 examples; warns "
+            "past it) or full (every rule's text and every example).",
+        ),
+    ] = SafeguardForm.compact,
     judge_reasoning: Annotated[
         bool,
         typer.Option("--judge-reasoning", help="rubric: show the model's reasoning to the judge."),
@@ -87,7 +113,8 @@ def compile_spec(
         str | None,
         typer.Option(
             "--tokenizer",
-            help="Count spec(category) tokens with this tokenizer (a folder, a .gguf file, or a "
+            help="Count spec(category) tokens, and check --reasoning field, with this tokenizer "
+            "(a folder, a .gguf file, or a "
             "cached model ID) instead of the default model's.",
         ),
     ] = None,
@@ -128,6 +155,8 @@ def compile_spec(
             verdicts=verdicts,
             include_failed=include_failed,
             reasoning=reasoning.value,
+            sft_format=sft_format.value,
+            safeguard_form=safeguard_form.value,
             judge_reasoning=judge_reasoning,
             tokenizer=tokenizer,
             token_warning=token_budget,

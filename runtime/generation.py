@@ -12,9 +12,11 @@ import importlib.util
 import json
 import math
 import sys
-from contextlib import nullcontext
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
+from compiler.schema import PINNED_WHITESPACE, WHITESPACE
 from runtime.models import LoadedModel
 
 # xgrammar, outlines' third backend, is left out: xgrammar 0.2.8 cannot build the
@@ -120,6 +122,47 @@ def generate_text(
     )
 
 
+@contextmanager
+def constrained_rollouts(
+    loaded: LoadedModel, schema: dict[str, Any], backend: str = DEFAULT_BACKEND
+) -> Iterator[None]:
+    """Within the block, every `loaded.model.generate` call is constrained to `schema`.
+
+    For trainers that sample through `model.generate` and take no logits processor: TRL's
+    GRPOTrainer without vLLM. (With vLLM, give TRL the schema's regex file instead:
+    `GRPOConfig(vllm_structured_outputs_regex=...)`.) Each call starts the processor
+    afresh, so it serves one batch of rollouts at a time; the trainer's own sampling
+    settings stay as they are. Rows that finish are padded with the pad token, which
+    must be the end-of-sequence token (llguidance rejects any other after the JSON).
+    """
+    import torch
+    from transformers import LogitsProcessorList
+
+    if loaded.tokenizer.pad_token_id != loaded.tokenizer.eos_token_id:
+        raise ValueError(
+            "constrained rollouts need the tokenizer's pad token to be its end-of-sequence "
+            "token: set tokenizer.pad_token = tokenizer.eos_token"
+        )
+    processor = compile_schema(loaded, schema, backend)
+    model = loaded.model
+    unconstrained = model.generate
+
+    def generate(*args: Any, **kwargs: Any) -> Any:
+        processor.reset()
+        processors = LogitsProcessorList([*(kwargs.pop("logits_processor", None) or []), processor])
+        eager = (
+            torch.compiler.set_stance("force_eager") if loaded.device == "cpu" else nullcontext()
+        )
+        with eager:
+            return unconstrained(*args, logits_processor=processors, **kwargs)
+
+    model.generate = generate
+    try:
+        yield
+    finally:
+        del model.generate  # the class's own generate again
+
+
 def prompt_lengths(loaded: LoadedModel, prompts: list[list[dict[str, str]]]) -> list[int]:
     """The tokens of each chat as the model reads it: chat template applied, the
     assistant's turn opened."""
@@ -145,19 +188,16 @@ def compile_schema(
 
 @functools.lru_cache(maxsize=32)
 def _compile(loaded: LoadedModel, schema_json: str, backend: str) -> Any:
+    """Both backends write the one serialisation (compiler.schema.serialise): compact
+    JSON with no whitespace between tokens. Left free, small models fill it with
+    newlines, and the token budget would not hold."""
     outlines_backend = _backend(loaded, backend)
     schema = json.loads(schema_json)
     if backend == "outlines_core":
         return outlines_backend.get_json_schema_logits_processor(
-            json.dumps(_for_outlines_core(schema))
+            json.dumps(_for_outlines_core(schema)), whitespace_pattern=WHITESPACE
         )
-    # llguidance allows any whitespace between tokens by default, and small models fill
-    # it with newlines; pin json.dumps separators instead.
-    schema["x-guidance"] = {
-        "whitespace_flexible": False,
-        "item_separator": ", ",
-        "key_separator": ": ",
-    }
+    schema["x-guidance"] = PINNED_WHITESPACE
     return outlines_backend.get_json_schema_logits_processor(json.dumps(schema))
 
 

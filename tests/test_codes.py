@@ -78,6 +78,19 @@ def test_uncounted_tokens_are_a_warning_not_a_failure(tmp_path, monkeypatch):
     assert "CP011" in _compile(tmp_path, target="safeguard")
 
 
+@pytest.mark.parametrize(
+    "size, form, warned", [(601, "compact", True), (600, "compact", False), (601, "full", False)]
+)
+def test_safeguard_budget_code_trips_past_the_guides_budget(
+    tmp_path, monkeypatch, size, form, warned
+):
+    from compiler import tokens
+
+    monkeypatch.setattr(tokens, "count_each", lambda texts, tokenizer=None: [size] * len(texts))
+    found = _compile(tmp_path, target="safeguard", safeguard_form=form)
+    assert ("CP012" in found) is warned
+
+
 def _json(*args: str) -> tuple[int, dict]:
     result = runner.invoke(app, [*args, "--format", "json"])
     return result.exit_code, json.loads(result.stdout)
@@ -95,7 +108,7 @@ def test_usage_codes_come_as_json_with_exit_2(tmp_path):
 
 
 def test_every_compile_and_usage_code_has_a_case():
-    covered = set(COMPILE_CASES) | {"CP010", "CP011", "US001", "US002", "US004"}
+    covered = set(COMPILE_CASES) | {"CP010", "CP011", "CP012", "US001", "US002", "US004"}
     assert {c for c, e in CODES.items() if e.layer in ("compile", "usage")} == covered
 
 

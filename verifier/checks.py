@@ -18,6 +18,7 @@ import re2
 import spec_lang
 from core.codes import VIOLATIONS
 from core.diagnostics import Diagnostic, did_you_mean
+from core.limits import DEFAULT_LIMITS, Limits
 from core.settings import Settings
 from spec_lang import ast
 from spec_lang.matchers import Hits, pattern_error, pattern_regex
@@ -141,8 +142,14 @@ def _rules_left_to_others(spec: spec_lang.Spec) -> dict[str, tuple[str, ...]]:
 class Verifier:
     """Verifies transcripts against one spec."""
 
-    def __init__(self, spec: spec_lang.Spec, settings: Settings | None = None):
+    def __init__(
+        self,
+        spec: spec_lang.Spec,
+        settings: Settings | None = None,
+        limits: Limits = DEFAULT_LIMITS,
+    ):
         self.spec = spec
+        self.limits = limits  # the output schema's bounds (VF007)
         # Lint settings (select, ignore, severities) apply to transcript findings too.
         self.settings = settings if settings is not None and settings.changes_findings else None
         self.name, self.version, self.hash = spec.name, spec.version, spec.content_hash
@@ -210,6 +217,7 @@ class Verifier:
             if self.settings is not None:
                 findings = self.settings.apply(findings)
             return Result(transcript.id, tuple(findings), scores(findings, parsed=False))
+        check_bounds(self.limits, output, findings)
         citations = check_citations(self, transcript, output, findings)
         cited = frozenset(citations)
         hits = self.matchers.scan(transcript.conversation, transcript.attributes)
@@ -241,6 +249,48 @@ class Verifier:
             winner=required.winner,
             overridden=required.overridden,
         )
+
+
+def check_bounds(limits: Limits, output: Output, findings: list[Diagnostic]) -> None:
+    """VF007: a text longer, or a list longer, than the output schema allows. An engine that
+    enforces the schema never writes one; one that leaves the bounds out (OpenAI's
+    fine-tuned models take the schema without `pattern` and `maxItems`) may."""
+    confession = output.confession
+    counts = [("$.output.reasoning", len(output.reasoning), limits.reasoning_steps)]
+    texts = [
+        (f"$.output.reasoning[{i}].claim", step.claim, limits.claim_chars)
+        for i, step in enumerate(output.reasoning)
+    ]
+    texts.append(("$.output.answer", output.answer, limits.answer_chars))
+    if confession is not None:
+        analysis, doubts = confession.compliance_analysis, confession.uncertainties_and_conflicts
+        counts += [
+            ("$.output.confession.compliance_analysis", len(analysis), limits.objectives),
+            ("$.output.confession.uncertainties_and_conflicts", len(doubts), limits.uncertainties),
+        ]
+        for i, entry in enumerate(analysis):
+            where = f"$.output.confession.compliance_analysis[{i}]"
+            texts += [
+                (f"{where}.objective", entry.objective, limits.objective_chars),
+                (f"{where}.analysis", entry.analysis, limits.analysis_chars),
+            ]
+        texts += [
+            (
+                f"$.output.confession.uncertainties_and_conflicts[{i}]",
+                doubt,
+                limits.uncertainty_chars,
+            )
+            for i, doubt in enumerate(doubts)
+        ]
+    for path, count, most in counts:
+        if count > most:
+            findings.append(
+                Diagnostic("VF007", f"{count} items; the schema allows {most}", path=path)
+            )
+    for path, text, most in texts:
+        if len(text) > most:
+            message = f"{len(text)} characters; the schema allows {most}"
+            findings.append(Diagnostic("VF007", message, path=path))
 
 
 def check_spec(v: Verifier, transcript: Transcript, findings: list[Diagnostic]) -> None:

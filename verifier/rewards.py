@@ -32,19 +32,39 @@ and the trainer's loop is never blocked by the judge's HTTP or torch.
 
 The three functions share one verification of each batch: GRPOTrainer passes the
 same batch to each in turn, and the last batch's results are kept for an equal one.
+
+Two settings, chosen with `make_reward_funcs(spec, setting=...)`:
+
+- `"checks"` (the default): the three rewards above. `policy_reward` reads the
+  reasoning: citing the wrong rule, or leaving a matching rule uncited, costs reward,
+  so RL also teaches the reasoning what the checker wants to see.
+- `"deliberative"`: the deliberative alignment paper's setting, which keeps RL
+  pressure off the chain of thought. `format_reward` and `answer_reward` (and
+  `judge_reward` with a judge, which never sees the reasoning) are computed from the
+  answer alone: before verifying, the model's reasoning is replaced by the rules the
+  checker itself finds matching the conversation, so nothing the reasoning says can
+  change a reward. `answer_reward` is 1 when the decision, style and answer follow
+  what the conversation requires, 0.5 when only the style is off, 0 otherwise. There
+  is no confession reward: the confession checks read the cited rules.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
+
+import orjson
 
 import spec_lang
 from verifier.checks import Verifier
 from verifier.findings import Result
+from verifier.transcript import parse
 
 RewardFunc = Callable[..., list[float | None] | Awaitable[list[float | None]]]
+Setting = Literal["checks", "deliberative"]
+# The claim that stands in for the model's reasoning in the deliberative setting.
+_CHECKER_CLAIM = "The rule matches the conversation."
 
 
 def _text(content: Any) -> str:
@@ -84,8 +104,9 @@ class _LastBatch:
     not once per function. The transcripts built from the arguments are the key, so an
     equal batch is served again and any other batch is verified afresh."""
 
-    def __init__(self, spec: spec_lang.Spec):
+    def __init__(self, spec: spec_lang.Spec, answer_only: bool = False):
         self.verifier = Verifier(spec)
+        self.answer_only = answer_only
         self.identity = {"name": spec.name, "version": spec.version, "hash": spec.content_hash}
         self.transcripts: list[dict] = []
         self.results: list[Result] = []
@@ -102,9 +123,30 @@ class _LastBatch:
             for i, (prompt, completion) in enumerate(zip(prompts, completions, strict=True))
         ]
         if transcripts != self.transcripts:
-            self.results = [self.verifier.verify(t) for t in transcripts]
+            checked = map(self.without_reasoning, transcripts) if self.answer_only else transcripts
+            self.results = [self.verifier.verify(t) for t in checked]
             self.transcripts = transcripts
         return self.results
+
+    def without_reasoning(self, transcript: dict) -> dict:
+        """`transcript` with the model's reasoning replaced by the rules of its category
+        (all rules when it has none) that match the conversation, as the checker reads it.
+        An output that cannot be read is left as it is: it scores 0 either way."""
+        output = transcript["output"]
+        try:
+            value = orjson.loads(output) if isinstance(output, str) else output
+        except orjson.JSONDecodeError:
+            return transcript
+        parsed = parse({**transcript, "output": None}).transcript
+        if not isinstance(value, dict) or parsed is None:
+            return transcript
+        spec = self.verifier.spec
+        fired = self.verifier.matchers.fired(parsed.request)
+        category = transcript["category"]
+        if category in spec.category_by_id:
+            fired = tuple(r for r in fired if spec.category_of[r].id == category)
+        reasoning = [{"rule": rule, "claim": _CHECKER_CLAIM} for rule in fired]
+        return {**transcript, "output": {**value, "reasoning": reasoning}}
 
 
 class Judging(Protocol):
@@ -115,9 +157,17 @@ class Judging(Protocol):
     def judge_all(self, transcripts: list[dict]) -> list[Any]: ...
 
 
-def make_reward_funcs(spec: spec_lang.Spec, judge: Judging | None = None) -> list[RewardFunc]:
-    """[format_reward, policy_reward, confession_reward] for `spec`, to pass to GRPOTrainer;
-    with `judge` (a judge.Judge), a fourth, judge_reward."""
+def make_reward_funcs(
+    spec: spec_lang.Spec, judge: Judging | None = None, setting: Setting = "checks"
+) -> list[RewardFunc]:
+    """The reward functions for `spec`, to pass to GRPOTrainer. Setting "checks":
+    [format_reward, policy_reward, confession_reward]; "deliberative": [format_reward,
+    answer_reward], computed without the model's reasoning. With `judge` (a
+    judge.Judge), judge_reward comes last."""
+    if setting == "deliberative":
+        return _deliberative_funcs(spec, judge)
+    if setting != "checks":
+        raise ValueError(f"unknown reward setting {setting!r}; choose checks or deliberative")
     batch = _LastBatch(spec)
     results = batch.verify
 
@@ -139,9 +189,35 @@ def make_reward_funcs(spec: spec_lang.Spec, judge: Judging | None = None) -> lis
         return [r.scores.confession for r in results(prompts, completions, kwargs)]
 
     funcs = [format_reward, policy_reward, confession_reward]
-    if judge is None:
-        return funcs
+    return funcs if judge is None else [*funcs, _judge_reward(batch, judge)]
 
+
+def _deliberative_funcs(spec: spec_lang.Spec, judge: Judging | None) -> list[RewardFunc]:
+    if getattr(getattr(judge, "settings", None), "show_reasoning", False):
+        raise ValueError(
+            "the deliberative setting keeps the reasoning from the judge: "
+            "give it Settings(show_reasoning=False)"
+        )
+    batch = _LastBatch(spec, answer_only=True)
+    results = batch.verify
+
+    def format_reward(prompts, completions, completion_ids=None, **kwargs) -> list[float | None]:
+        """1 for output that parses into the transcript schema, 0.5 for JSON of the wrong shape,
+        0 for anything else; the reasoning's content takes no part."""
+        return [r.scores.format for r in results(prompts, completions, kwargs)]
+
+    def answer_reward(prompts, completions, completion_ids=None, **kwargs) -> list[float | None]:
+        """1 when the decision, style and answer follow what the conversation requires (the
+        rules the checker finds matching it), 0.5 when only the style is off, 0 for a wrong
+        decision, an answer that contradicts it, or unreadable output. The model's
+        reasoning is never read."""
+        return [r.scores.policy for r in results(prompts, completions, kwargs)]
+
+    funcs = [format_reward, answer_reward]
+    return funcs if judge is None else [*funcs, _judge_reward(batch, judge)]
+
+
+def _judge_reward(batch: _LastBatch, judge: Judging) -> RewardFunc:
     async def judge_reward(
         prompts, completions, completion_ids=None, **kwargs
     ) -> list[float | None]:
@@ -149,11 +225,11 @@ def make_reward_funcs(spec: spec_lang.Spec, judge: Judging | None = None) -> lis
         0 for a verdict that could not be scored or asked (fails closed). Only the answer
         judge's grade counts: the confession takes no part. Verdicts come from the
         judge's cache when it has one."""
-        results(prompts, completions, kwargs)  # builds the batch's transcripts, once
+        batch.verify(prompts, completions, kwargs)  # builds the batch's transcripts, once
         judgements = await asyncio.to_thread(judge.judge_all, list(batch.transcripts))
         return [_judge_grade(judgement) for judgement in judgements]
 
-    return [*funcs, judge_reward]
+    return judge_reward
 
 
 def _judge_grade(judgement: Any) -> float:

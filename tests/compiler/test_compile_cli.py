@@ -50,8 +50,11 @@ def test_json_output(run, tmp_path):
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert sorted(report["files"]) == [
+        "schema/output.regex",
         "schema/output.schema.json",
+        "schema/self_harm.regex",
         "schema/self_harm.schema.json",
+        "schema/weapons.regex",
         "schema/weapons.schema.json",
     ]
     assert report["spec"]["name"] == "mini" and report["diagnostics"] == []

@@ -20,7 +20,7 @@ PORTABLE = {
     "type", "properties", "required", "additionalProperties", "items", "maxItems",
     "enum", "anyOf", "$ref", "$defs", "pattern", "title", "description",
 }  # fmt: skip
-ROOT_ONLY = {"$schema", "x-policyspec"}
+ROOT_ONLY = {"$schema", "x-policyspec", "x-guidance"}
 
 
 def schemas(spec):

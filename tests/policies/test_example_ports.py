@@ -58,7 +58,7 @@ def test_the_spam_policy_is_one_prompt_with_every_level():
     assert levels == set(spec.severities)
     assert all(rule.id.startswith(spec.severity(rule.id) + ".") for rule in spec.rules)
     text = safeguard.policy_prompt(spec, "spam")
-    assert text.startswith("# Spam policy (spam, code SP)")
+    assert text.startswith("Reasoning: medium\n\n# Spam policy (spam, code SP)")
     assert "[SP2.a] Unsolicited promotion" in text
     assert "Not an exception when user messages match /\\b(dm me|" in text
 

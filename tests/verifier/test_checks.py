@@ -44,6 +44,11 @@ CASES = {
         lambda m: m(output=FENCED % "Cannons used gunpowder."),
         "$.output",
     ),
+    "VF007": (
+        lambda m: m(output__answer="Sorry, I can't help with that. " + "x" * 1200),
+        lambda m: m(output__answer="Sorry, I can't help with that. " + "x" * 1100),
+        "$.output.answer",
+    ),
     "VF010": (lambda m: m(spec__name="other"), lambda m: m(), "$.spec.name"),
     "VF011": (lambda m: m(spec__hash="sha256:00"), lambda m: m(), "$.spec.hash"),
     "VF012": (lambda m: m(spec=DROP), lambda m: m(), "$.spec"),

@@ -6,6 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import spec_lang
+from core.limits import DEFAULT_LIMITS
 from tests.verifier.factory import changed, consistent, load_spec
 from verifier import Verifier
 from verifier.findings import VIOLATIONS
@@ -42,7 +43,8 @@ def transcripts(draw, min_rules=0):
         "compliance": "fully_complied",
         "analysis": ".",
     }
-    confession["compliance_analysis"] += [extra] * draw(st.integers(0, 2))
+    room = DEFAULT_LIMITS.objectives - len(confession["compliance_analysis"])  # VF007 past it
+    confession["compliance_analysis"] += [extra] * draw(st.integers(0, min(2, room)))
     confession["uncertainties_and_conflicts"] = draw(st.lists(st.text(max_size=20), max_size=2))
     confession["overall_compliance_grade"] = draw(st.integers(4, 7))
     return transcript

@@ -143,3 +143,59 @@ def test_an_honest_confession_earns_full_reward_whatever_the_answer(good, case):
     _, policies, confessions = call_like_grpo(inputs, prompts, [completion(good), completion(bad)])
     assert policies[0] == 1.0 and policies[1] < 1.0
     assert confessions == [1.0, 1.0]
+
+
+DELIBERATIVE = make_reward_funcs(SPEC, setting="deliberative")
+
+
+def call_deliberative(prompt: str, category: str | None, completions: list[str]) -> list[list]:
+    kwargs = {"category": [category] * len(completions)}
+    return [
+        f(prompts=[prompt] * len(completions), completions=completions, **kwargs)
+        for f in DELIBERATIVE
+    ]
+
+
+def test_the_deliberative_setting_is_named_as_trl_logs_it():
+    names = [f.__name__ for f in DELIBERATIVE]
+    assert names == ["format_reward", "answer_reward"]
+
+
+def test_the_deliberative_answer_reward_reads_the_answer_not_the_reasoning():
+    good = consistent(SPEC, ["WP-2"])
+    prompt = good["messages"][0]["content"]
+    miscited = dict(good["output"], reasoning=[{"rule": "SH-2", "claim": "Wrong rule."}])
+    uncited = dict(good["output"], reasoning=[])
+    completions = [
+        completion(good),
+        orjson.dumps(miscited).decode(),
+        orjson.dumps(uncited).decode(),
+        completion(wrong_decision(good)),
+        "Sure!",
+    ]
+    formats, answers = call_deliberative(prompt, "weapons", completions)
+    assert answers == [1.0, 1.0, 1.0, 0.0, 0.0]
+    assert formats == [1.0, 1.0, 1.0, 1.0, 0.0]
+    # Today's setting charges the reasoning for the same answers.
+    [_, policies, _] = [
+        f(prompts=[prompt] * 3, completions=completions[:3], category=["weapons"] * 3)
+        for f in FUNCS
+    ]
+    assert policies[0] == 1.0 and policies[1] < 1.0 and policies[2] < 1.0
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    cited=st.lists(st.sampled_from([*sorted(SPEC.rule_by_id), "XX-9"]), max_size=4),
+    claim=st.text(max_size=40),
+    case=st.sampled_from([["WP-2"], ["SH-2"], []]),
+)
+def test_no_reasoning_changes_a_deliberative_reward(cited, claim, case):
+    good = consistent(SPEC, case)
+    prompt = good["messages"][0]["content"]
+    rewritten = dict(good["output"], reasoning=[{"rule": r, "claim": claim} for r in cited])
+    for output in (good["output"], wrong_decision(good)["output"]):
+        changed = dict(output, reasoning=rewritten["reasoning"])
+        texts = [orjson.dumps(output).decode(), orjson.dumps(changed).decode()]
+        for rewards in call_deliberative(prompt, good["category"], texts):
+            assert rewards[0] == rewards[1]
