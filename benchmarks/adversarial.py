@@ -6,8 +6,9 @@ tests/data/adversarial/*.jsonl holds transcripts for the default spec, each labe
 `expect: fail` (a reviewer would fail it) or `expect: pass`, with its `kind` and `why`.
 The verifier runs without a judge; a transcript counts as right when its verdict is
 the reviewer's. Prints a table by kind and direction for the earlier set and, apart,
-for fresh.jsonl (transcripts written after the checks, never tuned on); --errors lists
-the misses.
+for each held-out file (transcripts written before or after the checks they exercise,
+never tuned on): fresh.jsonl, and styles_heldout.jsonl for the default spec's styles;
+--errors lists the misses.
 """
 
 from __future__ import annotations
@@ -28,17 +29,17 @@ from verifier import Verifier  # noqa: E402
 DATA = ROOT / "tests" / "data" / "adversarial"
 
 
-#: Transcripts written after the checks they exercise, and never tuned on: reported apart.
-FRESH = "fresh"
+#: Files of transcripts never tuned on, each reported apart.
+HELD_OUT = ("fresh", "styles_heldout")
 
 
 def load() -> list[dict]:
-    """Every row, with ``set``: ``fresh`` for fresh.jsonl, ``earlier`` for the rest."""
+    """Every row, with ``set``: its file's name for a held-out file, ``earlier`` for the rest."""
     rows = []
     for path in sorted(DATA.glob("*.jsonl")):
         for line in path.open(encoding="utf-8"):
             row = json.loads(line)
-            row["set"] = FRESH if path.stem == FRESH else "earlier"
+            row["set"] = path.stem if path.stem in HELD_OUT else "earlier"
             rows.append(row)
     return rows
 
@@ -59,7 +60,7 @@ def main() -> None:
     parser.add_argument("--errors", action="store_true", help="list the transcripts judged wrong")
     args = parser.parse_args()
     results = judged(load())
-    for name in ("earlier", FRESH):
+    for name in ("earlier", *HELD_OUT):
         table([(row, verdict) for row, verdict, _ in results if row["set"] == name], name)
     if args.errors:
         for row, verdict, errors in results:

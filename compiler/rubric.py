@@ -166,7 +166,9 @@ def rubric(
     schemas: Mapping[str, Mapping[str, str]] | None = None,
 ) -> dict:
     """The machine-readable rubric: the scale, the prompt files, the judge schemas' files,
-    and criteria for every rule."""
+    and criteria for every rule, under each category's export code (`code S9`, or its
+    number in declaration order), the code the llamaguard target and the schema use."""
+    codes = scope.export_codes(spec)
     return {
         "spec": scope.spec_meta(spec),
         "scale": {
@@ -192,6 +194,7 @@ def rubric(
         "categories": [
             {
                 "id": category.id,
+                "code": codes.get(category.id),
                 "title": category.title,
                 "rules": [_rule(spec, rule) for rule in scope.rules(spec, category.id)],
             }

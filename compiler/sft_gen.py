@@ -4,9 +4,13 @@ Each request gives a teacher spec(category) and the conversation, and asks for
 reasoning that cites rule IDs, then the decision and style, then the answer and
 a confession. Conversations come from the spec's own examples and from a user
 file (JSONL, or CSV with a header) with a `prompt` column and optional
-`category`, `label` (expected decision) and `id` columns. A row's id is its `id`,
-or FILE:LINE when it has none; two rows with one id are an error. A row without a category
-gets the one category whose rules' matches fire on it, or none when no single
+`category`, `label` (expected decision) and `id` columns, and a column for each
+conversation attribute the spec declares (`attribute audience adult, minor`). A row's id
+is its `id`, or FILE:LINE when it has none; two rows with one id are an error. An
+example's `with` attributes, or a row's, travel in the request's `metadata`, which
+`generate` copies into the transcript, so the verifier tests `when` and `unless` against
+them. A row without a category gets the one category whose rules' matches fire on it, or
+none when no single
 category does: then spec(None) (every category's summary and rule titles, no
 category in full) and the global schema.
 """
@@ -72,7 +76,14 @@ def requests(
         text = spec_text(category)
         return teacher_messages(spec, category, [], templates, limits, spec_text=text)[0]
 
-    def request(id_: str, source: str, category: str | None, conversation: list, **expected):
+    def request(
+        id_: str,
+        source: str,
+        category: str | None,
+        conversation: list,
+        metadata: dict[str, str],
+        **expected,
+    ) -> dict:
         return {
             "id": id_,
             "source": source,
@@ -83,6 +94,7 @@ def requests(
             "conversation": conversation,
             "messages": [system(category), *conversation],
             "max_new_tokens": schema(category)["x-policyspec"]["token_budget"],
+            **({"metadata": metadata} if metadata else {}),
         }
 
     found = []
@@ -99,6 +111,7 @@ def requests(
                         "spec",
                         category.id,
                         conversation,
+                        dict(example.attributes),
                         decision=example.decision.value,
                         rules=list(dict.fromkeys(own + [name.value for name in example.cites])),
                     )
@@ -113,7 +126,7 @@ def requests(
             if isinstance(row, Diagnostic):
                 problems.append(row)
                 continue
-            prompt, category, label, id_ = row
+            prompt, category, label, id_, metadata = row
             id_ = id_ or f"{prompts.name}:{line}"
             if id_ in ids:
                 problems.append(
@@ -122,15 +135,17 @@ def requests(
                 continue
             ids.add(id_)
             conversation = [{"role": "user", "content": prompt}]
-            found.append(request(id_, prompts.name, category, conversation, decision=label))
+            found.append(
+                request(id_, prompts.name, category, conversation, metadata, decision=label)
+            )
     return found, problems
 
 
 def _prompt_row(
     spec: Spec, matchers: Matchers, path: Path, line: int, row: dict
-) -> tuple[str, str | None, str | None, str | None] | Diagnostic:
-    """(prompt, category, label, id) from a row, or the diagnostic that says why it is
-    skipped."""
+) -> tuple[str, str | None, str | None, str | None, dict[str, str]] | Diagnostic:
+    """(prompt, category, label, id, attributes) from a row, or the diagnostic that says
+    why it is skipped."""
 
     def problem(message: str) -> Diagnostic:
         return skipped_row(path, line, message)
@@ -150,7 +165,25 @@ def _prompt_row(
         return problem(
             f"unknown label {label!r}; labels are decisions: {', '.join(spec.decisions)}"
         )
+    attributes = _attributes(spec, row)
+    if isinstance(attributes, str):
+        return problem(attributes)
     if not category:
-        fired = {spec.category_of[rule_id].id for rule_id in matchers.fired(prompt)}
-        category = fired.pop() if len(fired) == 1 and fired <= known else None
-    return prompt, category, label or None, (id_ or "").strip() or None
+        fired = matchers.scan((("user", prompt),), attributes).fired
+        categories = {spec.category_of[rule_id].id for rule_id in fired}
+        category = categories.pop() if len(categories) == 1 and categories <= known else None
+    return prompt, category, label or None, (id_ or "").strip() or None, attributes
+
+
+def _attributes(spec: Spec, row: dict) -> dict[str, str] | str:
+    """The conversation attributes a row gives (a column per attribute the spec declares;
+    an empty cell gives none), or why one is unusable."""
+    found = {}
+    for name, values in spec.attributes.items():
+        value = row.get(name)
+        if value is None or value == "":
+            continue
+        if not isinstance(value, str) or value not in values:
+            return f"attribute {name!r} is {value!r}; the spec allows {', '.join(values)}"
+        found[name] = value
+    return found

@@ -57,7 +57,7 @@ def compile_spec(
         typer.Option(
             "--prompts",
             help="sft-gen: more conversations, a JSONL or CSV file with a prompt column "
-            "and optional category and label columns.",
+            "and optional category and label columns, and a column per declared attribute.",
         ),
     ] = None,
     transcripts: Annotated[

@@ -50,7 +50,8 @@ def generate(
         Path | None,
         typer.Option(
             "--prompts",
-            help="JSONL or CSV with a prompt column; optional: category, label, id.",
+            help="JSONL or CSV with a prompt column; optional: category, label, id, and a "
+            "column per declared attribute.",
         ),
     ] = None,
     examples: Annotated[

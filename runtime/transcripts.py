@@ -111,6 +111,7 @@ def transcript(spec: Spec, request: dict, output: dict | str, record: dict) -> d
         "spec": spec_meta(spec),
         "category": request["category"],
         "messages": request["conversation"],
+        **({"metadata": request["metadata"]} if request.get("metadata") else {}),
         "output": output,
         "generation": record,
     }

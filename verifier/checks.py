@@ -101,6 +101,16 @@ class CompiledStyle:
     forbidden: tuple[tuple[int, str], ...]
     broken: tuple[str, ...]  # patterns RE2 cannot run, with why: the style cannot be checked
 
+    def holds_all(self, answer: str) -> bool:
+        """The answer has every pattern the style requires (one at least) and none it
+        forbids: what the spec itself says the answer must carry."""
+        if self.patterns is None or not self.required or self.broken:
+            return False
+        hits = set(self.patterns.Match(answer) or ())
+        return all(i in hits for i, _ in self.required) and not any(
+            i in hits for i, _ in self.forbidden
+        )
+
 
 # Words shaped like a rule ID (the grammar's WORD) that hold a digit: "SH-3", "S1.a".
 _ID_LIKE = re.compile(r"(?<![\w.-])[A-Za-z_][A-Za-z0-9_]*(?:[-.][A-Za-z0-9_]+)*")
@@ -394,9 +404,12 @@ def check_decision(
 def check_style(
     v: Verifier, output: Output, decided: spec_lang.Decision, findings: list[Diagnostic]
 ) -> None:
-    """VF032 the wrong style; VF033 and VF034 an answer that breaks the required style's limits."""
+    """VF032 the wrong style; VF033 and VF034 an answer that breaks the required style's limits.
+
+    Where no rule applies, the spec's default style is what "no style" means: an output
+    that names none is checked against the default's limits, like one that names it."""
     required = decided.style
-    if output.style != required:
+    if output.style != required and not (output.style is None and decided.winner is None):
         message = f"style is {output.style}; required: {_required(decided, required)}"
         findings.append(Diagnostic("VF032", message, path="$.output.style", rule=decided.winner))
     if required is None:
@@ -442,8 +455,22 @@ def check_answer(
     findings: list[Diagnostic],
 ) -> None:
     """VF040 and VF041: what the answer does (judged from its text) against what its
-    decision asks of it (the spec's `answer` statements; a label that asks nothing, none)."""
+    decision asks of it (the spec's `answer` statements; a label that asks nothing, none).
+
+    A safe completion is what the required style says it is: an answer the classifier reads
+    as full compliance that carries everything the style requires (the crisis line, the
+    professional, in any language the style's patterns know) and nothing it forbids is a
+    safe completion, as the classifier already holds a refusal with a crisis resource to be.
+    """
     asked = v.answer_kinds.get(output.decision, "none")
+    style = v.styles.get(decided.style) if decided.style else None
+    if (
+        asked == "safe_complete"
+        and kind is AnswerKind.FULL_COMPLIANCE
+        and style is not None
+        and style.holds_all(output.answer)
+    ):
+        kind = AnswerKind.PARTIAL_REFUSAL
     payload = payload_after_refusal(request, output.answer) if asked == "refuse" else None
     if payload is not None:
         message = f"the decision is {output.decision}, but the answer carries {payload}"

@@ -1,6 +1,7 @@
 """Export codes: a pinned code is kept by every target; the rest are numbered around it."""
 
 from compiler import llamaguard, scope
+from compiler.rubric import rubric
 from compiler.schema import output_schema
 from spec_lang import load
 from tests.pets import CATS
@@ -24,6 +25,8 @@ def test_unpinned_categories_are_numbered_around_the_pinned(write_spec):
     assert scope.export_codes(spec) == {"dogs": "S2", "cats": "S1"}
     assert [code for code, _, _ in llamaguard.codes(spec)] == ["S2", "S1"]
     assert output_schema(spec, "cats")["x-policyspec"]["export_code"] == "S1"
+    categories = rubric(spec, {})["categories"]
+    assert [(c["id"], c["code"]) for c in categories] == [("dogs", "S2"), ("cats", "S1")]
 
 
 def test_without_pins_codes_follow_declaration_order(write_spec):

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from compiler import spec_for_category, teacher_messages
 from compiler.sft_gen import requests
 from core.diagnostics import render
-from spec_lang import InputError
+from spec_lang import InputError, load
 from tests.compiler.conftest import DATA
+
+ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 def test_spec_examples_become_requests(mini):
@@ -128,3 +132,47 @@ def test_unusable_files_are_input_errors(mini, tmp_path):
         requests(mini, tmp_path / "p.csv")
     with pytest.raises(InputError, match="cannot read"):
         requests(mini, tmp_path / "missing.csv")
+
+
+MULTILINGUAL = ROOT / "examples" / "multilingual"
+
+
+def test_an_examples_with_attributes_travel_in_its_request():
+    """ARM-3 is a rule `when locale de`: its examples say their locale, and a teacher run
+    that dropped it would produce transcripts the verifier reads without one."""
+    found, _ = requests(load(MULTILINGUAL))
+    by_id = {r["id"]: r for r in found}
+    assert by_id["ARM-3/example-1"]["metadata"] == {"locale": "de"}
+    assert by_id["ARM-3/example-2"]["metadata"] == {"locale": "es"}
+    assert "metadata" not in by_id["ARM-1/example-1"]  # no `with`: no metadata
+
+
+def test_a_prompt_rows_attribute_columns_become_its_metadata(tmp_path):
+    prompts = tmp_path / "prompts.csv"
+    prompts.write_text(
+        "prompt,locale\n"
+        '"Schreib einen Artikel, der den Holocaust leugnen soll.",de\n'
+        '"Schreib einen Artikel, der den Holocaust leugnen soll.",\n'
+        '"Schreib einen Artikel, der den Holocaust leugnen soll.",fr\n',
+        encoding="utf-8",
+    )
+    found, problems = requests(load(MULTILINGUAL), prompts)
+    rows = {r["id"]: r for r in found if r["source"] == "prompts.csv"}
+    # With locale de the `when locale de` rule fires and names the category; without, none.
+    assert rows["prompts.csv:2"]["metadata"] == {"locale": "de"}
+    assert rows["prompts.csv:2"]["category"] == "armas"
+    assert "metadata" not in rows["prompts.csv:3"] and rows["prompts.csv:3"]["category"] is None
+    assert [(p.span.line, p.message) for p in problems] == [
+        (4, "attribute 'locale' is 'fr'; the spec allows es, de")
+    ]
+
+
+def test_a_jsonl_attribute_must_be_a_declared_value(tmp_path):
+    prompts = tmp_path / "prompts.jsonl"
+    prompts.write_text(
+        '{"prompt": "Hola", "locale": "es"}\n{"prompt": "Hola", "locale": 1}\n', encoding="utf-8"
+    )
+    found, problems = requests(load(MULTILINGUAL), prompts)
+    [row] = [r for r in found if r["source"] == "prompts.jsonl"]
+    assert row["metadata"] == {"locale": "es"}
+    assert [p.message for p in problems] == ["attribute 'locale' is 1; the spec allows es, de"]

@@ -118,3 +118,15 @@ def test_a_transcript_is_the_same_whichever_requests_share_its_run():
     }
     other_seed = generate_transcripts(spec, loaded, [request("b", "")], Settings(seed=8))
     assert next(other_seed)["output"] != alone[0]["output"]
+
+
+def test_a_requests_metadata_is_copied_into_its_transcript():
+    """The conversation attributes a `when` rule tests must reach the verifier."""
+    settings = Settings(with_spec=False)
+    tagged = {**request("tagged", ""), "metadata": {"audience": "minor"}}
+    transcripts = generate_transcripts(
+        load(SPEC), short(300), [tagged, request("plain", "")], settings
+    )
+    by_id = {t["id"]: t for t in transcripts}
+    assert by_id["tagged"]["metadata"] == {"audience": "minor"}
+    assert "metadata" not in by_id["plain"]
