@@ -35,6 +35,7 @@ counts how many of its transcripts each source decided ("sources": judge, verifi
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -61,25 +62,15 @@ class Label(BaseModel):
 
 def load_labels(path: Path) -> dict[str, Label]:
     """Labels by prompt id. Any bad line is an InputError naming it."""
-    try:
-        stream = path.open("rb")
-    except OSError as error:
-        raise InputError(f"{path}: cannot read ({error.strerror})") from None
     labels: dict[str, Label] = {}
-    with stream:
-        for number, line in enumerate(stream, 1):
-            if not line.strip():
-                continue
-            data, finding = load_json(line, "$")
-            if finding is not None:
-                raise InputError(f"{path}:{number}: {finding.message}")
-            try:
-                label = Label.model_validate(data)
-            except ValidationError as error:
-                problem = error.errors(include_url=False)[0]
-                where = ".".join(str(p) for p in problem["loc"])
-                raise InputError(f"{path}:{number}: {where}: {problem['msg']}") from None
-            labels[label.id] = label
+    for number, data in _json_lines(path):
+        try:
+            label = Label.model_validate(data)
+        except ValidationError as error:
+            problem = error.errors(include_url=False)[0]
+            where = ".".join(str(p) for p in problem["loc"])
+            raise InputError(f"{path}:{number}: {where}: {problem['msg']}") from None
+        labels[label.id] = label
     return labels
 
 
@@ -87,11 +78,23 @@ def load_judgements(path: Path) -> dict[str, dict]:
     """Judgements by transcript id from a judge report (`policyspec judge -o`, or
     `verify --judge -o`): each line's "judgement", where it has one and an "id". Any bad
     line is an InputError naming it."""
+    found: dict[str, dict] = {}
+    for number, data in _json_lines(path):
+        if not isinstance(data, dict) or "judgement" not in data:
+            raise InputError(f'{path}:{number}: not a judge report line (no "judgement")')
+        judgement = data["judgement"]
+        if isinstance(data.get("id"), str) and isinstance(judgement, dict):
+            found[data["id"]] = judgement
+    return found
+
+
+def _json_lines(path: Path) -> Iterator[tuple[int, object]]:
+    """(line number, value) for each non-blank line of a JSONL file; an unreadable file or
+    a line that is not JSON is an InputError naming it."""
     try:
         stream = path.open("rb")
     except OSError as error:
         raise InputError(f"{path}: cannot read ({error.strerror})") from None
-    found: dict[str, dict] = {}
     with stream:
         for number, line in enumerate(stream, 1):
             if not line.strip():
@@ -99,12 +102,7 @@ def load_judgements(path: Path) -> dict[str, dict]:
             data, finding = load_json(line, "$")
             if finding is not None:
                 raise InputError(f"{path}:{number}: {finding.message}")
-            judgement = data.get("judgement") if isinstance(data, dict) else None
-            if not isinstance(data, dict) or "judgement" not in data:
-                raise InputError(f'{path}:{number}: not a judge report line (no "judgement")')
-            if isinstance(data.get("id"), str) and isinstance(judgement, dict):
-                found[data["id"]] = judgement
-    return found
+            yield number, data
 
 
 @dataclass
