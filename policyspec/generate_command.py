@@ -50,8 +50,7 @@ def generate(
         Path | None,
         typer.Option(
             "--prompts",
-            help="JSONL or CSV with a prompt column; optional: category, label, id, and a "
-            "column per declared attribute.",
+            help="JSONL or CSV with a prompt column; optional: category, label, id, attributes.",
         ),
     ] = None,
     examples: Annotated[

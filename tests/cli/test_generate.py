@@ -95,7 +95,8 @@ def test_a_limit_of_zero_or_less(tmp_path, limit, code, message):
 
 def test_help_names_the_prompt_columns():
     result = runner.invoke(app, ["generate", "--help"], env={"COLUMNS": "200"})
-    assert "JSONL or CSV with a prompt column; optional: category, label, id." in result.stdout
+    columns = "JSONL or CSV with a prompt column; optional: category, label, id, attributes."
+    assert columns in result.stdout
     assert "transformers (any machine) or vllm (GPUs; the vllm extra)." in result.stdout
 
 
