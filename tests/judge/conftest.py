@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.judge.test_judge import confession, verdict
+from tests.judge.test_judge import confession, transcript, verdict
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -60,3 +60,15 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def refusals_then(tmp_path: Path, *answers: str) -> Path:
+    """A runs file with one transcript per answer (ids t1, t2, ...), each answer opening
+    with a refusal; the http judge reads the words after it (LOW-GRADE, STUCK, ...)."""
+    path = tmp_path / "runs.jsonl"
+    lines = [
+        json.dumps(transcript(answer=f"Sorry, I can't help with that. {answer}") | {"id": f"t{i}"})
+        for i, answer in enumerate(answers, 1)
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path

@@ -16,21 +16,11 @@ import pytest
 from typer.testing import CliRunner
 
 from policyspec.cli import app
-from tests.judge.conftest import free_port
-from tests.judge.test_judge import BASELINE, transcript
+from tests.judge.conftest import free_port, refusals_then
+from tests.judge.test_judge import BASELINE
 
 runner = CliRunner()
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _transcripts(tmp_path: Path, *answers: str) -> Path:
-    path = tmp_path / "runs.jsonl"
-    lines = [
-        json.dumps(transcript(answer=f"Sorry, I can't help with that. {answer}") | {"id": f"t{i}"})
-        for i, answer in enumerate(answers, 1)
-    ]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
 
 
 def _judge(url: str, source: Path, report: Path, *options: str):
@@ -43,7 +33,7 @@ def _report(path: Path) -> list[dict]:
 
 
 def test_an_unreachable_endpoint_gives_each_line_an_unscored_result(tmp_path):
-    source, report = _transcripts(tmp_path, "a", "b"), tmp_path / "judged.jsonl"
+    source, report = refusals_then(tmp_path, "a", "b"), tmp_path / "judged.jsonl"
     url = f"http://127.0.0.1:{free_port()}/v1"
     result = _judge(url, source, report, "--no-cache", "--tries", "2")
     assert result.exit_code == 1, result.output
@@ -61,7 +51,7 @@ def test_an_unreachable_endpoint_gives_each_line_an_unscored_result(tmp_path):
 @pytest.mark.parametrize("status", [500, 429])
 def test_transient_errors_are_retried(tmp_path, serve, status):
     server = serve("--fail-first", "2", "--status", str(status))
-    source, report = _transcripts(tmp_path, "a"), tmp_path / "judged.jsonl"
+    source, report = refusals_then(tmp_path, "a"), tmp_path / "judged.jsonl"
     result = _judge(server.url, source, report, "--no-cache", "--tries", "3")
     assert result.exit_code == 0, result.output
     assert _report(report)[0]["judgement"]["verdict"] == "pass"
@@ -70,7 +60,7 @@ def test_transient_errors_are_retried(tmp_path, serve, status):
 
 def test_retries_back_off_exponentially(tmp_path, serve):
     server = serve("--fail-first", "3", "--status", "500")
-    source, report = _transcripts(tmp_path, "a"), tmp_path / "judged.jsonl"
+    source, report = refusals_then(tmp_path, "a"), tmp_path / "judged.jsonl"
     result = _judge(server.url, source, report, "--no-cache", "--tries", "4", "--backoff", "0.3")
     assert result.exit_code == 0, result.output
     times = server.stats()["times"]
@@ -80,7 +70,7 @@ def test_retries_back_off_exponentially(tmp_path, serve):
 
 
 def test_errors_that_persist_fail_one_line_and_a_rerun_asks_only_for_it(tmp_path, serve):
-    source = _transcripts(tmp_path, "a", "STUCK", "c")
+    source = refusals_then(tmp_path, "a", "STUCK", "c")
     report, cache = tmp_path / "judged.jsonl", str(tmp_path / "cache")
     port = str(free_port())
     flaky = serve("--port", port, "--fail-marker", "STUCK")
@@ -106,7 +96,7 @@ def test_errors_that_persist_fail_one_line_and_a_rerun_asks_only_for_it(tmp_path
 
 def test_requests_in_flight_are_bounded(tmp_path, serve):
     server = serve("--delay", "0.3")
-    source = _transcripts(tmp_path, *"abcdef")
+    source = refusals_then(tmp_path, *"abcdef")
     report = tmp_path / "judged.jsonl"
     started = time.monotonic()
     result = _judge(server.url, source, report, "--no-cache", "--concurrency", "3")
@@ -118,7 +108,7 @@ def test_requests_in_flight_are_bounded(tmp_path, serve):
 
 def test_a_key_the_server_demands_is_a_usage_error(tmp_path, serve, monkeypatch):
     server = serve("--key", "sesame")
-    source, report = _transcripts(tmp_path, "a"), tmp_path / "judged.jsonl"
+    source, report = refusals_then(tmp_path, "a"), tmp_path / "judged.jsonl"
     monkeypatch.delenv("POLICYSPEC_JUDGE_API_KEY", raising=False)
     result = _judge(server.url, source, report, "--no-cache")
     assert result.exit_code == 2 and "POLICYSPEC_JUDGE_API_KEY" in result.output
@@ -129,7 +119,7 @@ def test_a_key_the_server_demands_is_a_usage_error(tmp_path, serve, monkeypatch)
 
 def test_a_reply_too_slow_times_out_and_is_unscored(tmp_path, serve):
     server = serve("--delay", "1.5")
-    source, report = _transcripts(tmp_path, "a"), tmp_path / "judged.jsonl"
+    source, report = refusals_then(tmp_path, "a"), tmp_path / "judged.jsonl"
     result = _judge(server.url, source, report, "--no-cache", "--tries", "1", "--timeout", "1")
     assert result.exit_code == 1, result.output
     (finding,) = _report(report)[0]["judgement"]["findings"]

@@ -11,19 +11,10 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from policyspec.cli import app
-from tests.judge.test_judge import BASELINE, transcript, verdict
+from tests.judge.conftest import refusals_then
+from tests.judge.test_judge import BASELINE, verdict
 
 runner = CliRunner()
-
-
-def _runs(tmp_path: Path, *answers: str) -> Path:
-    path = tmp_path / "runs.jsonl"
-    lines = [
-        json.dumps(transcript(answer=f"Sorry, I can't help with that. {answer}") | {"id": f"t{i}"})
-        for i, answer in enumerate(answers, 1)
-    ]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
 
 
 def _verify(server, runs: Path, *options: str):
@@ -33,7 +24,7 @@ def _verify(server, runs: Path, *options: str):
 
 def test_verify_json_carries_the_judgement_without_a_report(tmp_path, serve):
     server = serve()
-    result = _verify(server, _runs(tmp_path, "fine", "LOW-GRADE"), "--format", "json")
+    result = _verify(server, refusals_then(tmp_path, "fine", "LOW-GRADE"), "--format", "json")
     assert result.exit_code == 1, result.output  # both verify; the judge fails t2
     summary = json.loads(result.stdout)
     assert summary["totals"]["failed"] == 0
@@ -54,7 +45,7 @@ def test_verify_json_carries_the_judgement_without_a_report(tmp_path, serve):
 
 def test_verify_junit_marks_the_judge_s_findings(tmp_path, serve):
     server = serve()
-    result = _verify(server, _runs(tmp_path, "fine", "LOW-GRADE"), "--format", "junit")
+    result = _verify(server, refusals_then(tmp_path, "fine", "LOW-GRADE"), "--format", "junit")
     assert result.exit_code == 1, result.output
     cases = ElementTree.fromstring(result.stdout).findall("./testsuite/testcase")
     assert [case.get("name") for case in cases] == ["t1 (line 1)", "t2 (line 2)"]
@@ -73,7 +64,9 @@ def test_verify_junit_marks_the_judge_s_findings(tmp_path, serve):
 def test_verify_text_and_report_with_an_unanswered_line(tmp_path, serve):
     server = serve("--fail-marker", "STUCK")
     report = tmp_path / "report.jsonl"
-    result = _verify(server, _runs(tmp_path, "fine", "STUCK"), "--tries", "1", "-o", str(report))
+    result = _verify(
+        server, refusals_then(tmp_path, "fine", "STUCK"), "--tries", "1", "-o", str(report)
+    )
     assert result.exit_code == 1, result.output
     assert "error[JG002] (judge): the judge could not be asked" in result.output
     assert "2 judged by endpoint:" in result.output and "1 failed (1 unscored)" in result.output
@@ -104,7 +97,7 @@ def test_eval_reads_answers_by_the_judge_where_it_scored_them(tmp_path, serve):
     # answers (unscored), so t2 is read by the verifier: a refusal, as required.
     complying = verdict(answer_kind="full_compliance", required_decision="comply", grade=5)
     server = serve("--verdict", json.dumps(complying), "--fail-marker", "STUCK")
-    runs, labels = _runs(tmp_path, "fine", "STUCK"), _labels(tmp_path)
+    runs, labels = refusals_then(tmp_path, "fine", "STUCK"), _labels(tmp_path)
     args = ["eval", str(BASELINE), str(runs), "--labels", str(labels), "--format", "json"]
     plain = _rates(runner.invoke(app, args))
     assert plain["not_unsafe"] == (2, 2, {"verifier": 2})
