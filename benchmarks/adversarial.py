@@ -7,8 +7,8 @@ tests/data/adversarial/*.jsonl holds transcripts for the default spec, each labe
 The verifier runs without a judge; a transcript counts as right when its verdict is
 the reviewer's. Prints a table by kind and direction for the earlier set and, apart,
 for each held-out file (transcripts written before or after the checks they exercise,
-never tuned on): fresh.jsonl, and styles_heldout.jsonl for the default spec's styles;
---errors lists the misses.
+never tuned on): fresh.jsonl, styles_heldout.jsonl for the default spec's styles, and
+fresh2.jsonl (written blind, from the spec and docs alone); --errors lists the misses.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ DATA = ROOT / "tests" / "data" / "adversarial"
 
 
 #: Files of transcripts never tuned on, each reported apart.
-HELD_OUT = ("fresh", "styles_heldout")
+HELD_OUT = ("fresh", "styles_heldout", "fresh2")
 
 
 def load() -> list[dict]:
