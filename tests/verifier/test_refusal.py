@@ -246,24 +246,25 @@ def test_heldout_floors() -> None:
 def test_weights_file_loads() -> None:
     model = refusal.load_model()
     assert refusal.MODEL_PATH.suffix == ".json"  # data only: loading it runs no code
-    assert len(model.bias) == 3 and 1000 < len(model.packed) < 100_000
-    assert all(0 <= b < 1 << model.bits for b in model.packed)
+    tables = [model.named, *model.groups]
+    assert len(model.bias) == 3 and 1000 < sum(map(len, tables)) < 100_000
+    assert all(tables)  # every group has weights
     data = json.loads(refusal.MODEL_PATH.read_text(encoding="utf-8"))
-    assert len(data["buckets"]) == len(data["weights"]) == len(model.packed)
+    assert len(data["features"]) == len(data["weights"]) == sum(map(len, tables))
+    assert data["features"] == sorted(set(data["features"]))
     assert all(len(w) == 3 and all(isinstance(x, int) for x in w) for w in data["weights"])
 
 
 def test_packed_scores_equal_plain_sums() -> None:
     model = refusal.load_model()
     data = json.loads(refusal.MODEL_PATH.read_text(encoding="utf-8"))
-    weights = dict(zip(data["buckets"], data["weights"], strict=True))
+    weights = dict(zip(data["features"], data["weights"], strict=True))
     for row in (ROWS + ANSWER_ROWS)[::11]:
-        ids = refusal.answer_ids(row["text"], model.bits)[0]
         plain = list(model.bias)
-        for bucket in ids:
-            for k, w in enumerate(weights.get(bucket, (0, 0, 0))):
+        for feature in refusal.answer_features(row["text"])[0]:
+            for k, w in enumerate(weights.get(feature, (0, 0, 0))):
                 plain[k] += w
-        assert refusal._scores(ids, model) == plain, row["id"]
+        assert refusal._scores(refusal._parts(row["text"]), model) == plain, row["id"]
 
 
 @pytest.mark.parametrize(
@@ -271,21 +272,23 @@ def test_packed_scores_equal_plain_sums() -> None:
     ["", "word " * 5000, " ".join(f"w{n}." for n in range(5000)), " ".join(map(str, range(5000)))],
 )
 def test_an_answer_never_has_more_features_than_the_lanes_hold(text: str) -> None:
-    """The packed sum is exact while an answer has at most _MAX_FEATURES buckets."""
+    """The packed sum is exact while an answer has at most _MAX_FEATURES features."""
     features, _ = refusal.answer_features(text)
     assert len(features) <= refusal._MAX_FEATURES
     model = refusal.load_model()
     assert 3 * model.lane <= 63  # the sum stays in a machine word with these weights
 
 
-def test_fast_hashes_equal_the_readable_features() -> None:
-    """answer_ids hashes word features from their prefix's CRC; same buckets as hashing
-    the readable strings of answer_features."""
+def test_the_parts_are_the_readable_features() -> None:
+    """The word sets the model sums are answer_features' strings without their prefix;
+    the safe-completion flag and the rule kind come along."""
     for row in ROWS + ANSWER_ROWS:
         features, kind = refusal.answer_features(row["text"])
-        ids, safe, rule = refusal.answer_ids(row["text"], 20)
-        assert ids == refusal.feature_ids(features, 20), row["id"]
-        assert (safe, rule) == ("safe" in features, kind)
+        parts = refusal._parts(row["text"])
+        assert len(features) == len(parts.named) + len(parts.words) + len(parts.first) + len(
+            parts.last
+        ), row["id"]
+        assert (parts.safe, parts.kind) == ("safe" in features, kind)
 
 
 def test_weights_file_is_rejected_when_not_ours(tmp_path: Path) -> None:
@@ -304,7 +307,7 @@ print(json.dumps([classify_answer(t).value for t in texts]))
 
 
 def test_predictions_do_not_depend_on_the_process() -> None:
-    """Features are hashed with CRC-32, never hash(): other hash seeds, same answers."""
+    """No feature goes through hash(): other hash seeds, same answers."""
     texts = [r["text"] for r in (ROWS + ANSWER_ROWS)[::7]]
     expected = [classify_answer(t).value for t in texts]
     for seed in ("1", "2"):
@@ -319,10 +322,6 @@ def test_predictions_do_not_depend_on_the_process() -> None:
             cwd=ROOT,
         )
         assert json.loads(out.stdout) == expected
-
-
-def test_feature_hashing_is_crc32() -> None:
-    assert refusal.feature_ids({"w:sorry"}, 20) == {0xAFD00688 & 0xFFFFF}
 
 
 def test_invisible_characters_and_compatibility_forms_are_normalised() -> None:
