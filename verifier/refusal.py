@@ -206,7 +206,8 @@ _KEEP = frozenset(b"abcdefghijklmnopqrstuvwxyz0123456789'&%")
 _TOKENS = bytes(c if c in _KEEP else 32 for c in range(256))
 
 
-class _Cue(NamedTuple):
+@dataclass(frozen=True, slots=True, eq=False)  # hashed by identity: a cheap set member
+class _Cue:
     """A cue family: a pattern, searched only if the answer has one of the gate tokens
     and one of the needed substrings.
 
@@ -454,6 +455,13 @@ _CUES = {
     "anyway": _ANYWAY,
 }
 
+#: The families free of lookarounds (RE2 runs them): ``_Answer.scan`` finds them all in
+#: one pass.
+_SCANNED_NAMES = ("decline_cant", "decline_other", "caveat", "aside", "resource", "crisis")
+_SCANNED_NAMES += ("support", "scope", "substitute", "anyway")
+_SCANNED = tuple(_CUES[name] for name in _SCANNED_NAMES)
+_SCANNED_CUES = frozenset(_SCANNED)
+
 #: Every gate word: an answer keeps only its tokens that some gate looks for.
 _GATE_WORDS = frozenset().union(*(cue.gate for cue in _CUES.values() if cue.gate is not None))
 
@@ -507,7 +515,8 @@ _NO_DECLINES: tuple[frozenset[int], int] = (frozenset(), -1)
 class _Answer:
     """One answer's masked text, with cue lookups computed on demand and cached."""
 
-    __slots__ = ("_content", "_declines", "_starts", "text", "tokens")  # tokens: its gate words
+    # tokens: its gate words; _found: the scanned families it holds (None: not scanned)
+    __slots__ = ("_content", "_declines", "_found", "_starts", "text", "tokens")
 
     def __init__(self, text: str) -> None:
         self.text = _mask(text or "")
@@ -515,9 +524,22 @@ class _Answer:
         self._starts: list[int] | None = None
         self._declines: tuple[frozenset[int] | set[int], int] | None = None
         self._content: int | None = None
+        self._found: set[_Cue] | None = None
+
+    def scan(self) -> bool:
+        """Find which ``_SCANNED`` families occur anywhere in the answer, in one RE2 set
+        pass, where the engines read the text alike; then ``pattern`` answers for them
+        without a search. Returns whether it could (else each keeps its own search)."""
+        if self._found is None and _engines_agree(self.text):
+            self._found = {_SCANNED[i] for i in _SCANNED_SET.Match(self.text) or ()}
+        return self._found is not None
 
     def pattern(self, cue: _Cue) -> re.Pattern[str] | None:
-        """The cue's pattern, or None when its gate or needed substrings rule the answer out."""
+        """The cue's pattern, or None when the answer cannot hold it: the set scan found
+        no match, or its gate or needed substrings rule the answer out."""
+        found = self._found
+        if found is not None and cue in _SCANNED_CUES:
+            return cue.pattern if cue in found else None
         gate = cue.gate
         if gate is not None and gate.isdisjoint(self.tokens):
             return None
@@ -594,7 +616,7 @@ class _Answer:
         # One RE2 set scan per clause tells both cues where the engines read the text
         # alike (a clause starts after a non-word character, so \\b reads the slice
         # as it reads the text); else a stdlib search each.
-        both = _engines_agree(text) and (aside is not None or resource is not None)
+        both = self._found is not None and (aside is not None or resource is not None)
         total = 0.0
         for i, (start, end) in enumerate(zip(starts, [*starts[1:], len(text)], strict=True)):
             if i in declined:
@@ -689,6 +711,7 @@ def _cue_set(names: tuple[str, ...]) -> re2.Set:
 
 
 _HEAD_CUE_SET = _cue_set(_HEAD_CUES)
+_SCANNED_SET = _cue_set(_SCANNED_NAMES)
 #: Aside (0) and resource (1): what the content count reads in each clause.
 _CLAUSE_CUE_SET = _cue_set(("aside", "resource"))
 
@@ -717,6 +740,8 @@ def _head_cues(a: _Answer) -> list[str]:
     a lookaround-free pattern occurs unless the text holds a non-ASCII letter or digit
     or an unusual space; such an opening keeps the per-family search
     (``tests/verifier/test_refusal.py`` checks both)."""
+    if a.scan() and len(a.text) <= _CUE_CHARS:  # the head is the whole answer
+        return [name for name in _HEAD_CUES if _CUES[name] in a._found]
     head = a.text[:_CUE_CHARS]
     if _engines_agree(head):
         return [_HEAD_CUES[i] for i in _HEAD_CUE_SET.Match(head) or ()]
@@ -774,6 +799,7 @@ def _parts(text: str) -> _Parts:
     sentence, the words of its last, and the answer's length and shape. (Word pairs of
     the last sentence too scored no better in cross-validation, and cost time.)"""
     a = _Answer(normalise(text or ""))
+    a.scan()
     kind = a.kind()
     declines = a.declines()[0]
     named = [
@@ -802,18 +828,26 @@ def _parts(text: str) -> _Parts:
     if "zzcode" in masked:
         named.append("code")
     data = masked.encode() if masked.isascii() else masked
-    tokens = _words(data, 0, head)[:_MAX_TOKENS]
-    named.append(f"len={_bucket(len(tokens))}")
     end = _SENTENCE.search(masked, 0, head)
-    first = (
-        _words(data, 0, end.start())[:_MAX_SENTENCE_TOKENS]
-        if end
-        else tokens[:_MAX_SENTENCE_TOKENS]
-    )
-    named.append("f0:" + b" ".join(first[:2]).decode())
+    first_end = end.start() if end else head
     tail = max(0, size - 400)
     ends = [m.end() for m in _SENTENCE.finditer(masked, tail)]
-    last = _words(data, ends[-1] if ends else tail, size)[-_MAX_SENTENCE_TOKENS:]
+    last_start = ends[-1] if ends else tail
+    # A word never spans a sentence end, so the answer's words are read in pieces
+    # split there: the first sentence, the middle, and (when the head is the whole
+    # answer and the last sentence starts after a sentence end) the last one, each once.
+    opening = _words(data, 0, first_end)
+    if size == head and ends and first_end <= last_start:
+        closing = _words(data, last_start, size)
+        tokens = opening + _words(data, first_end, last_start) + closing
+    else:
+        closing = _words(data, last_start, size)
+        tokens = opening + _words(data, first_end, head)
+    tokens = tokens[:_MAX_TOKENS]
+    named.append(f"len={_bucket(len(tokens))}")
+    first = opening[:_MAX_SENTENCE_TOKENS]
+    named.append("f0:" + b" ".join(first[:2]).decode())
+    last = closing[-_MAX_SENTENCE_TOKENS:]
     pairs = set(map(b" ".join, pairwise(first)))
     return _Parts(named, set(tokens), pairs.union(first), set(last), kind, safe)
 
