@@ -190,6 +190,14 @@ _SQUOTE = re.compile(
     r"'(?<![^\s:(\[—–-]')(?=\S)(?:[^'\n]|(?<=\w)'(?=\w)){2,600}?'(?=[\s.,;:!?)\]—–-]|$)"
 )
 
+# The full stop that ends an abbreviation before a space ("Dr. Lee", "e.g. a GP", "the
+# U.S. courts"), which ends no sentence or clause: a title, or letters joined by full
+# stops. ("etc.", "No." and "Inc." often do end one, and stay.) The pattern opens with
+# the full stop, so the engine jumps between them; each lookbehind has a fixed width.
+_ABBREVIATION_STOP = re.compile(
+    r"\.(?=[ \t]+\S)(?:(?<=\b(?:dr|mr|ms|st|jr|sr|vs)\.)|(?<=\b(?:mrs|sgt|esp|rev)\.)"
+    r"|(?<=\b(?:prof|dept|capt)\.)|(?<=\bapprox\.)|(?<=\b\w\.\w\.)|(?<=\b\w\w\.\w\.))"
+)
 # Clause boundaries: sentence ends, line breaks, ";", ": ", dashes, ", but". The
 # pattern opens with one character class (the lookbehinds then tell which character
 # was met) so the engine can skip ahead to candidate characters; each alternative
@@ -490,11 +498,12 @@ def _quote_token(m: re.Match[str]) -> str:
 
 
 def _mask(text: str) -> str:
-    """Lowercase; replace code with ``zzcode`` and quotations with ``zzquote``/``zzq``.
+    """Lowercase; drop the full stop of an abbreviation; replace code with ``zzcode`` and
+    quotations with ``zzquote``/``zzq``.
 
     Each substitution runs only when the text holds the character its pattern opens with.
     """
-    text = text.replace("’", "'").replace("‘", "'").lower()
+    text = _ABBREVIATION_STOP.sub("", text.replace("’", "'").replace("‘", "'").lower())
     if "`" in text:
         text = _FENCE.sub("\nzzcode.\n", text)
         text = _INLINE_CODE.sub("zzcode", text)
