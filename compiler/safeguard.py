@@ -102,6 +102,7 @@ def policy(
             code=scope.export_codes(spec).get(category),
             violating=[rule for rule in rules if scope.flagged(spec, rule)],
             safe=[rule for rule in rules if not scope.flagged(spec, rule)],
+            calls=any(rule.tool_matches for rule in rules),
             examples=[{"text": e.text, "output": e.output} for e in shown],
             output_format=OUTPUT_FORMAT,
         )
