@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -13,6 +14,7 @@ import spec_lang
 from compiler import compile_spec, safeguard, scope, tokens
 from spec_lang import InputError
 from tests.compiler.fit import LONG_SENTENCE, write_fit_spec
+from tests.policies.test_default_policies import SPECS
 
 
 def answers(text: str) -> list[dict]:
@@ -170,3 +172,9 @@ def test_the_examples_chosen_fit_and_no_other_one_would(examples, base):
         assert all(len(message([*shown, e]).split()) > 600 for e in unshown)
     if len(message(examples).split()) <= 600:  # all fit together: every label is shown
         assert {e.label for e in shown} == {e.label for e in examples}
+
+
+@pytest.mark.parametrize("name", sorted(SPECS))
+def test_the_default_spec_and_every_example_spec_compile_without_cp012(name, tmp_path):
+    result = compile_spec(SPECS[name], "safeguard", tmp_path)
+    assert "CP012" not in {d.code for d in result.diagnostics}, name
