@@ -133,16 +133,24 @@ def _compact(
     count: Count | None,
 ) -> Policy:
     """The compact message with the examples that fit: the summary whole if 4 examples (or
-    all there are) fit with it, else its first sentence."""
+    all there are) fit with it, else its first sentence; where neither fits, whichever
+    is within the budget with more examples (the whole summary on a tie)."""
     fewest = min(EXAMPLES[0], len(examples))
     first_sentence = _SENTENCE_END.split(summary.strip(), maxsplit=1)[0]
     summaries = [summary] + ([first_sentence] if first_sentence != summary.strip() else [])
+    made: list[Policy] = []
     for shown_summary in summaries:
-        choice = _choose(examples, lambda shown, s=shown_summary: message(shown, s), count)
-        shown, text, size, base = choice
-        if len(shown) >= fewest and (size is None or size <= TOKEN_BUDGET[1]):
+        shown, text, size, base = _choose(
+            examples, lambda shown, s=shown_summary: message(shown, s), count
+        )
+        made.append(Policy(text, size, len(shown), len(examples), base, shown_summary != summary))
+        if _within(made[-1]) and len(shown) >= fewest:
             break
-    return Policy(text, size, len(shown), len(examples), base, shown_summary != summary)
+    return max(made, key=lambda policy: (_within(policy), policy.examples))
+
+
+def _within(policy: Policy) -> bool:
+    return policy.tokens is None or policy.tokens <= TOKEN_BUDGET[1]
 
 
 def _choose(

@@ -75,6 +75,13 @@ def test_the_summary_is_cut_to_its_first_sentence_only_when_four_examples_do_not
     assert summary in full.text and not full.summary_cut
 
 
+def test_a_cut_that_does_not_help_leaves_the_summary_whole(tmp_path):
+    summary = f"{LONG_SENTENCE.capitalize()}. Fraud too."
+    made = safeguard.policy(spec_lang.load(write_fit_spec(tmp_path, summary=summary)), "scams")
+    assert not made.summary_cut and made.examples == 0 and made.tokens > 600
+    assert "Fraud too." in made.text
+
+
 def test_examples_that_cannot_all_fit_trip_cp012_naming_the_examples(tmp_path):
     padded = write_fit_spec(tmp_path / "spec", padding=" " + LONG_SENTENCE[:600])
     result = compile_spec(padded, "safeguard", tmp_path / "out")
