@@ -115,15 +115,15 @@ def policy(
 
 
 def _counter(tokenizer: str | None) -> Count | None:
-    """Counts texts' tokens; None when the default tokenizer is not installed (a
-    tokenizer named and unusable is an input error)."""
+    """Counts texts' tokens (one counter per policy: its trial messages share most of their
+    text); None when the default tokenizer is not installed (a tokenizer named and
+    unusable is an input error)."""
     try:
-        tokens.count_each([], tokenizer)
+        return tokens.counter(tokenizer)
     except InputError:
         if tokenizer is not None:
             raise
         return None
-    return lambda texts: tokens.count_each(texts, tokenizer)
 
 
 def _compact(

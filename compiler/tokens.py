@@ -184,13 +184,22 @@ def count_each(texts: Iterable[str], tokenizer: str | None = None) -> list[int]:
     summary, so where the tokenizer allows, texts are cut into paragraphs, each distinct
     paragraph is counted once by its lines, each distinct line once by its words, and each
     distinct word once: exact, and far faster than counting every text whole."""
-    counter = _counter(tokenizer)
-    if not counter.adds_up_over_cuts:
-        return [counter.count(text) for text in texts]
-    newline = counter.count("\n")
-    count_line = cache(partial(_count_by_words, cache(counter.count)))
+    return counter(tokenizer)(texts)
+
+
+def counter(tokenizer: str | None = None) -> Callable[[Iterable[str]], list[int]]:
+    """count_each for one tokenizer, remembering the pieces it has counted from one call to
+    the next (for texts counted one after another that share most of their paragraphs,
+    as the safeguard target's trial messages do). InputError as count_each."""
+    found = _counter(tokenizer)
+    if not found.adds_up_over_cuts:
+        return lambda texts: [found.count(text) for text in texts]
+    newline = found.count("\n")
+    count_line = cache(partial(_count_by_words, cache(found.count)))
     count_paragraph = cache(partial(_count_by_cut, _LINE_CUT, newline, count_line))
-    return [_count_by_cut(_PARAGRAPH_CUT, 2 * newline, count_paragraph, text) for text in texts]
+    return lambda texts: [
+        _count_by_cut(_PARAGRAPH_CUT, 2 * newline, count_paragraph, text) for text in texts
+    ]
 
 
 def _count_by_cut(

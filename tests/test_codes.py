@@ -72,10 +72,10 @@ def test_uncounted_tokens_are_a_warning_not_a_failure(tmp_path, monkeypatch):
     from compiler import tokens
     from core.diagnostics import InputError
 
-    def unavailable(texts, tokenizer):
+    def unavailable(tokenizer=None):
         raise InputError("no tokenizer here")
 
-    monkeypatch.setattr(tokens, "count_each", unavailable)
+    monkeypatch.setattr(tokens, "counter", unavailable)
     assert "CP011" in _compile(tmp_path, target="safeguard")
 
 

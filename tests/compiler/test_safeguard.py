@@ -103,10 +103,10 @@ def test_the_full_form_is_chosen_by_option_and_not_held_to_the_budget(tmp_path):
 
 
 def test_without_the_default_tokenizer_the_guides_fewest_examples_are_shown(mini, monkeypatch):
-    def unavailable(texts, tokenizer=None):
+    def unavailable(tokenizer=None):
         raise InputError("no tokenizer here")
 
-    monkeypatch.setattr(tokens, "count_each", unavailable)
+    monkeypatch.setattr(tokens, "counter", unavailable)
     made = safeguard.policy(spec_lang.load("policies/"), "self_harm")
     assert made.tokens is None and made.examples == 4 == len(answers(made.text))
 
