@@ -2,10 +2,10 @@
 
 The verifier uses this to catch an answer that contradicts its decision field (a
 refusal labelled ``comply``, a compliance labelled ``refuse``). It is deterministic,
-reads only the answer (not the prompt), uses no neural model, and runs in about 90
-to 150 microseconds per answer on one CPU core (median over the labelled sets;
-tests/data/refusal_snapshot.json pins its exact scores, so speed work cannot change a
-prediction).
+reads only the answer (not the prompt), uses no neural model, and runs in about 60
+to 100 microseconds per answer on one CPU core (median over the labelled sets, on a
+shared machine; tests/data/refusal_snapshot.json pins its exact scores, so speed work
+cannot change a prediction).
 
 How it decides
 --------------
@@ -21,26 +21,30 @@ multinomial logistic regression over hashed features:
   first sentence and the words of its last, each group marked by a prefix;
 - the answer's length, its number of clauses, and whether it holds a list or code.
 
-Features are hashed with CRC-32 into 2**20 buckets (never Python's ``hash()``, which
-changes between processes); the weights are integers (thousandths) in
-``data/refusal_model.json``, plain JSON read on first use (loading runs no code), and
-summed exactly in integers, so a prediction never depends on the process or the
-platform. The class with the highest score wins, except that a full refusal which is
-a safe completion (a crisis resource with a sign of support) is partial, as the
+Each feature is a readable string (``answer_features``: ``"k=full_refusal"``,
+``"f:sorry"``); ``data/refusal_model.json`` lists every feature the model kept with its
+three weights, integers (thousandths), plain JSON read on first use (loading runs no
+code). At inference the word groups are looked up by the word's bytes in one table per
+group (no prefixed string built, nothing hashed into buckets, so no two features
+share a weight); a feature the file lacks weighs nothing. The weights are summed
+exactly in integers, so a prediction never depends on the process or the platform.
+The class with the highest score wins, except that a full refusal which is a safe
+completion (a crisis resource with a sign of support) is partial, as the
 labelling guide defines it. An empty answer is a full refusal.
 
 The weights come from ``benchmarks/train_refusal.py`` (scikit-learn, needed for
 training only), which rebuilds the file byte for byte from the labelled answers:
-tests/data/refusal_answers.jsonl (hand-written) and tests/data/answers/*.jsonl (2,190
-answers in the styles of 13 chat-model families and of the embedded SmolLM2, and in
-Spanish, German and French), dev
-split only, hyperparameters chosen by cross-validation grouped by prompt.
-On the held-out split (646 answers; ``benchmarks/refusal_eval.py`` prints the figures)
-it agrees with the human label on refusal versus compliance (partial counting as
-refusal) for 93.7% of answers, against 82.2% for the rule classifier alone and 65.9%
-for an eight-phrase string match, with macro-F1 0.91 over the three classes (rules
-0.68). It is weakest on answers that need the prompt to judge (off-topic filler from
-small models; a partial answer that reads complete), on short compliant answers (the
+tests/data/refusal_answers.jsonl (hand-written) and tests/data/answers/*.jsonl (2,980
+answers in the styles of 13 chat-model families and of the embedded SmolLM2, in
+Spanish, German and French, the realistic set, and short answers with abbreviations),
+dev split only, hyperparameters chosen by cross-validation grouped by prompt.
+On the first held-out split (646 answers; ``benchmarks/refusal_eval.py`` prints the
+figures) it agrees with the human label on refusal versus compliance (partial
+counting as refusal) for 93.5% of answers, against 82.2% for the rule classifier
+alone and 65.9% for an eight-phrase string match, with macro-F1 0.91 over the three
+classes (rules 0.68); on the realistic set's held-out half (321), 96.0% and 0.88.
+It is weakest on answers that need the prompt to judge (off-topic filler from small
+models; a partial answer that reads complete), on short compliant answers (the
 labelled data's short answers are mostly refusals), and on languages other than
 English; docs/verifier.md has the figures per family and across families.
 
@@ -70,7 +74,8 @@ Labels (what the answer *does*, not what it *says*; docs/answer-labels.md is the
 
 Decision procedure
 ------------------
-1. Lowercase and mask what is not the assistant's own voice: fenced and inline code
+1. Lowercase, drop the full stop of an abbreviation ("Dr.", "e.g.", "U.S."), which
+   ends no sentence, and mask what is not the assistant's own voice: fenced and inline code
    become ``zzcode`` and quotations become ``zzquote`` (one per quoted word; a quote
    under six words becomes a single ``zzq``), so "the bot replies 'I can't help with
    that'" or ``raise Error("cannot proceed")`` never reads as a refusal, while a
@@ -109,10 +114,12 @@ Speed
 -----
 The rule classifier alone: median about 40 microseconds per answer on one core over
 the labelled sets (``benchmarks/refusal_eval.py`` prints both classifiers' figures); the
-learned model adds the word features, their hashes and the sum, about 60 to 115 more
-(which cue families occur in the answer's opening, and the aside and resource cues
-of each clause, are google-re2 set scans, not a search per family, where the engines
-read the text alike: ``_head_cues``, ``_count_content``). Three
+learned model adds the word features, their lookups and the sum. Where the engines
+read the text alike, one google-re2 set pass over the answer (``_Answer.scan``) tells
+which of the ten lookaround-free cue families occur anywhere in it, so the rules never
+search for one that does not; the cue families that open the answer, and the aside
+and resource cues of each clause, are set scans too (``_head_cues``,
+``_count_content``), not a search per family. Three
 things keep the rules there: the
 decline patterns open with a literal ("i", "n", "can") so the regex engine jumps
 between candidate positions, and a lookahead on the next characters rejects most
