@@ -531,16 +531,24 @@ _NO_DECLINES: tuple[frozenset[int], int] = (frozenset(), -1)
 class _Answer:
     """One answer's masked text, with cue lookups computed on demand and cached."""
 
-    # tokens: its gate words; _found: the scanned families it holds (None: not scanned)
-    __slots__ = ("_content", "_declines", "_found", "_starts", "text", "tokens")
+    # _found: the scanned families it holds (None: not scanned); _tokens: its gate words
+    __slots__ = ("_content", "_declines", "_found", "_starts", "_tokens", "text")
 
     def __init__(self, text: str) -> None:
         self.text = _mask(text or "")
-        self.tokens = _GATE_WORDS.intersection(self.text.encode().translate(_TOKENS).split())
+        self._tokens: frozenset[bytes] | None = None
         self._starts: list[int] | None = None
         self._declines: tuple[frozenset[int] | set[int], int] | None = None
         self._content: int | None = None
         self._found: set[_Cue] | None = None
+
+    @property
+    def tokens(self) -> frozenset[bytes]:
+        """The answer's gate words (read on first use: after a set scan, no gate is)."""
+        if self._tokens is None:
+            words = self.text.encode().translate(_TOKENS).split()
+            self._tokens = _GATE_WORDS.intersection(words)
+        return self._tokens
 
     def scan(self) -> bool:
         """Find which ``_SCANNED`` families occur anywhere in the answer, in one RE2 set
@@ -633,6 +641,8 @@ class _Answer:
         # alike (a clause starts after a non-word character, so \\b reads the slice
         # as it reads the text); else a stdlib search each.
         both = self._found is not None and (aside is not None or resource is not None)
+        # RE2 reads bytes: an ASCII answer is encoded once, not each clause apart.
+        raw = text.encode() if both and text.isascii() else None
         total = 0.0
         for i, (start, end) in enumerate(zip(starts, [*starts[1:], len(text)], strict=True)):
             if i in declined:
@@ -643,7 +653,7 @@ class _Answer:
             if len(words) < 3 and not code:
                 continue
             if both:
-                hits = _CLAUSE_CUE_SET.Match(clause) or ()
+                hits = _CLAUSE_CUE_SET.Match(clause if raw is None else raw[start:end]) or ()
                 is_aside, is_resource = 0 in hits, 1 in hits
             else:
                 is_aside = aside is not None and aside.search(text, start, end) is not None
