@@ -299,6 +299,41 @@ def test_the_parts_are_the_readable_features() -> None:
         assert (parts.safe, parts.kind) == ("safe" in features, kind)
 
 
+def test_the_set_scan_reads_what_a_search_per_family_reads() -> None:
+    """_parts scans for the lookaround-free families once and skips the searches that
+    cannot match; without the scan each family is searched (here with no gate word
+    ruling one out). Same verdict and signals on every labelled answer the scan reads
+    (where RE2 and re read the text alike)."""
+    rows = ROWS + ANSWER_ROWS
+    scans = 0
+    for row in rows:
+        scanned = refusal._Answer(refusal.normalise(row["text"]))
+        if not scanned.scan():
+            continue
+        scans += 1
+        searched = refusal._Answer(refusal.normalise(row["text"]))
+        searched._tokens = refusal._GATE_WORDS  # every gate open: a plain search each
+        assert scanned.kind() == searched.kind(), row["id"]
+        assert scanned.declines() == searched.declines(), row["id"]
+        assert scanned.content_words() == searched.content_words(), row["id"]
+    assert scans > 0.8 * len(rows)  # the path most answers take
+
+
+@pytest.mark.parametrize(
+    ("text", "masked", "clauses"),
+    [
+        ("Ask Dr. Lee, e.g. by email.", "ask dr lee, e.g by email.", 1),
+        ("Many U.S. clinics can. Ask Mrs. Ortiz.", "many u.s clinics can. ask mrs ortiz.", 2),
+        ("It ends here, etc. Then more. No. Mr.", "it ends here, etc. then more. no. mr.", 4),
+    ],
+)
+def test_an_abbreviation_ends_no_sentence(text: str, masked: str, clauses: int) -> None:
+    assert refusal._mask(text) == masked
+    answer = refusal._Answer(text)
+    # a clause start after each sentence end, and one past the last full stop
+    assert len(answer.starts) == clauses + 1
+
+
 def test_weights_file_is_rejected_when_not_ours(tmp_path: Path) -> None:
     path = tmp_path / "model.json"
     path.write_text(json.dumps({"format": "something-else", "classes": LABELS}))
@@ -437,11 +472,17 @@ def test_head_cue_set_finds_what_a_search_per_family_finds(words: list[tuple[str
 
 
 def _content_words_both_ways(text: str, monkeypatch: pytest.MonkeyPatch) -> tuple[int, int]:
-    """The content count through the RE2 clause scan and through one stdlib search each."""
-    with_set = refusal._Answer(text).content_words()
+    """The content count through the RE2 scans (where the engines agree) and through one
+    stdlib search each, every gate open."""
+    scanned = refusal._Answer(text)
+    if not scanned.scan():  # the engines read it differently: stdlib searches both ways
+        scanned._tokens = refusal._GATE_WORDS
     with monkeypatch.context() as patched:
         patched.setattr(refusal, "_engines_agree", lambda head: False)
-        return with_set, refusal._Answer(text).content_words()
+        searched = refusal._Answer(text)
+        assert not searched.scan()
+        searched._tokens = refusal._GATE_WORDS
+        return scanned.content_words(), searched.content_words()
 
 
 def test_clause_cue_set_counts_content_as_stdlib_searches_do(
