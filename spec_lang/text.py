@@ -115,8 +115,9 @@ class Suggester:
 #    looks like one (Cyrillic `е` of `ё`), are removed (`méth`, `mëth`, `m̀eth` ->
 #    `meth`), and the Latin letters Unicode does not decompose become their usual
 #    spelling without the stroke or ligature (`ß` -> `ss`, `æ` -> `ae`, `ø` -> `o`).
-#    Marks on other letters carry meaning (Japanese `が`, Hindi vowel signs, Cyrillic
-#    `й`) and stay; NFC then puts those letters back together.
+#    Marks on nothing (after a space) go too. Marks on other letters carry meaning
+#    (Japanese `が`, Hindi vowel signs, Cyrillic `й`) and stay; NFC then puts those
+#    letters back together.
 # 4. In a word that mixes scripts with Latin letters, or whose letters all look like
 #    Latin ones, each look-alike letter becomes the Latin letter it imitates. Words
 #    wholly in another script ("привет", "убить") are left alone, so keywords in other
@@ -248,15 +249,20 @@ def _token_pieces(token: str) -> list[tuple[int, str]]:
 def _fold_cluster(cluster: str) -> str:
     """Steps 1 to 3 for one character and the marks and invisible characters after it."""
     text = unicodedata.normalize("NFKD", cluster).translate(_invisible())
-    if text and _takes_folding(text[0]):
-        text = "".join(c for c in text if not unicodedata.category(c).startswith("M"))
+    if text and (_takes_folding(text[0]) or _is_mark(cluster[0])):
+        text = "".join(c for c in text if not _is_mark(c))
         text = text.translate(_LATIN_LETTERS)
     return unicodedata.normalize("NFC", text)
 
 
 def _takes_folding(char: str) -> bool:
-    """Whether marks on `char` are diacritics to fold: a Latin letter's, or a look-alike's."""
+    """Whether marks on `char` are diacritics to fold: an ASCII character's, a Latin
+    letter's or a look-alike's. (Marks on nothing, after a space, go too.)"""
     return char.isascii() or ord(char) in _look_alikes() or _is_latin(char)
+
+
+def _is_mark(char: str) -> bool:
+    return unicodedata.category(char).startswith("M")
 
 
 @lru_cache(maxsize=4096)
