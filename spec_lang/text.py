@@ -210,7 +210,7 @@ def normalize_pattern(source: str) -> str:
 
 
 def _pattern_letters(cluster: str, in_class: bool) -> str:
-    folded = _fold_cluster(cluster)
+    folded = _fold_cluster(cluster, folds_marks_before=False)
     if folded == cluster[:1] or len(folded) == 0:
         return folded  # only marks or invisible characters removed: the author's own text
     escaped = "".join("\\" + c if c.isascii() and not c.isalnum() else c for c in folded)
@@ -232,7 +232,11 @@ def _token_pieces(token: str) -> list[tuple[int, str]]:
     """A run of non-space characters (or of spaces) normalised: (length in the run, what
     it became) for each letter with its marks, or for the whole run."""
     clusters = _clusters().findall(token)
-    folded = [_fold_cluster(cluster) for cluster in clusters]
+    folded: list[str] = []
+    last = ""  # the last character so far, which a mark at the start of a cluster sits on
+    for cluster in clusters:
+        folded.append(_fold_cluster(cluster, not last or _takes_folding(last)))
+        last = folded[-1][-1:] or last
     joined = "".join(folded)
     composed = unicodedata.normalize("NFC", joined)
     mapped = _WORD.sub(_latin_if_look_alike, composed)  # one letter for one letter
@@ -246,12 +250,15 @@ def _token_pieces(token: str) -> list[tuple[int, str]]:
 
 
 @lru_cache(maxsize=16384)
-def _fold_cluster(cluster: str) -> str:
-    """Steps 1 to 3 for one character and the marks and invisible characters after it."""
+def _fold_cluster(cluster: str, folds_marks_before: bool) -> str:
+    """Steps 1 to 3 for one character and the marks and invisible characters after it.
+    `folds_marks_before`: whether marks at the start of its decomposition (Thai `ำ` is
+    a mark and a letter) sit on nothing or on a character whose marks are folded."""
     text = unicodedata.normalize("NFKD", cluster).translate(_invisible())
-    if text and (_takes_folding(text[0]) or _is_mark(cluster[0])):
-        text = "".join(c for c in text if not _is_mark(c))
-        text = text.translate(_LATIN_LETTERS)
+    if folds_marks_before:
+        text = text[next((i for i, c in enumerate(text) if not _is_mark(c)), len(text)) :]
+    if text and _takes_folding(text[0]):
+        text = "".join(c for c in text if not _is_mark(c)).translate(_LATIN_LETTERS)
     return unicodedata.normalize("NFC", text)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 import re2
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from spec_lang.matchers import keyword_regex
@@ -97,6 +97,11 @@ def test_a_keyword_matches_its_text_with_any_accents_added(keyword, marks):
 
 
 @given(st.text())
+@example("0ำ")  # Thai SARA AM decomposes to a mark and a letter: the mark sits on the 0
+@example("\u200bำ")
+@example("ｶﾞ")  # halfwidth kana and their voicing mark compose in NFC
+@example("\u1112\u1161\u11ab")  # conjoining Hangul jamo
+@example("a \u0301b")  # a mark on nothing
 def test_normalising_twice_changes_nothing(text):
     once = normalize(text)
     assert normalize(once) == once
@@ -133,15 +138,17 @@ def test_a_keyword_in_another_language_matches_on_unicode_word_edges(tmp_path):
 def test_an_accented_keyword_or_pattern_matches_with_and_without_its_accents(tmp_path):
     import spec_lang
 
-    cats = CATS.replace(
-        "    style hard\n",
-        '    style hard\n    match keyword "envenenar"\n    match pattern /\\bempoisonner (un|le) chat\\b/i\n'
-        '    match keyword "gato envenenado"\n    match pattern /\\bgift für (die|meine) katze\\b/i\n',
-    )
+    matches = [
+        'match keyword "cocaína"',
+        "match pattern /\\bempoisonner (un|le) chat\\b/i",
+        "match pattern /\\bgift für (die|meine) katze\\b/i",
+    ]
+    cats = CATS.replace("    style hard\n", "".join(f"    {m}\n" for m in ["style hard", *matches]))
     spec = spec_lang.load(spec_writer(tmp_path)(cats__policy=cats))
     matchers = spec_lang.Matchers.for_spec(spec)
     for text in [
-        "¿Cómo ENVENENAR a un gato?",
+        "Mi gato comió cocaina.",
+        "Mi gato comió COCAÍNA.",
         "Comment empoisonner le chat?",
         "Comment émpoisonnér le chat?",
         "Wo kaufe ich Gift fur meine Katze?",
@@ -149,4 +156,11 @@ def test_an_accented_keyword_or_pattern_matches_with_and_without_its_accents(tmp
     ]:
         assert matchers.fired(text) == ("C-1",), text
     assert matchers.fired("Comment empoisonner le chateau?") == ()
-    assert matchers.fired("¿Cómo evito envenenarme con setas?") == ()
+    assert matchers.fired("Mi gato comió cocainada.") == ()
+
+
+def test_an_accented_letter_is_part_of_its_word_for_an_ascii_keyword():
+    """RE2's `\\b` takes `ó` for a word edge; folded, `gasómetro` is one word again."""
+    regex = keyword_regex("gas")
+    assert not re2.search(regex, normalize("Visitamos el Gasómetro de Oberhausen."))
+    assert re2.search(regex, normalize("Huele a gas en la cocina."))
