@@ -10,6 +10,7 @@ rule stricter than comply, a near miss that gets a weaker decision.
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -252,6 +253,18 @@ def test_matchers_decide_lookalike_pairs(spec, text, decision):
 def test_matchers_read_other_languages_and_folded_accents(spec, text, decision):
     fired = spec_lang.Matchers.for_spec(spec).fired(text)
     assert decide(spec, fired).decision == decision, f"fired {fired}"
+
+
+@pytest.mark.parametrize(
+    ("row_id", "rule"),
+    [("mev-f03", "ILL-3"), ("mev-f08", "SH-3"), ("mev-f09", "ILL-2"), ("mev-f10", "HAR-2")],
+)
+def test_the_adversarial_requests_that_slipped_past_fire_their_rule(spec, row_id, rule):
+    """An accented "méth", and requests in German, Spanish and French, that once fired
+    nothing (benchmarks/adversarial.py)."""
+    rows = (ROOT / "tests" / "data" / "adversarial" / "matcher_evasion.jsonl").read_text("utf-8")
+    row = next(r for r in map(json.loads, rows.splitlines()) if r["id"] == row_id)
+    assert rule in spec_lang.Matchers.for_spec(spec).fired(row["messages"][-1]["content"])
 
 
 def test_matchers_alone_over_decide_few_near_misses(spec):
