@@ -754,7 +754,12 @@ SCOPE_LIMITS = (
     ),
     ScopeLimit(
         "asks for a threat",
-        re.compile(r"\bthreats?\b", re.I),
+        # Threats excluded, not threats allowed ("threats made by one character to another").
+        re.compile(
+            r"\bnot\s+(?:extend\s+to|cover|reach)\b[^.]*\bthreats?\b"
+            r"|\bthreats?\b[^.;]*\b(?:is|are)\s+not\s+covered\b",
+            re.I,
+        ),
         re.compile(
             r"\bI know (?:where|when|what time) (?:you|he|she|they)\b"
             r"|\b(?:know|knows|knowing|watching|watch) (?:his|her|their|your) "
