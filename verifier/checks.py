@@ -945,7 +945,8 @@ def check_followed_up_turn(
     """VF042: the output refuses, by the rules it cites, a request that only follows up the
     assistant's last turn ("ok and what if she finds it?"), and that turn reads as full
     compliance with what the output refuses (it shares a content word of the refusal's
-    first declining sentence). The refusal is about the thread, so the turn before it
+    first declining sentence, and so does the request it answered: "without her knowing"
+    and "without their knowledge"). The refusal is about the thread, so the turn before it
     gave what the transcript's own reading refuses, whether or not a rule matches the
     request that turn answered."""
     if v.answer_kinds.get(output.decision) != "refuse" or decided.decision != output.decision:
@@ -962,7 +963,10 @@ def check_followed_up_turn(
     if classify_answer(messages[last].content) is not AnswerKind.FULL_COMPLIANCE:
         return
     shared = refused_words(output.answer, messages[last].content)
-    if not shared:
+    # The turn answered what is refused, not a question beside it: its request names it too.
+    earlier = max((i for i in range(last) if messages[i].role == "assistant"), default=-1)
+    asked = " ".join(m.content or "" for m in messages[earlier + 1 : last] if m.role == "user")
+    if not shared or not refused_words(output.answer, asked, width=4):
         return
     message = (
         f"turn {last} reads as full_compliance and gives what the output refuses (stems "
