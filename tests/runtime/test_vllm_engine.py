@@ -26,7 +26,8 @@ def test_without_vllm_the_engine_is_refused_in_one_line(tmp_path):
     result = generate("--examples", "--limit", 1, "-o", output)
     assert result.exit_code == 2
     assert result.stderr == (
-        "error: --engine vllm needs vllm (and a GPU): pip install 'policyspec[vllm]'\n"
+        "error: --engine vllm needs vllm and a CUDA GPU: install the vllm extra "
+        "(pip install 'policyspec[vllm]')\n"
     )
     assert not output.exists()
 
