@@ -434,6 +434,7 @@ def measure_mask(args: argparse.Namespace, spec: Spec, schemas: dict[str, dict])
             }
             found["processor"].baseline = "forward"
             stance = "force_eager" if mode == "eager" else "default"
+            print(f"mask: {label}", file=sys.stderr, flush=True)
             with torch.compiler.set_stance(stance):
                 timed_steps(loaded, chats[:batch], schema, 4, Stopwatch())  # compile, warm
                 for _ in range(args.runs):

@@ -169,21 +169,32 @@ def _in_parallel(spec, todo: list[dict], settings: Settings, layout, output: Pat
     written, and where."""
     from runtime.data_parallel import DataParallelError, generate_in_parallel
 
+    progress = Progress(console=err, transient=True)
+    task = progress.add_task("generating", total=len(todo), start=False)
+
     def check(problems: list[str], notes: list[str]) -> None:
         for note in notes:
             err.print(f"note: {note}", markup=False)
         _refuse_too_long(problems)
+        progress.start()  # only once the run goes ahead: an error stays one line
+        progress.start_task(task)
 
-    with Progress(console=err, transient=True) as progress:
-        task = progress.add_task("generating", total=len(todo))
-        try:
-            written = generate_in_parallel(
-                spec, todo, settings, layout, output, check, lambda: progress.advance(task)
-            )
-        except DataParallelError as error:
-            fail_input(str(error))
+    try:
+        written = generate_in_parallel(
+            spec, todo, settings, layout, output, check, lambda: progress.advance(task)
+        )
+    except DataParallelError as error:
+        _stop(progress)
+        fail_input(str(error))
+    _stop(progress)
     where = "on vLLM" if settings.engine == "vllm" else f"on {layout.device}"
     return written, f"{where}, {min(layout.workers, len(todo))} data-parallel workers"
+
+
+def _stop(progress: Progress) -> None:
+    """Stop the bar if it was started (stopping one never started prints a blank line)."""
+    if progress.live.is_started:
+        progress.stop()
 
 
 def _append(output: Path, transcripts, total: int) -> int:

@@ -35,6 +35,7 @@ from runtime.transcripts import Settings, TransformersGenerator
 from spec_lang import Spec
 
 _PR_SET_PDEATHSIG = 1  # prctl(2)
+_GRACE = 10.0  # seconds a stopped run waits for a worker to end before it is killed
 
 
 class DataParallelError(Exception):
@@ -144,11 +145,13 @@ def generate_in_parallel(
         finished = True
         return written
     finally:
-        go.set()  # a worker still waiting sees `proceed` unset and ends
+        go.set()  # a worker still waiting for the go sees `proceed` unset and ends
         for worker in workers:
-            if not finished:
+            worker.join(None if finished else _GRACE)
+            if worker.is_alive():  # one still generating after another failed
                 worker.terminate()
-            worker.join()
+                worker.join()
+        messages.close()
 
 
 def _wait_ready(messages: Any, workers: list) -> tuple[list[str], list[str]]:
@@ -211,6 +214,9 @@ def _work(
     if layout.gpus is not None:  # before anything starts CUDA in this process
         os.environ["CUDA_VISIBLE_DEVICES"] = layout.gpus[rank]
     try:
+        from transformers.utils import logging
+
+        logging.disable_progress_bar()  # the run's stderr holds errors and notes, one line each
         if layout.threads is not None:
             import torch
 
