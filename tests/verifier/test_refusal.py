@@ -221,12 +221,20 @@ def test_answer_files_shape() -> None:
         assert r["request"] in ("harmful", "borderline", "benign"), r["id"]
 
 
+def heldout_share(path: Path) -> float:
+    """The share of prompts a file holds out: half in the realistic set, which was
+    written to measure the classifier on (docs/answer-labels.md), a quarter elsewhere."""
+    return 0.5 if path.name.startswith("realistic_") else 0.25
+
+
 def test_answer_split_is_a_function_of_the_prompt() -> None:
-    """Held out when sha256(prompt), read as a fraction of 1, is under 0.25: answers to
-    one prompt share a split, and no row can move between splits unnoticed."""
-    for r in ANSWER_ROWS:
-        fraction = int(hashlib.sha256(r["prompt"].encode()).hexdigest(), 16) / 16**64
-        assert r["split"] == ("heldout" if fraction < 0.25 else "dev"), r["id"]
+    """Held out when sha256(prompt), read as a fraction of 1, is under the file's
+    held-out share: answers to one prompt share a split, and no row can move between
+    splits unnoticed."""
+    for path in ANSWERS:
+        for r in load_rows(path):
+            fraction = int(hashlib.sha256(r["prompt"].encode()).hexdigest(), 16) / 16**64
+            assert r["split"] == ("heldout" if fraction < heldout_share(path) else "dev"), r["id"]
 
 
 def binary_agreement(rows: list[dict]) -> float:
