@@ -28,6 +28,7 @@ spellings of its structured outputs are supported, found at import: vLLM 0.11 an
 from __future__ import annotations
 
 import importlib.util
+import itertools
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -100,6 +101,7 @@ class VllmModel:
         from vllm import LLM
 
         engine_options, self._constraint = _structured_outputs()
+        self._request_ids = itertools.count()  # unique for the engine's whole life
         self.name = model
         self.llm = LLM(
             model=str(_model_folder(model)),
@@ -125,13 +127,13 @@ class VllmModel:
     ) -> Iterator[tuple[Any, str]]:
         """(key, text) of each (key, turn) as soon as it finishes, in the order they finish.
         `follow_up(key, text)` may give a turn that continues a finished one (a confession
-        after its answer): it is added at once, and the finished one is not yielded."""
+        after its answer): it is added at once, and the finished one is not yielded.
+        Requests still in the engine when the caller stops early are aborted."""
         from vllm.sampling_params import RequestOutputKind, SamplingParams
 
         engine = self.llm.llm_engine
         waiting = iter(turns)
         keys: dict[str, Any] = {}
-        numbers = iter(range(1 << 62))
 
         def add(key: Any, turn: Turn) -> None:
             ids = _chat_ids(self.shape, turn.chat)
@@ -140,24 +142,28 @@ class VllmModel:
                 **self._constraint(turn.schema),
                 output_kind=RequestOutputKind.FINAL_ONLY,
             )
-            request_id = str(next(numbers))
+            request_id = str(next(self._request_ids))
             keys[request_id] = key
             engine.add_request(request_id, {"prompt_token_ids": ids}, params)
 
-        while True:
-            while len(keys) < IN_FLIGHT and (item := next(waiting, None)) is not None:
-                add(*item)
-            if not keys:
-                return
-            for output in engine.step():
-                if not output.finished:
-                    continue
-                key, text = keys.pop(output.request_id), output.outputs[0].text
-                following = follow_up(key, text)
-                if following is None:
-                    yield key, text
-                else:
-                    add(*following)
+        try:
+            while True:
+                while len(keys) < IN_FLIGHT and (item := next(waiting, None)) is not None:
+                    add(*item)
+                if not keys:
+                    return
+                for output in engine.step():
+                    if not output.finished:
+                        continue
+                    key, text = keys.pop(output.request_id), output.outputs[0].text
+                    following = follow_up(key, text)
+                    if following is None:
+                        yield key, text
+                    else:
+                        add(*following)
+        finally:
+            if keys:
+                engine.abort_request(list(keys))
 
 
 class VllmGenerator:
