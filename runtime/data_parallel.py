@@ -35,7 +35,7 @@ from runtime.transcripts import Settings, TransformersGenerator
 from spec_lang import Spec
 
 _PR_SET_PDEATHSIG = 1  # prctl(2)
-_GRACE = 10.0  # seconds a stopped run waits for a worker to end before it is killed
+_GRACE = 10.0  # seconds a worker has to end once told to, before it is killed
 
 
 class DataParallelError(Exception):
@@ -147,8 +147,10 @@ def generate_in_parallel(
     finally:
         go.set()  # a worker still waiting for the go sees `proceed` unset and ends
         for worker in workers:
-            worker.join(None if finished else _GRACE)
-            if worker.is_alive():  # one still generating after another failed
+            if not finished and proceed.value:  # stopped mid-run: a failure, or Ctrl-C
+                worker.terminate()
+            worker.join(_GRACE)
+            if worker.is_alive():
                 worker.terminate()
                 worker.join()
         messages.close()
@@ -211,6 +213,7 @@ def _work(
     """One worker: load, report ready (with its shard's too-long prompts), wait for the
     go, then append each transcript as it is finished."""
     _die_with_parent()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the run's to handle: it stops us
     if layout.gpus is not None:  # before anything starts CUDA in this process
         os.environ["CUDA_VISIBLE_DEVICES"] = layout.gpus[rank]
     try:
