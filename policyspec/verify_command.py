@@ -32,6 +32,7 @@ from policyspec.judge_options import (
     CacheDir,
     Concurrency,
     HowOption,
+    JudgeEngine,
     JudgeModel,
     JudgeName,
     JudgeOptions,
@@ -202,6 +203,7 @@ def verify(
     ] = ReportFormat.text,
     max_line_bytes: MaxLineBytes = MAX_LINE_BYTES,
     judge_model: JudgeModel = None,
+    judge_engine: JudgeEngine = "transformers",
     judge_url: JudgeUrl = None,
     judge_name: JudgeName = None,
     k: Samples = 1,
@@ -232,6 +234,7 @@ def verify(
     report_as(output_format)
     options = JudgeOptions(
         model=judge_model,
+        engine=judge_engine,
         url=judge_url,
         name=judge_name,
         k=k,
@@ -314,6 +317,7 @@ def evaluate(
         ),
     ] = None,
     judge_model: JudgeModel = None,
+    judge_engine: JudgeEngine = "transformers",
     judge_url: JudgeUrl = None,
     judge_name: JudgeName = None,
     k: Samples = 1,
@@ -338,6 +342,7 @@ def evaluate(
     report_as(output_format)
     options = JudgeOptions(
         model=judge_model,
+        engine=judge_engine,
         url=judge_url,
         name=judge_name,
         k=k,

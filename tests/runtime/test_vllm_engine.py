@@ -242,3 +242,16 @@ def test_vllm_confession_turns_and_data_parallel(tmp_path):
     transcripts = [json.loads(line) for line in output.read_bytes().splitlines()]
     assert len({t["id"] for t in transcripts}) == 4
     assert all(t["generation"]["confession_turn"] for t in transcripts)
+
+
+@pytest.mark.skipif(HAS_VLLM, reason="vllm is installed here")
+@pytest.mark.parametrize("command", ["verify", "eval"])
+def test_verify_and_eval_refuse_the_vllm_judge_without_vllm_in_one_line(tmp_path, command):
+    transcripts = tmp_path / "t.jsonl"
+    transcripts.write_text('{"id": "x", "messages": [], "output": {}}\n')
+    labels = ["--labels", str(transcripts)] if command == "eval" else []
+    args = [command, str(SPEC), str(transcripts), *labels, "--judge", "embedded"]
+    result = CliRunner().invoke(app, [*args, "--judge-engine", "vllm"])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: --judge-engine vllm needs vllm and a CUDA GPU")
+    assert result.stderr.count("\n") == 1
