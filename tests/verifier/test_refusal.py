@@ -254,24 +254,25 @@ def test_heldout_floors() -> None:
 def test_weights_file_loads() -> None:
     model = refusal.load_model()
     assert refusal.MODEL_PATH.suffix == ".json"  # data only: loading it runs no code
-    assert len(model.bias) == 3 and 1000 < len(model.packed) < 100_000
-    assert all(0 <= b < 1 << model.bits for b in model.packed)
+    tables = [model.named, *model.groups]
+    assert len(model.bias) == 3 and 1000 < sum(map(len, tables)) < 100_000
+    assert all(tables)  # every group has weights
     data = json.loads(refusal.MODEL_PATH.read_text(encoding="utf-8"))
-    assert len(data["buckets"]) == len(data["weights"]) == len(model.packed)
+    assert len(data["features"]) == len(data["weights"]) == sum(map(len, tables))
+    assert data["features"] == sorted(set(data["features"]))
     assert all(len(w) == 3 and all(isinstance(x, int) for x in w) for w in data["weights"])
 
 
 def test_packed_scores_equal_plain_sums() -> None:
     model = refusal.load_model()
     data = json.loads(refusal.MODEL_PATH.read_text(encoding="utf-8"))
-    weights = dict(zip(data["buckets"], data["weights"], strict=True))
+    weights = dict(zip(data["features"], data["weights"], strict=True))
     for row in (ROWS + ANSWER_ROWS)[::11]:
-        ids = refusal.answer_ids(row["text"], model.bits)[0]
         plain = list(model.bias)
-        for bucket in ids:
-            for k, w in enumerate(weights.get(bucket, (0, 0, 0))):
+        for feature in refusal.answer_features(row["text"])[0]:
+            for k, w in enumerate(weights.get(feature, (0, 0, 0))):
                 plain[k] += w
-        assert refusal._scores(ids, model) == plain, row["id"]
+        assert refusal._scores(refusal._parts(row["text"]), model) == plain, row["id"]
 
 
 @pytest.mark.parametrize(
@@ -279,21 +280,58 @@ def test_packed_scores_equal_plain_sums() -> None:
     ["", "word " * 5000, " ".join(f"w{n}." for n in range(5000)), " ".join(map(str, range(5000)))],
 )
 def test_an_answer_never_has_more_features_than_the_lanes_hold(text: str) -> None:
-    """The packed sum is exact while an answer has at most _MAX_FEATURES buckets."""
+    """The packed sum is exact while an answer has at most _MAX_FEATURES features."""
     features, _ = refusal.answer_features(text)
     assert len(features) <= refusal._MAX_FEATURES
     model = refusal.load_model()
     assert 3 * model.lane <= 63  # the sum stays in a machine word with these weights
 
 
-def test_fast_hashes_equal_the_readable_features() -> None:
-    """answer_ids hashes word features from their prefix's CRC; same buckets as hashing
-    the readable strings of answer_features."""
+def test_the_parts_are_the_readable_features() -> None:
+    """The word sets the model sums are answer_features' strings without their prefix;
+    the safe-completion flag and the rule kind come along."""
     for row in ROWS + ANSWER_ROWS:
         features, kind = refusal.answer_features(row["text"])
-        ids, safe, rule = refusal.answer_ids(row["text"], 20)
-        assert ids == refusal.feature_ids(features, 20), row["id"]
-        assert (safe, rule) == ("safe" in features, kind)
+        parts = refusal._parts(row["text"])
+        assert len(features) == len(parts.named) + len(parts.words) + len(parts.first) + len(
+            parts.last
+        ), row["id"]
+        assert (parts.safe, parts.kind) == ("safe" in features, kind)
+
+
+def test_the_set_scan_reads_what_a_search_per_family_reads() -> None:
+    """_parts scans for the lookaround-free families once and skips the searches that
+    cannot match; without the scan each family is searched (here with no gate word
+    ruling one out). Same verdict and signals on every labelled answer the scan reads
+    (where RE2 and re read the text alike)."""
+    rows = ROWS + ANSWER_ROWS
+    scans = 0
+    for row in rows:
+        scanned = refusal._Answer(refusal.normalise(row["text"]))
+        if not scanned.scan():
+            continue
+        scans += 1
+        searched = refusal._Answer(refusal.normalise(row["text"]))
+        searched._tokens = refusal._GATE_WORDS  # every gate open: a plain search each
+        assert scanned.kind() == searched.kind(), row["id"]
+        assert scanned.declines() == searched.declines(), row["id"]
+        assert scanned.content_words() == searched.content_words(), row["id"]
+    assert scans > 0.8 * len(rows)  # the path most answers take
+
+
+@pytest.mark.parametrize(
+    ("text", "masked", "clauses"),
+    [
+        ("Ask Dr. Lee, e.g. by email.", "ask dr lee, e.g by email.", 1),
+        ("Many U.S. clinics can. Ask Mrs. Ortiz.", "many u.s clinics can. ask mrs ortiz.", 2),
+        ("It ends here, etc. Then more. No. Mr.", "it ends here, etc. then more. no. mr.", 4),
+    ],
+)
+def test_an_abbreviation_ends_no_sentence(text: str, masked: str, clauses: int) -> None:
+    assert refusal._mask(text) == masked
+    answer = refusal._Answer(text)
+    # a clause start after each sentence end, and one past the last full stop
+    assert len(answer.starts) == clauses + 1
 
 
 def test_weights_file_is_rejected_when_not_ours(tmp_path: Path) -> None:
@@ -312,7 +350,7 @@ print(json.dumps([classify_answer(t).value for t in texts]))
 
 
 def test_predictions_do_not_depend_on_the_process() -> None:
-    """Features are hashed with CRC-32, never hash(): other hash seeds, same answers."""
+    """No feature goes through hash(): other hash seeds, same answers."""
     texts = [r["text"] for r in (ROWS + ANSWER_ROWS)[::7]]
     expected = [classify_answer(t).value for t in texts]
     for seed in ("1", "2"):
@@ -327,10 +365,6 @@ def test_predictions_do_not_depend_on_the_process() -> None:
             cwd=ROOT,
         )
         assert json.loads(out.stdout) == expected
-
-
-def test_feature_hashing_is_crc32() -> None:
-    assert refusal.feature_ids({"w:sorry"}, 20) == {0xAFD00688 & 0xFFFFF}
 
 
 def test_invisible_characters_and_compatibility_forms_are_normalised() -> None:
@@ -438,11 +472,17 @@ def test_head_cue_set_finds_what_a_search_per_family_finds(words: list[tuple[str
 
 
 def _content_words_both_ways(text: str, monkeypatch: pytest.MonkeyPatch) -> tuple[int, int]:
-    """The content count through the RE2 clause scan and through one stdlib search each."""
-    with_set = refusal._Answer(text).content_words()
+    """The content count through the RE2 scans (where the engines agree) and through one
+    stdlib search each, every gate open."""
+    scanned = refusal._Answer(text)
+    if not scanned.scan():  # the engines read it differently: stdlib searches both ways
+        scanned._tokens = refusal._GATE_WORDS
     with monkeypatch.context() as patched:
         patched.setattr(refusal, "_engines_agree", lambda head: False)
-        return with_set, refusal._Answer(text).content_words()
+        searched = refusal._Answer(text)
+        assert not searched.scan()
+        searched._tokens = refusal._GATE_WORDS
+        return scanned.content_words(), searched.content_words()
 
 
 def test_clause_cue_set_counts_content_as_stdlib_searches_do(
