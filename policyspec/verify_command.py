@@ -36,6 +36,7 @@ from policyspec.judge_options import (
     CacheDir,
     Concurrency,
     HowOption,
+    JudgeEngine,
     JudgeModel,
     JudgeName,
     JudgeOptions,
@@ -252,6 +253,7 @@ def verify(
     ] = ReportFormat.text,
     max_line_bytes: MaxLineBytes = MAX_LINE_BYTES,
     judge_model: JudgeModel = None,
+    judge_engine: JudgeEngine = "transformers",
     judge_url: JudgeUrl = None,
     judge_name: JudgeName = None,
     k: Samples = 1,
@@ -292,6 +294,7 @@ def verify(
     jobs = _parse_jobs(jobs_option)
     options = JudgeOptions(
         model=judge_model,
+        engine=judge_engine,
         url=judge_url,
         name=judge_name,
         k=k,
@@ -392,6 +395,7 @@ def evaluate(
         ),
     ] = None,
     judge_model: JudgeModel = None,
+    judge_engine: JudgeEngine = "transformers",
     judge_url: JudgeUrl = None,
     judge_name: JudgeName = None,
     k: Samples = 1,
@@ -416,6 +420,7 @@ def evaluate(
     report_as(output_format)
     options = JudgeOptions(
         model=judge_model,
+        engine=judge_engine,
         url=judge_url,
         name=judge_name,
         k=k,
