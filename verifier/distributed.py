@@ -45,9 +45,9 @@ from verifier.findings import Result
 # Rows per Ray task: small enough to spread a file over a cluster, large enough that a
 # task's overhead (milliseconds) is small beside verifying its rows (~100 µs each).
 RAY_BATCH_ROWS = 1024
-# Lines per chunk sent to a local worker: ~25 ms of verifying, so a chunk's pickling and
-# hand-over (well under a millisecond) is small beside it, while a file's first results
-# come back soon and the chunks in flight hold little memory.
+# Lines per chunk sent to a local worker: ~40 ms of verifying (at ~150 µs a line), long
+# beside handing a chunk over, while a file's first results come back soon and the chunks
+# in flight hold little memory.
 POOL_CHUNK_LINES = 256
 # Chunks in flight per worker: enough that a worker never waits for the next one.
 POOL_CHUNKS_AHEAD = 4
