@@ -93,8 +93,9 @@ def test_jobs_and_ray_together_are_refused(tmp_path):
     assert (result.exit_code, result.stderr.count("\n")) == (2, 1)
 
 
-def _descendants(pid: int) -> list[int]:
-    """The processes below `pid` (its forkserver and the workers that forkserver forked)."""
+def _workers(pid: int) -> list[int]:
+    """The worker processes of verify `pid`: its grandchildren (the forkserver's children;
+    its other child, multiprocessing's resource tracker, has none)."""
     parents = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -103,12 +104,8 @@ def _descendants(pid: int) -> list[int]:
             except OSError:
                 continue
             parents[int(entry.name)] = int(fields[1])
-    found, frontier = [], [pid]
-    while frontier:
-        children = [child for child, parent in parents.items() if parent in frontier]
-        found += children
-        frontier = children
-    return found
+    children = {child for child, parent in parents.items() if parent == pid}
+    return [child for child, parent in parents.items() if parent in children]
 
 
 def _verifying_from_a_pipe(tmp_path: Path) -> tuple[subprocess.Popen, Path]:
@@ -127,11 +124,11 @@ def _verifying_from_a_pipe(tmp_path: Path) -> tuple[subprocess.Popen, Path]:
     )
     line = orjson.dumps(orjson.loads(KINDS[1])) + b"\n"
     deadline = time.monotonic() + 30
-    while len(_descendants(process.pid)) < 3 and time.monotonic() < deadline:
+    while len(_workers(process.pid)) < 2 and time.monotonic() < deadline:
         process.stdin.write(line * 256)  # a chunk's worth (the pooled fixture patches that)
         process.stdin.flush()
         time.sleep(0.2)
-    assert len(_descendants(process.pid)) >= 3, "the forkserver and two workers never started"
+    assert len(_workers(process.pid)) == 2, "the two workers never started"
     return process, report
 
 
@@ -146,7 +143,7 @@ def _ended_cleanly(process: subprocess.Popen, report: Path) -> tuple[int, list[s
 
 def test_a_killed_worker_is_one_line_and_no_report(tmp_path):
     process, report = _verifying_from_a_pipe(tmp_path / "out")
-    os.kill(_descendants(process.pid)[-1], signal.SIGKILL)
+    os.kill(_workers(process.pid)[0], signal.SIGKILL)
     code, stderr = _ended_cleanly(process, report)
     assert code == 2
     assert len(stderr) == 1 and "worker process died" in stderr[0]
