@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 
 import verifier.distributed
 from policyspec.cli import app
+from policyspec.verify_command import _parse_jobs
 from tests.verifier.factory import SPEC_DIR, batch, load_spec
 from verifier.batch import run
 from verifier.distributed import pool_results
@@ -84,6 +85,11 @@ def test_a_bad_jobs_value_is_one_line_and_exit_2(tmp_path, jobs):
     assert result.exit_code == 2
     assert result.stderr.count("\n") == 1 and "--jobs" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("jobs", ["0", "auto", "AUTO"])
+def test_zero_or_auto_is_one_job_per_usable_cpu(jobs):
+    assert _parse_jobs(jobs) == len(os.sched_getaffinity(0))
 
 
 def test_jobs_and_ray_together_are_refused(tmp_path):
