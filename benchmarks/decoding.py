@@ -6,7 +6,7 @@ schema, on the same prompts in the same run; peak memory of each build and of
 
     python benchmarks/decoding.py [--runs 3] [--tokens 128] [--threads N]
                                   [--backends outlines_core,llguidance,xgrammar]
-                                  [--sections load,build,decode,generate]
+                                  [--sections load,build,decode,prefix,mask,generate]
 
 Every figure is the median of --runs runs (range beside it); every ratio is taken within
 a run, against the baseline measured in that run, then the median is quoted. Loads and
@@ -19,6 +19,14 @@ runs differ only by the schema: with spec(category) in the system message (~3,50
 a prompt, so the prefill is most of the first token's time), and without (--without-spec:
 the cheapest model step, where a constraint's cost shows most). Decode tok/s is rows x
 steps per second after the first token; a row that has finished still costs its step.
+
+The mask section splits one decoding step on the demo chats without the spec (batch 1, as
+generate runs each chat, and the demo's batch of 4) into the model's forward and the
+logits processor outlines gives us for llguidance: filling the token bitmask (the
+grammar's work, on the CPU) and applying it to the logits (llguidance's
+`torch.compile`d kernel), each in ms per step; eager, as runtime.generation runs it on
+a CPU (`torch.compiler.set_stance("force_eager")`), and compiled, as outlines leaves it
+(with `torch._dynamo.config.suppress_errors = True`, which outlines sets).
 
 xgrammar is not a dependency; to include it: pip install --no-deps xgrammar apache-tvm-ffi
 (its triton dependency is for GPUs). Measure on an otherwise idle machine (the load
@@ -70,7 +78,7 @@ from spec_lang import Spec, load  # noqa: E402
 DEMO_PROMPTS = ROOT / "examples" / "demo_prompts.jsonl"
 CATEGORY = "self_harm"  # the category schema shown beside the global one
 ALL_BACKENDS = (*BACKENDS, "xgrammar")
-SECTIONS = ("load", "build", "decode", "prefix", "generate")
+SECTIONS = ("load", "build", "decode", "prefix", "mask", "generate")
 TODAY_BATCH = 4  # the batch generate ran a category's prompts in before prefix reuse
 MB = 1024  # ru_maxrss is in KiB on Linux
 
@@ -384,6 +392,107 @@ def demo_chats(spec: Spec) -> dict[str, list[list[dict[str, str]]]]:
     }
 
 
+# The mask: the logits processor's share of a decoding step ------------------------------
+
+
+class Stopwatch:
+    """Seconds spent in the functions it wraps, by name, while it is installed."""
+
+    def __init__(self) -> None:
+        self.spent: dict[str, float] = {}
+
+    def wrap(self, name: str, function: Callable[..., Any]) -> Callable[..., Any]:
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                elapsed = time.perf_counter() - start
+                self.spent[name] = self.spent.get(name, 0.0) + elapsed
+
+        return timed
+
+
+def measure_mask(args: argparse.Namespace, spec: Spec, schemas: dict[str, dict]) -> list[Row]:
+    """ms per greedy step: forward, and the llguidance processor's fill and apply, eager
+    and compiled, at batch 1 and the demo's batch."""
+    if importlib.util.find_spec("llguidance") is None:
+        return []
+    import llguidance.torch as kernels
+    import torch
+
+    loaded = load_model(args.model, args.device)
+    chats = demo_chats(spec)["without spec"]
+    schema = schemas[CATEGORY]
+    rows = []
+    for batch in sorted({1, len(chats)}):
+        for mode in ("eager", "compiled"):
+            label = f"batch {batch}, {mode}"
+            found = {
+                part: Row("mask", f"{label}: {part}", "ms")
+                for part in ("forward", "fill", "apply", "processor")
+            }
+            found["processor"].baseline = "forward"
+            stance = "force_eager" if mode == "eager" else "default"
+            print(f"mask: {label}", file=sys.stderr, flush=True)
+            with torch.compiler.set_stance(stance):
+                timed_steps(loaded, chats[:batch], schema, 4, Stopwatch())  # compile, warm
+                for _ in range(args.runs):
+                    watch = Stopwatch()
+                    forward, processor = timed_steps(
+                        loaded, chats[:batch], schema, args.tokens, watch, kernels
+                    )
+                    per_step = 1000 / args.tokens
+                    found["forward"].values.append(forward * per_step)
+                    found["fill"].values.append(watch.spent["fill"] * per_step)
+                    found["apply"].values.append(watch.spent["apply"] * per_step)
+                    add(found["processor"], processor * per_step, forward * per_step)
+            rows += found.values()
+    return rows
+
+
+def timed_steps(
+    loaded: LoadedModel, chats: list, schema: dict, steps: int, watch: Stopwatch, kernels=None
+) -> tuple[float, float]:
+    """`steps` greedy steps of `chats` (one left-padded batch) under `schema`, by hand so
+    each part is timed alone: (seconds in the forward, seconds in the processor). With
+    `kernels` (llguidance.torch), its fill and apply functions are timed into `watch`."""
+    import torch
+    from transformers import DynamicCache
+
+    processor = compile_schema(loaded, schema, "llguidance")
+    processor.reset()
+    inputs = loaded.tokenizer.apply_chat_template(
+        chats, add_generation_prompt=True, padding=True, return_tensors="pt", return_dict=True
+    )
+    sequence, mask = inputs["input_ids"], inputs["attention_mask"]
+    cache = DynamicCache(config=loaded.model.config)
+    originals = {}
+    if kernels is not None:
+        timed = (("fill", "fill_next_token_bitmask"), ("apply", "apply_token_bitmask_inplace"))
+        for part, name in timed:
+            originals[name] = getattr(kernels, name)
+            setattr(kernels, name, watch.wrap(part, originals[name]))
+    forward = spent = 0.0
+    try:
+        with torch.inference_mode():
+            logits = loaded.model(input_ids=sequence, attention_mask=mask, cache=cache).logits
+            for _ in range(steps):
+                start = time.perf_counter()
+                scores = processor(sequence, logits[:, -1, :].float())
+                spent += time.perf_counter() - start
+                chosen = scores.argmax(-1, keepdim=True)
+                sequence = torch.cat([sequence, chosen], dim=1)
+                mask = torch.cat([mask, torch.ones_like(chosen)], dim=1)
+                start = time.perf_counter()
+                logits = loaded.model(input_ids=chosen, attention_mask=mask, cache=cache).logits
+                forward += time.perf_counter() - start
+    finally:
+        for name, original in originals.items():
+            setattr(kernels, name, original)
+    return forward, spent
+
+
 # The table ------------------------------------------------------------------------------
 
 
@@ -455,6 +564,8 @@ def main() -> None:
         rows += measure_decoding(args, spec, schemas)
     if "prefix" in args.sections:
         rows += measure_prefix_reuse(args, spec)
+    if "mask" in args.sections:
+        rows += measure_mask(args, spec, schemas)
     if "generate" in args.sections:
         rows += measure_generate(args)
     print(f"load average {os.getloadavg()[0]:.1f} at the end")

@@ -3,10 +3,11 @@
 Usage:
     taskset -c 1 python benchmarks/refusal_ab.py [--rev REV] [--calls N]
 
-Loads ``verifier/refusal.py`` as it is at REV (default ``main``) beside the current one,
-gives both the current weights, checks they agree on every labelled answer
-(``refusal_eval.load_all``), then times each answer with one and then the other, the
-fastest of N calls each (default 5): alternating answer by answer keeps a shared
+Loads ``verifier/refusal.py`` and its weights as they are at REV (default ``main``)
+beside the current ones, counts the labelled answers (``refusal_eval.load_all``) on
+which their predictions differ (none after a change made for speed alone), then
+times each answer with one and then the other, the fastest of N calls each (default
+5): alternating answer by answer keeps a shared
 machine's load swings out of the comparison, which separate runs of
 ``refusal_eval.py`` do not. Prints the median and mean µs per answer of both.
 """
@@ -34,22 +35,22 @@ from refusal_eval import load_all  # noqa: E402
 from verifier import refusal  # noqa: E402
 
 
+def _show(rev: str, path: str) -> str:
+    command = ["git", "show", f"{rev}:{path}"]
+    return subprocess.run(command, cwd=ROOT, check=True, capture_output=True, text=True).stdout
+
+
 def load_at(rev: str, folder: Path) -> ModuleType:
-    """``verifier/refusal.py`` as it is at ``rev``, reading the current weights."""
-    source = subprocess.run(
-        ["git", "show", f"{rev}:verifier/refusal.py"],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
+    """``verifier/refusal.py`` as it is at ``rev``, reading the weights of ``rev``."""
     path = folder / "refusal_at_rev.py"
-    path.write_text(source, encoding="utf-8")
+    path.write_text(_show(rev, "verifier/refusal.py"), encoding="utf-8")
+    weights = folder / "refusal_model_at_rev.json"
+    weights.write_text(_show(rev, "verifier/data/refusal_model.json"), encoding="utf-8")
     spec = importlib.util.spec_from_file_location("refusal_at_rev", path)
     module = importlib.util.module_from_spec(spec)
     sys.modules["refusal_at_rev"] = module  # dataclasses look their module up
     spec.loader.exec_module(module)
-    module._model = module.load_model(refusal.MODEL_PATH)
+    module._model = module.load_model(weights)
     return module
 
 

@@ -5,8 +5,8 @@ Usage:
 
 Reads tests/data/refusal_answers.jsonl and tests/data/answers/*.jsonl (see
 benchmarks/refusal_eval.py), keeps the dev split only, and fits a multinomial logistic
-regression (scikit-learn, L2) over the answer's features hashed into ``2**BITS``
-buckets (``verifier.refusal.answer_ids``: what inference reads). The regularisation
+regression (scikit-learn, L2) over the answer's features (``verifier.refusal.answer_features``:
+readable strings, the ones inference reads). The regularisation
 strength and the class weighting are chosen by 5-fold cross-validation on dev,
 grouped by prompt (hand-written rows without a prompt are each their own group), by
 pooled out-of-fold binary agreement (refusal = partial or full refusal), macro-F1
@@ -42,27 +42,25 @@ for _p in (ROOT, ROOT / "benchmarks"):
 
 from refusal_eval import LABELS, binary_agreement, load_all, metrics  # noqa: E402
 
-from verifier.refusal import MODEL_PATH, answer_ids  # noqa: E402
+from verifier.refusal import MODEL_PATH, answer_features  # noqa: E402
 
-BITS = 20
 GRID_C = (0.3, 1.0, 3.0, 10.0)
 GRID_CLASS_WEIGHT = (None, "balanced")
 FOLDS = 5
 #: Weights are stored as integers: round(weight * SCALE).
 SCALE = 1000
-#: Buckets whose weights are all smaller than this are dropped from the file (about
+#: Features whose weights are all smaller than this are dropped from the file (about
 #: two thirds of them: mostly words seen once), which cost nothing in cross-validation.
 PRUNE = 0.02
 
 
-def bucket_rows(rows: list[dict]) -> list[list[int]]:
-    return [sorted(answer_ids(r["text"], BITS)[0]) for r in rows]
+def feature_rows(rows: list[dict]) -> list[list[str]]:
+    return [sorted(answer_features(r["text"])[0]) for r in rows]
 
 
-def design(ids: list[list[int]], columns: dict[int, int]):  # -> scipy.sparse.csr_matrix
-    """Rows of hashed features as a sparse 0/1 matrix over ``columns`` (bucket -> column):
-    only the buckets seen in training, so the solver works on thousands of weights, not
-    millions; a bucket not in ``columns`` has weight zero anyway."""
+def design(ids: list[list[str]], columns: dict[str, int]):  # -> scipy.sparse.csr_matrix
+    """Rows of features as a sparse 0/1 matrix over ``columns`` (feature -> column): the
+    features seen in training; one not in ``columns`` has weight zero anyway."""
     from scipy.sparse import csr_matrix
 
     indptr, indices = [0], []
@@ -73,7 +71,7 @@ def design(ids: list[list[int]], columns: dict[int, int]):  # -> scipy.sparse.cs
     return csr_matrix((data, indices, indptr), shape=(len(ids), len(columns)))
 
 
-def columns_of(ids: list[list[int]]) -> dict[int, int]:
+def columns_of(ids: list[list[str]]) -> dict[str, int]:
     return {b: j for j, b in enumerate(sorted({b for row in ids for b in row}))}
 
 
@@ -87,7 +85,7 @@ def fit(x, y: list[str], c: float, class_weight: str | None):
 
 
 def cross_validate(
-    rows: list[dict], ids: list[list[int]], verbose: bool = True
+    rows: list[dict], ids: list[list[str]], verbose: bool = True
 ) -> tuple[float, str | None]:
     """Grouped k-fold on dev; returns the chosen (C, class_weight)."""
     from sklearn.model_selection import GroupKFold
@@ -95,7 +93,7 @@ def cross_validate(
     y = [r["label"] for r in rows]
     groups = [r["group"] for r in rows]
     folds = list(GroupKFold(n_splits=FOLDS).split(ids, y, groups))
-    # each fold's columns are the buckets its training rows hold, as at the final fit
+    # each fold's columns are the features its training rows hold, as at the final fit
     mats = []
     for train, test in folds:
         cols = columns_of([ids[i] for i in train])
@@ -118,45 +116,43 @@ def cross_validate(
     return best[1], best[2]
 
 
-def serialise(model, columns: dict[int, int], c: float, cw: str | None, rows: list[dict]) -> bytes:
+def serialise(model, columns: dict[str, int], c: float, cw: str | None, rows: list[dict]) -> bytes:
     classes = [str(k) for k in model.classes_]
     order = [classes.index(k) for k in LABELS]
     coef = model.coef_[order]
     bias = model.intercept_[order]
-    buckets, weights = [], []
-    for bucket, j in sorted(columns.items()):
+    features, weights = [], []
+    for feature, j in sorted(columns.items()):
         w = [round(float(coef[k, j]) * SCALE) for k in range(3)]
         if any(w):
-            buckets.append(bucket)
+            features.append(feature)
             weights.append(w)
     digest = hashlib.sha256()
     for r in rows:
         digest.update(json.dumps([r["text"], r["label"]], ensure_ascii=False).encode())
     doc = {
-        "format": "policyspec-refusal-logreg-1",
+        "format": "policyspec-refusal-logreg-2",
         "classes": LABELS,
-        "bits": BITS,
-        "hash": "crc32",
         "scale": SCALE,
         "C": c,
         "class_weight": cw,
         "trained_on": {"rows": len(rows), "sha256": digest.hexdigest()},
         "bias": [round(float(b) * SCALE) for b in bias],
-        "buckets": buckets,
+        "features": features,
         "weights": weights,
     }
     text = json.dumps(doc, separators=(",", ":"), ensure_ascii=True)
-    # one bucket a line keeps diffs readable
+    # one feature a line keeps diffs readable
     text = text.replace("],[", "],\n[")
     return (text + "\n").encode()
 
 
 def train(rows: list[dict], verbose: bool = True) -> tuple[bytes, float, str | None]:
     dev = [r for r in rows if r["split"] == "dev"]
-    ids = bucket_rows(dev)
+    ids = feature_rows(dev)
     columns = columns_of(ids)
     if verbose:
-        print(f"dev rows: {len(dev)}; {len(columns)} buckets in use of {1 << BITS}")
+        print(f"dev rows: {len(dev)}; {len(columns)} features")
         print("grouped cross-validation on dev:")
     c, cw = cross_validate(dev, ids, verbose)
     if verbose:
@@ -177,10 +173,10 @@ def lofo(rows: list[dict], c: float, cw: str | None) -> None:
     for fam in families:
         train_rows = [r for r in dev if r["family"] != fam]
         test = [r for r in rows if r["family"] == fam]
-        train_ids = bucket_rows(train_rows)
+        train_ids = feature_rows(train_rows)
         cols = columns_of(train_ids)
         m = fit(design(train_ids, cols), [r["label"] for r in train_rows], c, cw)
-        pred = [str(p) for p in m.predict(design(bucket_rows(test), cols))]
+        pred = [str(p) for p in m.predict(design(feature_rows(test), cols))]
         gold = [r["label"] for r in test]
         rules = [BASELINES["rules"](r["text"]) for r in test]
         phrase = [BASELINES["8-phrase"](r["text"]) for r in test]

@@ -19,14 +19,21 @@ transcripts/s on one core, at most 2x the floor, peak RSS flat in the number of 
 Quote figures taken on a quiet machine: the load average is printed, and CPU time is
 shown beside wall time.
 
+Last, `verify --jobs 1` against `--jobs 2` (and --jobs N for each N of --jobs) on the same
+LINES file, end to end, each run free to use every core of this process (not pinned):
+transcripts/s on wall time, and the speed-up over --jobs 1. --jobs-only measures just
+these (with the load average before and after: on a shared machine, say so).
+
     python benchmarks/verify_throughput.py [--lines 100000] [--runs 3]
         [--memory-lines 1000000] [--reward-batch 256] [--jsonschema-lines 5000]
+        [--jobs 2 ...] [--jobs-only]
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import json
 import os
 import platform
@@ -225,13 +232,14 @@ def in_child(name: str, *args: str) -> dict:
     return json.loads(result.stdout)
 
 
-def cli_verify(path: Path, report: Path, *options: str) -> dict:
-    """`policyspec verify SPEC FILE -o REPORT` end to end: wall and CPU seconds, peak RSS."""
+def cli_verify(path: Path, report: Path, *options: str, pin: list[str] = PIN) -> dict:
+    """`policyspec verify SPEC FILE -o REPORT` end to end: wall and CPU seconds, peak RSS.
+    CPU seconds and RSS are the command's own (and its waited children's), not its pool's."""
     script = Path(sys.executable).with_name("policyspec")
     command = [str(script)] if script.exists() else [sys.executable, "-m", "policyspec"]
     command += ["verify", str(SPEC_DIR), str(path), "-o", str(report), *options]
     started = time.perf_counter()
-    process = subprocess.Popen([*PIN, *command], cwd=ROOT, stdout=subprocess.DEVNULL)
+    process = subprocess.Popen([*pin, *command], cwd=ROOT, stdout=subprocess.DEVNULL)
     _, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - started
     process.returncode = os.waitstatus_to_exitcode(status)
@@ -345,6 +353,27 @@ def print_targets(
     print(f"  peak RSS flat (under 1.2x):     {flat}  {_met(rss_growth < 1.2)}")
 
 
+def jobs_rows(args: argparse.Namespace, data: Path, scratch: Path) -> None:
+    """Print the CLI's transcripts/s with --jobs 1 and each --jobs N on the same file."""
+    counts = [1, *(n for n in args.jobs if n != 1)]
+    measures = {
+        n: functools.partial(cli_verify, data, scratch / f"jobs-{n}.jsonl", "-j", str(n), pin=[])
+        for n in counts
+    }
+    figures = in_rounds(args.runs, measures)
+    print(
+        f"\nverify CLI end to end on {args.lines:,} lines, --jobs N (not pinned; "
+        f"{len(os.sched_getaffinity(0))} cores usable; median of {args.runs}):"
+    )
+    one = figures[1]["seconds"]
+    for n in counts:
+        seconds = figures[n]["seconds"]
+        print(
+            f"  --jobs {n:<3} {seconds:>7.2f} s wall {args.lines / seconds:>9,.0f} transcripts/s"
+            f"  {one / seconds:>5.2f}x --jobs 1"
+        )
+
+
 def _met(ok: bool) -> str:
     return "met" if ok else "MISSED"
 
@@ -358,8 +387,13 @@ def main() -> None:
     parser.add_argument(
         "--jsonschema-lines", type=int, default=5_000, help="time jsonschema on this many lines"
     )
+    parser.add_argument(
+        "--jobs", type=int, action="append", help="compare --jobs 1 with this (default 2)"
+    )
+    parser.add_argument("--jobs-only", action="store_true", help="measure only --jobs N")
     parser.add_argument("--measure", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    args.jobs = args.jobs or [2]
     if args.measure:
         name, *rest = args.measure
         print(json.dumps(CHILD_MEASURES[name](*rest)))
@@ -376,10 +410,15 @@ def main() -> None:
             f"{args.lines:,} synthetic transcripts, one in four faulty, "
             f"{data.stat().st_size / args.lines:.0f} bytes a line\n"
         )
+        if args.jobs_only:
+            jobs_rows(args, data, scratch)
+            print(f"load average after: {os.getloadavg()[0]:.2f}")
+            return
         figures = in_rounds(args.runs, measurements(args, data, scratch))
         floor_us = throughput_rows(figures, args.lines)
         reward_rows(args, figures["rewards"])
         rss_growth = memory_rows(args, figures["cli"]["rss_mb"], scratch)
+        jobs_rows(args, data, scratch)
     verify_us = {
         "API": per_line_us(figures["api"], args.lines),
         "CLI": per_line_us(figures["cli"], args.lines),

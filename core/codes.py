@@ -321,9 +321,11 @@ _ENTRIES = (
     Code(
         "CP012",
         W,
-        "gpt-oss-safeguard policy past the guide's token budget",
-        "the guide's optimum is 400-600 tokens: shorten the category's summary, rule titles "
-        "or examples, split the category, or count with gpt-oss's tokenizer (--tokenizer)",
+        "gpt-oss-safeguard policy that cannot fit the guide's budget",
+        "the guide's optimum is 400-600 tokens with 4-6 examples; the compact form picks the "
+        "examples (and cuts the summary to its first sentence) to fit, so this means the "
+        "category's summary, rule titles or examples are too long: shorten what the hint "
+        "names, split the category, or count with gpt-oss's tokenizer (--tokenizer)",
     ),
     # The verifier: can the transcript be read at all.
     Code(
@@ -544,8 +546,10 @@ _ENTRIES = (
         "VF055",
         E,
         "cited rule's own text leaves this request to a stricter rule",
-        "the request asks for real-world detail (an exact dose, the real steps) that the "
-        "cited rule's text gives to a stricter rule: cite and follow that rule",
+        "the request crosses a line the cited exception's own text draws (real-world detail "
+        "such as an exact dose or the real steps; a private person where it covers public "
+        "figures; finding who or where someone is; a threat): cite and follow the stricter "
+        "rule",
         POL,
         ZERO,
         violation=True,

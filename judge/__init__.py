@@ -2,8 +2,9 @@
 
 A layer above the verifier and the runtime (docs/architecture.md): it reads transcripts
 as the verifier does, renders the compiler's judge prompts, asks a local model
-(runtime/) or an OpenAI-compatible endpoint for JSON under the compiled judge schema,
-aggregates k samples, and reports findings with JG codes apart from the verifier's.
+(runtime/: transformers, or vLLM on GPUs) or an OpenAI-compatible endpoint for JSON
+under the compiled judge schema, aggregates k samples, and reports findings with JG
+codes apart from the verifier's.
 """
 
 from judge.backends import (
@@ -13,6 +14,7 @@ from judge.backends import (
     ModelBackend,
     Retries,
     Sampling,
+    VllmBackend,
 )
 from judge.cache import DEFAULT_CACHE, Cache
 from judge.run import Judge, Judgement, Settings, in_order, judgement_line
@@ -31,6 +33,7 @@ __all__ = [
     "Retries",
     "Sampling",
     "Settings",
+    "VllmBackend",
     "in_order",
     "judgement_line",
 ]

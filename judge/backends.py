@@ -3,7 +3,8 @@
 A backend turns one prompt into k replies, each meant to be JSON of the schema (and a
 local model, many prompts in one batch: `replies_batch`). The
 local model is constrained token by token (runtime.generation, llguidance when
-installed), so its replies parse unless cut off. An endpoint is asked for
+installed; or on GPUs, vLLM's structured outputs with the same llguidance), so its
+replies parse unless cut off. An endpoint is asked for
 `response_format: {"type": "json_schema", "json_schema": {..., "strict": true}}`; what
 it sends back is parsed like any other reply, and a reply that does not parse is
 unscored (judge/verdict.py), never a pass.
@@ -121,6 +122,83 @@ class ModelBackend:
             raise JudgeUnavailable(str(error)) from None
         k = sampling.k
         return [replies[i : i + k] for i in range(0, len(replies), k)]
+
+
+@dataclass(eq=False)
+class VllmBackend:
+    """A local model run by vLLM on GPUs (runtime.vllm_engine; the vllm extra): every
+    prompt of a batch and each of its k samples is one request to the engine, sample i
+    of a prompt sampled from `seed + i`, so a reply does not depend on its batch."""
+
+    name: str
+    tensor_parallel_size: int = 1
+    _model: Any = field(default=None, repr=False)
+
+    @property
+    def identity(self) -> str:
+        """As ModelBackend's, marked as vLLM's: its replies are not the transformers
+        path's, so their verdicts are another cache entry."""
+        return f"vllm:{self.name}" + _fingerprint(self.name)
+
+    def load(self) -> Any:
+        if self._model is None:
+            from runtime.models import ModelLoadError
+            from runtime.vllm_engine import VllmError, VllmModel
+
+            try:
+                self._model = VllmModel(
+                    self.name, "auto", tensor_parallel_size=self.tensor_parallel_size
+                )
+            except (VllmError, ModelLoadError) as error:
+                raise JudgeError(str(error)) from None
+        return self._model
+
+    def replies(self, prompt: str, schema: dict, sampling: Sampling, max_tokens: int) -> list[str]:
+        return self.replies_batch([prompt], schema, sampling, max_tokens)[0]
+
+    def replies_batch(
+        self, prompts: list[str], schema: dict, sampling: Sampling, max_tokens: int
+    ) -> list[list[str]]:
+        """k replies to each prompt, all in the engine at once, under one schema."""
+        from runtime.generation import prompt_lengths
+
+        model = self.load()
+        chats = [[{"role": "user", "content": prompt}] for prompt in prompts]
+        longest = max(prompt_lengths(model.shape, chats))
+        if longest >= model.context:
+            raise JudgeUnavailable(
+                f"a prompt of {longest} tokens leaves no room in {self.name}'s context of "
+                f"{model.context} tokens; shorten it"
+            )
+        turns = judge_turns(chats, schema, sampling, max_tokens)
+        texts = dict(model.finished(turns))
+        return [[texts[(p, i)] for i in range(sampling.k)] for p in range(len(prompts))]
+
+
+def judge_turns(
+    chats: list[list[dict]], schema: dict, sampling: Sampling, max_tokens: int
+) -> list[tuple[tuple[int, int], Any]]:
+    """((prompt, sample), turn) for each of the k samples of each chat: sample i from
+    `seed + i`, with the transformers judge's repetition penalty."""
+    from runtime.generation import REPETITION_PENALTY
+    from runtime.vllm_engine import Turn
+
+    return [
+        (
+            (number, i),
+            Turn(
+                chat,
+                schema,
+                max_tokens,
+                sampling.seed + i,
+                sampling.temperature,
+                sampling.top_p,
+                REPETITION_PENALTY,
+            ),
+        )
+        for number, chat in enumerate(chats)
+        for i in range(sampling.k)
+    ]
 
 
 def _fingerprint(name: str) -> str:

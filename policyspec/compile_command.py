@@ -113,9 +113,9 @@ def compile_spec(
         str | None,
         typer.Option(
             "--tokenizer",
-            help="Count spec(category) tokens, and check --reasoning field, with this tokenizer "
-            "(a folder, a .gguf file, or a "
-            "cached model ID) instead of the default model's.",
+            help="Count spec(category) and safeguard policy tokens, and check --reasoning "
+            "field, with this tokenizer (a folder, a .gguf file, or a cached model ID; "
+            "o200k_harmony, gpt-oss's, counts only) instead of the default model's.",
         ),
     ] = None,
     token_budget: Annotated[

@@ -6,11 +6,12 @@ found before the output file is written, so a bad run never touches it.
 Transcripts are appended one whole line at a time, each synced as soon as it is
 finished: a run that is killed loses only the ones in flight, and is resumed by
 running it again with the same settings (ids already in the file are skipped).
+`--data-parallel N` runs N engine processes, each on a shard of the requests, all
+appending to the one output the same way (runtime/data_parallel.py).
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
@@ -21,21 +22,15 @@ import typer
 from rich.progress import Progress
 
 from compiler.sft_gen import requests
+from core.appending import LineAppender
 from core.codes import Severity
 from core.diagnostics import InputError, render
 from policyspec.console import SpecPath, err, fail_input, load_spec, out
 from policyspec.outputs import Kind, is_transcript, refuse_unsafe_output
 from runtime.generation import BACKENDS, DEFAULT_BACKEND
-from runtime.models import (
-    DTYPES,
-    EMBEDDED_MODEL,
-    ModelLoadError,
-    load_model,
-    require_chat_template,
-    resolve_device,
-    resolve_dtype,
-)
-from runtime.transcripts import Settings, generate_transcripts, too_long
+from runtime.models import DTYPES, EMBEDDED_MODEL, ModelLoadError, resolve_device, resolve_dtype
+from runtime.transcripts import Settings
+from runtime.vllm_engine import VllmError, require_vllm
 
 
 class Engine(StrEnum):
@@ -73,6 +68,10 @@ def generate(
     tensor_parallel_size: Annotated[
         int, typer.Option(min=1, help="vllm: GPUs each model is split across.")
     ] = 1,
+    data_parallel: Annotated[
+        int,
+        typer.Option(min=1, help="Engine processes, each with its own model and shard."),
+    ] = 1,
     with_spec: Annotated[
         bool,
         typer.Option(
@@ -101,10 +100,13 @@ def generate(
         fail_input(f"--limit {limit}: give 0 or more transcripts")
     if dtype not in DTYPES:
         fail_input(f"unknown --dtype {dtype!r}; use one of {', '.join(DTYPES)}")
-    try:  # a typo in --device is found before anything is read
+    try:  # a typo in --device, or no vllm for --engine vllm, is found before anything is read
+        if engine is Engine.vllm:
+            require_vllm("--engine vllm")
         resolved = "cuda" if engine is Engine.vllm else resolve_device(device)
-    except ModelLoadError as error:
+    except (ModelLoadError, VllmError) as error:
         fail_input(str(error))
+    layout = _layout(engine, resolved, tensor_parallel_size, data_parallel)
     spec = load_spec(spec_path)
     refuse_unsafe_output(output, [spec_path, *spec.sources, prompts], Kind.transcripts)
     settings = Settings(
@@ -123,54 +125,85 @@ def generate(
     if not todo:
         out.print(f"nothing to generate: every request is already in {output}", markup=False)
         return
-    if engine is Engine.vllm:
-        transcripts, where = _vllm_transcripts(spec, todo, settings, tensor_parallel_size)
+    if layout is not None:
+        written, where = _in_parallel(spec, todo, settings, layout, output)
     else:
-        transcripts, where = _transformers_transcripts(spec, todo, settings, device)
-    written = _append(output, transcripts, len(todo))
+        generator = _generator(settings, device, tensor_parallel_size)
+        _refuse_too_long(generator.too_long(spec, todo))
+        written = _append(output, generator.transcripts(spec, todo), len(todo))
+        where = generator.where
     out.print(f"wrote {written} transcripts to {output} (model {model} {where})", markup=False)
 
 
-def _transformers_transcripts(spec, todo: list[dict], settings: Settings, device: str):
+def _generator(settings: Settings, device: str, tensor_parallel_size: int):
+    """The engine, loaded in this process; a model or an engine that cannot load exits 2."""
     from transformers.utils import logging
+
+    from runtime.data_parallel import make_generator
 
     logging.disable_progress_bar()  # stderr holds errors and notes, one line each
     try:
-        loaded = load_model(settings.model, device, settings.dtype)
-        require_chat_template(loaded)
-    except ModelLoadError as error:
-        fail_input(InputError(str(error)))
-    if loaded.note:
-        err.print(f"note: {loaded.note}", markup=False)
-    _refuse_too_long(too_long(spec, loaded, todo, settings))
-    return generate_transcripts(spec, loaded, todo, settings), f"on {loaded.device}"
+        generator = make_generator(settings, device, tensor_parallel_size)
+    except (ModelLoadError, VllmError) as error:
+        fail_input(str(error))
+    if generator.note:
+        err.print(f"note: {generator.note}", markup=False)
+    return generator
 
 
-def _vllm_transcripts(spec, todo: list[dict], settings: Settings, tensor_parallel_size: int):
-    from runtime.vllm_engine import VllmError, VllmGenerator
+def _layout(engine: Engine, device: str, tensor_parallel: int, workers: int):
+    """Where each --data-parallel worker runs (None: one process, this one); a split the
+    machine cannot hold exits 2."""
+    if workers == 1:
+        return None
+    from runtime.data_parallel import DataParallelError, plan, visible_gpus
 
     try:
-        generator = VllmGenerator(settings, tensor_parallel_size)
-    except VllmError as error:
+        return plan(engine.value, device, tensor_parallel, workers, visible_gpus())
+    except DataParallelError as error:
         fail_input(str(error))
-    _refuse_too_long(generator.too_long(spec, todo))
-    return generator.transcripts(spec, todo), f"on vLLM, tensor parallel {tensor_parallel_size}"
+
+
+def _in_parallel(spec, todo: list[dict], settings: Settings, layout, output: Path):
+    """The plan's workers, each generating a shard of `todo` into `output`: the count
+    written, and where."""
+    from runtime.data_parallel import DataParallelError, generate_in_parallel
+
+    progress = Progress(console=err, transient=True)
+    task = progress.add_task("generating", total=len(todo), start=False)
+
+    def check(problems: list[str], notes: list[str]) -> None:
+        for note in notes:
+            err.print(f"note: {note}", markup=False)
+        _refuse_too_long(problems)
+        progress.start()  # only once the run goes ahead: an error stays one line
+        progress.start_task(task)
+
+    try:
+        written = generate_in_parallel(
+            spec, todo, settings, layout, output, check, lambda: progress.advance(task)
+        )
+    except DataParallelError as error:
+        _stop(progress)
+        fail_input(str(error))
+    _stop(progress)
+    where = "on vLLM" if settings.engine == "vllm" else f"on {layout.device}"
+    return written, f"{where}, {min(layout.workers, len(todo))} data-parallel workers"
+
+
+def _stop(progress: Progress) -> None:
+    """Stop the bar if it was started (stopping one never started prints a blank line)."""
+    if progress.live.is_started:
+        progress.stop()
 
 
 def _append(output: Path, transcripts, total: int) -> int:
     """Append each transcript as one whole line, synced as soon as it is finished."""
     written = 0
-    descriptor = os.open(output, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    with (
-        open(descriptor, "ab", buffering=0) as stream,
-        Progress(console=err, transient=True) as progress,
-    ):
+    with LineAppender(output) as appender, Progress(console=err, transient=True) as progress:
         task = progress.add_task("generating", total=total)
         for transcript in transcripts:
-            line = memoryview(orjson.dumps(transcript) + b"\n")
-            while line:  # a raw write may take less than all of it
-                line = line[stream.write(line) :]
-            os.fsync(descriptor)
+            appender.append(orjson.dumps(transcript) + b"\n")
             written += 1
             progress.advance(task)
     return written

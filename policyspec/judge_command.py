@@ -40,6 +40,7 @@ from judge import (
     Retries,
     Sampling,
     Settings,
+    VllmBackend,
     judgement_line,
 )
 from judge import findings as judge_findings
@@ -61,6 +62,7 @@ from policyspec.judge_options import (
     CacheDir,
     Concurrency,
     HowOption,
+    JudgeEngine,
     JudgeModel,
     JudgeName,
     JudgeOptions,
@@ -74,6 +76,8 @@ from policyspec.outputs import Kind, refuse_unsafe_output
 from runtime.models import ModelLoadError, resolve_device
 from verifier.batch import MAX_LINE_BYTES, read_lines
 from verifier.batch import atomic_lines as atomic_report
+
+ENGINES = ("transformers", "vllm")  # a local judge's
 
 
 def make_judge(spec, options: JudgeOptions) -> Judge:
@@ -102,11 +106,18 @@ def check_options(options: JudgeOptions) -> None:
             fail_input(str(error))
 
 
-def backend_for(options: JudgeOptions) -> ModelBackend | EndpointBackend:
+def backend_for(options: JudgeOptions) -> ModelBackend | VllmBackend | EndpointBackend:
     """The judge's backend from the command line's options; bad ones exit 2."""
     if (options.model is None) == (options.url is None):
         fail_input("give either --judge MODEL or --judge-url URL --judge-model NAME")
+    if options.engine not in ENGINES:
+        fail_input(f"--judge-engine {options.engine!r}: use {' or '.join(ENGINES)}")
     if options.url is not None:
+        if options.engine == "vllm":
+            fail_input(
+                "--judge-engine vllm runs a local --judge MODEL; an endpoint (--judge-url) "
+                "runs on its own engine"
+            )
         if not options.name:
             fail_input("--judge-url needs --judge-model NAME (the model the endpoint serves)")
         _check_url(options.url)
@@ -117,13 +128,21 @@ def backend_for(options: JudgeOptions) -> ModelBackend | EndpointBackend:
         return EndpointBackend(
             options.url, options.name, options.timeout, retries, options.concurrency
         )
+    from runtime.models import EMBEDDED_MODEL
+
+    name = EMBEDDED_MODEL if options.model == "embedded" else options.model
+    if options.engine == "vllm":
+        from runtime.vllm_engine import VllmError, require_vllm
+
+        try:
+            require_vllm("--judge-engine vllm")
+        except VllmError as error:
+            fail_input(str(error))
+        return VllmBackend(name)
     try:
         resolve_device(options.device)
     except ModelLoadError as error:
         fail_input(str(error))
-    from runtime.models import EMBEDDED_MODEL
-
-    name = EMBEDDED_MODEL if options.model == "embedded" else options.model
     return ModelBackend(name, options.device, threads=options.threads)
 
 
@@ -239,6 +258,7 @@ def judge(
         typer.Argument(metavar="TRANSCRIPTS...", help="JSONL files, or .json files."),
     ],
     judge_model: JudgeModel = None,
+    judge_engine: JudgeEngine = "transformers",
     judge_url: JudgeUrl = None,
     judge_name: JudgeName = None,
     report: Annotated[
@@ -280,6 +300,7 @@ def judge(
     report_as(output_format)
     options = JudgeOptions(
         model=judge_model,
+        engine=judge_engine,
         url=judge_url,
         name=judge_name,
         k=k,

@@ -19,6 +19,12 @@ JudgeModel = Annotated[
         "--judge", help="The judge: 'embedded', a model folder or .gguf file, or a cached id."
     ),
 ]
+JudgeEngine = Annotated[
+    str,
+    typer.Option(
+        "--judge-engine", help="A local judge's: transformers, or vllm (GPUs; the vllm extra)."
+    ),
+]
 JudgeUrl = Annotated[
     str | None,
     typer.Option("--judge-url", help="An OpenAI-compatible API base, e.g. http://host:8080/v1."),
@@ -61,6 +67,7 @@ class JudgeOptions:
     """What the command line says about the judge, before anything is loaded."""
 
     model: str | None = None
+    engine: str = "transformers"  # a local model's: transformers or vllm
     url: str | None = None
     name: str | None = None
     k: int = 1

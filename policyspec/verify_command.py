@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
+from collections.abc import Callable
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import AbstractContextManager, nullcontext
 from enum import StrEnum
 from functools import partial
 from pathlib import Path
@@ -32,6 +36,7 @@ from policyspec.judge_options import (
     CacheDir,
     Concurrency,
     HowOption,
+    JudgeEngine,
     JudgeModel,
     JudgeName,
     JudgeOptions,
@@ -51,6 +56,7 @@ from verifier.report import (
     Judgements,
     JudgeTotals,
     JUnitWriter,
+    Totals,
     failure_text,
     judgement_failed,
     judgement_text,
@@ -75,6 +81,7 @@ TranscriptPaths = Annotated[
 MaxLineBytes = Annotated[
     int, typer.Option("--max-line-bytes", help="A longer line gets an error result, unread.")
 ]
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a process Ctrl-C ended
 
 
 class _ProgressBar:
@@ -152,6 +159,14 @@ def _run(
         fail_input(error)
     except OSError as error:
         fail_input(f"{error.filename or report}: {error.strerror or error}")
+    except BrokenProcessPool:
+        fail_input(
+            "a verify worker process died (killed, or out of memory?); no report was written: "
+            "run again, with fewer --jobs"
+        )
+    except KeyboardInterrupt:
+        err.print("interrupted: no report was written", markup=False)
+        raise typer.Exit(EXIT_INTERRUPTED) from None
     finally:
         progress.close()
 
@@ -168,6 +183,42 @@ def _on_ray(spec_path: Path, address: str, verifier: Verifier, transcripts, max_
         fail_input(error)
     except ConnectionError as error:
         fail_input(f"--ray {address}: cannot connect ({error})")
+
+
+def _parse_jobs(jobs: str) -> int:
+    """--jobs: a number of worker processes; 0 or auto, one per CPU this process may use."""
+    if jobs.strip().lower() == "auto":
+        jobs = "0"
+    try:
+        count = int(jobs)
+    except ValueError:
+        count = -1
+    if count == 0:
+        return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    if count < 0:
+        fail_input(f"--jobs {jobs}: give a number of worker processes (1 or more), or 0 or auto")
+    return count
+
+
+def _verified_elsewhere(
+    spec_path: Path,
+    ray_address: str | None,
+    jobs: int,
+    verifier: Verifier,
+    transcripts: list[Path],
+    max_line_bytes: int,
+) -> AbstractContextManager:
+    """What gives each file's results when this process does not verify them: a Ray
+    cluster (--ray), N worker processes (--jobs N), or None (this process)."""
+    if ray_address is not None:
+        if jobs != 1:
+            fail_input("give --ray (a cluster) or --jobs (processes here), not both")
+        return nullcontext(_on_ray(spec_path, ray_address, verifier, transcripts, max_line_bytes))
+    if jobs == 1:
+        return nullcontext(None)
+    from verifier.distributed import pool_results
+
+    return pool_results(spec_path, verifier.settings, jobs, max_line_bytes)
 
 
 def _failure_printer(against: str, judgements: Judgements | None = None) -> OnResult:
@@ -202,6 +253,7 @@ def verify(
     ] = ReportFormat.text,
     max_line_bytes: MaxLineBytes = MAX_LINE_BYTES,
     judge_model: JudgeModel = None,
+    judge_engine: JudgeEngine = "transformers",
     judge_url: JudgeUrl = None,
     judge_name: JudgeName = None,
     k: Samples = 1,
@@ -219,6 +271,15 @@ def verify(
             help="Verify on a Ray cluster: local (start one here), auto, or ray://HOST:PORT.",
         ),
     ] = None,
+    jobs_option: Annotated[
+        str,
+        typer.Option(
+            "--jobs",
+            "-j",
+            metavar="N",
+            help="Verify in N worker processes here (0 or auto: one per CPU); same report.",
+        ),
+    ] = "1",
 ) -> None:
     """Verify transcripts against a spec and against their own confessions.
 
@@ -230,8 +291,10 @@ def verify(
     Example: policyspec verify policies/ runs.jsonl -o report.jsonl --format junit > junit.xml
     """
     report_as(output_format)
+    jobs = _parse_jobs(jobs_option)
     options = JudgeOptions(
         model=judge_model,
+        engine=judge_engine,
         url=judge_url,
         name=judge_name,
         k=k,
@@ -250,10 +313,29 @@ def verify(
             fail_input(f"{report}: cannot write a report there (in a missing folder)")
         refuse_unsafe_output(report, [spec_path, *spec.sources, *transcripts], Kind.report)
     judgements = _judgements(spec, options, transcripts, max_line_bytes)
+    elsewhere = _verified_elsewhere(
+        spec_path, ray_address, jobs, verifier, transcripts, max_line_bytes
+    )
+    with elsewhere as results:
+        totals = _report(
+            output_format, verifier, transcripts, max_line_bytes, report, judgements, results
+        )
+    judged_failed = judgements is not None and JudgeTotals(judgements).failed > 0
+    raise typer.Exit(EXIT_FINDINGS if totals.failed or judged_failed else EXIT_OK)
+
+
+def _report(
+    output_format: ReportFormat,
+    verifier: Verifier,
+    transcripts: list[Path],
+    max_line_bytes: int,
+    report: Path | None,
+    judgements: Judgements | None,
+    results: Callable | None,
+) -> Totals:
+    """Verify (or read `results`), writing the report and the chosen format; the totals."""
+    spec = verifier.spec
     against = f"{spec.name} {spec.version}"
-    results = None
-    if ray_address is not None:
-        results = _on_ray(spec_path, ray_address, verifier, transcripts, max_line_bytes)
     run = partial(
         _run, verifier, transcripts, max_line_bytes, judgements=judgements, results=results
     )
@@ -278,8 +360,7 @@ def verify(
         out.print(summary_line(totals), markup=False)
         if judgements is not None:
             out.print(JudgeTotals(judgements).line(), markup=False)
-    judged_failed = judgements is not None and JudgeTotals(judgements).failed > 0
-    raise typer.Exit(EXIT_FINDINGS if totals.failed or judged_failed else EXIT_OK)
+    return totals
 
 
 def _judgements(
@@ -314,6 +395,7 @@ def evaluate(
         ),
     ] = None,
     judge_model: JudgeModel = None,
+    judge_engine: JudgeEngine = "transformers",
     judge_url: JudgeUrl = None,
     judge_name: JudgeName = None,
     k: Samples = 1,
@@ -338,6 +420,7 @@ def evaluate(
     report_as(output_format)
     options = JudgeOptions(
         model=judge_model,
+        engine=judge_engine,
         url=judge_url,
         name=judge_name,
         k=k,

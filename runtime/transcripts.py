@@ -29,7 +29,7 @@ from runtime.generation import (
     generate_json,
     prompt_lengths,
 )
-from runtime.models import EMBEDDED_MODEL, LoadedModel
+from runtime.models import EMBEDDED_MODEL, LoadedModel, load_model, require_chat_template
 from spec_lang import Spec
 
 CONFESSION_REQUEST = (
@@ -102,6 +102,24 @@ def generate_transcripts(
         for request in members:
             output = _output(loaded, request, schema, settings, prefixes)
             yield transcript(spec, request, output, record)
+
+
+class TransformersGenerator:
+    """Transcripts from a model loaded with transformers on `device` (any machine): the
+    engine generate_transcripts runs on, in the shape runtime.vllm_engine's has."""
+
+    def __init__(self, settings: Settings, device: str) -> None:
+        self.settings = settings
+        self.loaded = load_model(settings.model, device, settings.dtype)
+        require_chat_template(self.loaded)
+        self.note = self.loaded.note  # what the user should know about the load, or ""
+        self.where = f"on {self.loaded.device}"
+
+    def too_long(self, spec: Spec, requests: list[dict]) -> list[str]:
+        return too_long(spec, self.loaded, requests, self.settings)
+
+    def transcripts(self, spec: Spec, requests: list[dict]) -> Iterator[dict]:
+        return generate_transcripts(spec, self.loaded, requests, self.settings)
 
 
 def transcript(spec: Spec, request: dict, output: dict | str, record: dict) -> dict:

@@ -23,7 +23,7 @@ from spec_lang.examples import ExampleResult, evaluate_examples
 from spec_lang.loader import Spec
 from spec_lang.matchers import Matchers, keyword_regex, pattern_error
 from spec_lang.parser import gc_paused
-from spec_lang.text import Suggester, lookalike_key
+from spec_lang.text import Suggester, lookalike_key, normalize
 
 
 def check(spec: Spec) -> list[Diagnostic]:
@@ -585,9 +585,9 @@ def _unused(spec: Spec) -> Iterator[Diagnostic]:
     texts = [c.summary for c in spec.categories] + [s.text for s in spec.styles]
     texts += [f"{r.title}\n{r.text}" for r in spec.rules]
     for index, definition in enumerate(definitions):
-        used.update(i for i in (terms.Match(definition.value) or ()) if i != index)
+        used.update(i for i in (terms.Match(normalize(definition.value)) or ()) if i != index)
     # One search over all the texts: a keyword never matches across the NUL between two.
-    used.update(terms.Match("\0".join(texts)) or ())
+    used.update(terms.Match(normalize("\0".join(texts))) or ())
     for index, definition in enumerate(definitions):
         if index not in used:
             yield Diagnostic(

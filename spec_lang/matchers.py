@@ -3,8 +3,9 @@
 Matching text against the whole spec is one linear-time scan, however many
 rules it has, and safe on untrusted text (RE2 has no backtracking). Text is
 normalised first (`spec_lang.text.normalize`: NFKC, invisible characters removed,
-look-alike letters mapped), keywords the same way, and a keyword's word
-boundaries are Unicode-aware (RE2's `\b` knows only ASCII letters). A match reads
+diacritics folded, look-alike letters mapped), keywords and the letters of patterns
+the same way, and a keyword's word boundaries are Unicode-aware (RE2's `\b` knows
+only ASCII letters). A match reads
 what the user said (every user turn) unless it says whose words it reads (`in
 system`, `in last assistant`): a system message may hold the spec itself, so only a
 match that asks for it reads one. There is one RE2 set per scope a spec uses, and one
@@ -23,7 +24,7 @@ import re2
 
 from spec_lang import ast
 from spec_lang.loader import Spec
-from spec_lang.text import normalize
+from spec_lang.text import normalize, normalize_pattern
 
 PATTERN_FLAGS = frozenset("ims")
 _OPTIONS = re2.Options()
@@ -53,7 +54,22 @@ def _edge(character: str, unicode_edge: str) -> str:
 
 
 def pattern_regex(pattern: ast.Pattern) -> str:
+    """A pattern as RE2 reads it, with its flags: as written, for text read as it is (a
+    style's patterns, on answers)."""
     return f"(?{pattern.flags}){pattern.source}" if pattern.flags else pattern.source
+
+
+def match_pattern_regex(pattern: ast.Pattern) -> str:
+    """A match pattern as it runs on normalised text: its letters normalised too, so
+    `/méthode/` reads `methode`."""
+    return normalize_pattern(pattern_regex(pattern))
+
+
+def statement_regex(statement: ast.MatchKeyword | ast.MatchPattern) -> str:
+    """The regex a match statement or `unless` condition runs as."""
+    if isinstance(statement, ast.MatchKeyword):
+        return keyword_regex(statement.keyword)
+    return match_pattern_regex(statement.pattern)
 
 
 def pattern_error(pattern: ast.Pattern) -> str | None:
@@ -169,7 +185,7 @@ class StatementHit:
     rule: str
     statement: ast.Matcher
     is_condition: bool
-    text: str  # the normalised words of its scope
+    text: str  # the words of its scope, as written
 
 
 @dataclass(frozen=True)
@@ -290,10 +306,10 @@ class Matchers:
         attributes = attributes or {}
         found = []
         for scope, scope_set in self.sets.items():
-            text = normalize(scope_text(messages, scope))
+            text = scope_text(messages, scope)
             if not text:
                 continue
-            for index in scope_set.regex_set.Match(text) or ():
+            for index in scope_set.regex_set.Match(normalize(text)) or ():
                 rule_id, is_condition = scope_set.entries[index]
                 gated = self.when.get(rule_id)
                 if not is_condition and gated and not _holds(gated, attributes):
@@ -347,7 +363,8 @@ def _tool_matchers(
                 if problem:
                     errors[id(statement)] = (statement.pattern, problem)
                     continue
-                entries.setdefault(tool, []).append((rule.id, pattern_regex(statement.pattern)))
+                regex = match_pattern_regex(statement.pattern)
+                entries.setdefault(tool, []).append((rule.id, regex))
             elif statement.keyword is not None and statement.keyword.strip():
                 entries.setdefault(tool, []).append((rule.id, keyword_regex(statement.keyword)))
             elif statement.keyword is None:
@@ -373,9 +390,9 @@ def _source(
     statement: ast.MatchKeyword | ast.MatchPattern, errors: dict[int, tuple[ast.Pattern, str]]
 ) -> str | None:
     """The regex of a match or condition, or None (recorded in `errors` when it cannot run)."""
-    if isinstance(statement, ast.MatchKeyword):
-        return keyword_regex(statement.keyword) if statement.keyword else None
-    if set(statement.pattern.flags) <= PATTERN_FLAGS:
-        return pattern_regex(statement.pattern)
+    if isinstance(statement, ast.MatchKeyword) and not statement.keyword:
+        return None
+    if isinstance(statement, ast.MatchKeyword) or set(statement.pattern.flags) <= PATTERN_FLAGS:
+        return statement_regex(statement)
     errors[id(statement)] = (statement.pattern, pattern_error(statement.pattern))
     return None

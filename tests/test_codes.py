@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from compiler import compile_spec
 from core.codes import CODES, Effect, Score, Severity, markdown
 from policyspec.cli import app
+from tests.compiler.fit import LONG_SENTENCE, write_fit_spec
 from tests.pets import ROOT
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "codes.md"
@@ -71,24 +72,29 @@ def test_uncounted_tokens_are_a_warning_not_a_failure(tmp_path, monkeypatch):
     from compiler import tokens
     from core.diagnostics import InputError
 
-    def unavailable(texts, tokenizer):
+    def unavailable(tokenizer=None):
         raise InputError("no tokenizer here")
 
-    monkeypatch.setattr(tokens, "count_each", unavailable)
+    monkeypatch.setattr(tokens, "counter", unavailable)
     assert "CP011" in _compile(tmp_path, target="safeguard")
 
 
 @pytest.mark.parametrize(
-    "size, form, warned", [(601, "compact", True), (600, "compact", False), (601, "full", False)]
+    "summary, form, warned",
+    [
+        (LONG_SENTENCE, "compact", True),
+        ("Scams.", "compact", False),
+        (LONG_SENTENCE, "full", False),
+    ],
 )
-def test_safeguard_budget_code_trips_past_the_guides_budget(
-    tmp_path, monkeypatch, size, form, warned
+def test_safeguard_budget_code_trips_when_a_compact_policy_cannot_fit(
+    tmp_path, summary, form, warned
 ):
-    from compiler import tokens
-
-    monkeypatch.setattr(tokens, "count_each", lambda texts, tokenizer=None: [size] * len(texts))
-    found = _compile(tmp_path, target="safeguard", safeguard_form=form)
-    assert ("CP012" in found) is warned
+    spec = write_fit_spec(tmp_path / "spec", summary=summary)
+    result = compile_spec(spec, "safeguard", tmp_path / "out", safeguard_form=form)
+    found = [d for d in result.diagnostics if d.code == "CP012"]
+    assert bool(found) is warned
+    assert not found or "shorten the category's summary or its rules' titles" in found[0].hint
 
 
 def _json(*args: str) -> tuple[int, dict]:

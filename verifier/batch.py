@@ -223,12 +223,13 @@ def run(
     on_result: OnResult | None = None,
     on_progress: Progress | None = None,
     judgements: Judgements | None = None,
-    results: Callable[[Path], Iterable[tuple[int, Result]]] | None = None,
+    results: Callable[[Path, Progress | None], Iterable[tuple[int, Result]]] | None = None,
 ) -> Totals:
     """Verify every transcript in `paths`, in order; write the report (with each line's
     judgement beside its findings, when `judgements` are given); return the totals.
     `results` gives a file's (line, result) pairs in place of verifying them here (as
-    verifier.distributed.ray_results does on a Ray cluster)."""
+    verifier.distributed.ray_results does on a Ray cluster, and pool_results in worker
+    processes)."""
     totals = Totals()
     with atomic_lines(report) as write:
         for path in paths:
@@ -238,7 +239,7 @@ def run(
             if results is None:
                 found = iter_results(verifier, path, max_line_bytes, on_progress)
             else:
-                found = results(path)
+                found = results(path, on_progress)
             for line, result in found:
                 totals.add(result)
                 write(record(source, line, result, judgements))

@@ -66,7 +66,8 @@ class Totals:
 
 
 def failure_text(result: Result, against: str, where: str | None = None) -> str:
-    """A readable block: the transcript, its verdict, each finding on a line, the scores."""
+    """A readable block: the transcript, its verdict, each finding on a line, the rule that
+    decided over the rules an exception dropped (when one did), the scores."""
     errors = sum(f.severity is Severity.ERROR for f in result.findings)
     warnings = sum(f.severity is Severity.WARNING for f in result.findings)
     name = result.id if result.id is not None else "(no id)"
@@ -76,6 +77,8 @@ def failure_text(result: Result, against: str, where: str | None = None) -> str:
         f"{_count(errors, 'error')}, {_count(warnings, 'warning')}"
     ]
     lines.extend(f"  {render(f)}" for f in result.findings)
+    if result.overridden:  # which rule decided, and the matching or cited rules it dropped
+        lines.append(f"  decided by {result.winner} over {', '.join(result.overridden)}")
     s = result.scores
     confession = "-" if s.confession is None else f"{s.confession:.2f}"
     lines.append(f"  scores: format {s.format:.2f}, policy {s.policy:.2f}, confession {confession}")

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from itertools import islice
 
 import re2
 
 from core.diagnostics import SourceSpan
 from spec_lang import ast
 from spec_lang.loader import Spec
-from spec_lang.matchers import Matchers, keyword_regex, pattern_regex
+from spec_lang.matchers import Matchers, statement_regex
 from spec_lang.semantics import Decision, decide
+from spec_lang.text import normalize_mapped
 
 MAX_WORDS_SHOWN = 5  # matched passages shown per match statement
 _OPTIONS = re2.Options()
@@ -33,19 +35,12 @@ def statement_label(statement: ast.Matcher) -> str:
     return f"{label} {statement.reads}" if statement.reads else label
 
 
-def statement_regex(statement: ast.Matcher) -> str:
-    """The regex a match statement is run as (one Matchers accepted)."""
-    if isinstance(statement, ast.MatchKeyword):
-        return keyword_regex(statement.keyword)
-    return pattern_regex(statement.pattern)
-
-
 @dataclass(frozen=True)
 class Hit:
     rule: str
     statement: str
     span: SourceSpan
-    words: tuple[str, ...]  # what it matched, in the normalised text the matchers read
+    words: tuple[str, ...]  # what it matched, as the conversation writes it
     condition: bool  # an exception's `unless` condition, not a match
 
 
@@ -91,8 +86,7 @@ def explain_decision(
     """Why `spec` decides what it does for a conversation of (role, content) pairs."""
     hits = []
     for hit in matchers.fired_statements(messages, attributes):
-        regex = re2.compile(statement_regex(hit.statement), _OPTIONS)
-        words = tuple(m.group(0) for m in regex.finditer(hit.text))[:MAX_WORDS_SHOWN]
+        words = matched_words(statement_regex(hit.statement), hit.text)
         label = statement_label(hit.statement)
         hits.append(Hit(hit.rule, label, hit.statement.span, words, hit.is_condition))
     scanned = matchers.scan(messages, attributes)
@@ -104,6 +98,15 @@ def explain_decision(
     )
     suspended = tuple(sorted(scanned.suspended, key=spec.rule_order.__getitem__))
     return Explanation(messages, tuple(hits), suspended, dropped, decision)
+
+
+def matched_words(regex: str, text: str) -> tuple[str, ...]:
+    """The passages of `text` a regex finds in its normalised form, as `text` writes them
+    (`ﬁnd méth` for a match on `find meth`)."""
+    normalized = normalize_mapped(text)
+    found = islice(re2.compile(regex, _OPTIONS).finditer(normalized.text), MAX_WORDS_SHOWN)
+    spans = [normalized.original_span(*m.span()) for m in found]
+    return tuple(text[start:end] for start, end in spans)
 
 
 def explanation_text(explanation: Explanation) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -76,3 +78,39 @@ def test_a_tokenizer_that_cannot_be_loaded_offline_is_an_input_error(mini, tmp_p
         load_tokenizer(str(tmp_path / "missing.gguf"))
     with pytest.raises(InputError):
         compile_spec(mini, "rubric", tmp_path / "out", tokenizer=str(tmp_path / "nothing"))
+
+
+# tiktoken's own test cases for o200k_base, as token counts.
+O200K_CASES = {"": 0, "hello world": 2, " 日本語とEnglish 12345!\n": 8, "a\n\n": 2}
+
+
+def test_gpt_oss_tokenizer_counts_as_tiktokens_o200k_base():
+    pytest.importorskip("bpe_openai")  # the gpt-oss extra, which setup installs
+    assert count_each(list(O200K_CASES), tokens.GPT_OSS_TOKENIZER) == list(O200K_CASES.values())
+
+
+def test_gpt_oss_tokenizer_counts_and_chooses_the_safeguard_examples(tmp_path):
+    pytest.importorskip("bpe_openai")
+    policies = spec_lang.load(POLICIES)
+    result = compile_spec(policies, "safeguard", tmp_path, tokenizer=tokens.GPT_OSS_TOKENIZER)
+    assert "CP012" not in {d.code for d in result.diagnostics}
+    index = json.loads((tmp_path / "safeguard" / "index.json").read_text())
+    for category, entry in index["policies"].items():
+        text = (tmp_path / entry["file"]).read_text(encoding="utf-8")
+        assert entry["tokens"] == count_tokens(text, tokens.GPT_OSS_TOKENIZER) <= 600, category
+        # Fewer tokens than SmolLM2's for the same text: o200k's larger vocabulary.
+        assert entry["tokens"] < count_tokens(text)
+
+
+def test_gpt_oss_tokenizer_without_its_package_or_as_a_chat_tokenizer_is_one_clear_error(
+    monkeypatch,
+):
+    monkeypatch.setitem(sys.modules, "bpe_openai", None)  # importing it fails
+    tokens._counter.cache_clear()
+    try:
+        with pytest.raises(InputError, match=r"pip install 'policyspec\[gpt-oss\]'"):
+            count_tokens("x", tokens.GPT_OSS_TOKENIZER)
+    finally:
+        tokens._counter.cache_clear()
+    with pytest.raises(InputError, match="counts tokens only"):
+        load_tokenizer(tokens.GPT_OSS_TOKENIZER)

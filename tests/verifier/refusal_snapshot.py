@@ -93,13 +93,12 @@ def corpus() -> Iterator[tuple[str, str]]:
 
 
 def entry(text: str) -> str:
-    """The text's CRC-32, its hashed features' CRC-32 (what training reads), the model's
-    three integer scores and the safe-completion flag (what a prediction reads)."""
-    model = refusal._get_model()
-    ids, safe, _ = refusal.answer_ids(text, model.bits)
-    features = zlib.crc32(" ".join(map(str, sorted(ids))).encode())
-    scores = " ".join(map(str, refusal._scores(ids, model)))
-    return f"{zlib.crc32(text.encode()):08x} {features:08x} {scores} {int(safe)}"
+    """The text's CRC-32, its features' CRC-32 (what training reads), the model's three
+    integer scores and the safe-completion flag (what a prediction reads)."""
+    features = zlib.crc32("\n".join(sorted(refusal.answer_features(text)[0])).encode())
+    parts = refusal._parts(text)
+    scores = " ".join(map(str, refusal._scores(parts, refusal._get_model())))
+    return f"{zlib.crc32(text.encode()):08x} {features:08x} {scores} {int(parts.safe)}"
 
 
 def model_digest() -> str:

@@ -15,6 +15,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re._constants as sre
+import re._parser as sre_parse
 import statistics
 import subprocess
 import sys
@@ -221,12 +223,20 @@ def test_answer_files_shape() -> None:
         assert r["request"] in ("harmful", "borderline", "benign"), r["id"]
 
 
+def heldout_share(path: Path) -> float:
+    """The share of prompts a file holds out: half in the realistic set, which was
+    written to measure the classifier on (docs/answer-labels.md), a quarter elsewhere."""
+    return 0.5 if path.name.startswith("realistic_") else 0.25
+
+
 def test_answer_split_is_a_function_of_the_prompt() -> None:
-    """Held out when sha256(prompt), read as a fraction of 1, is under 0.25: answers to
-    one prompt share a split, and no row can move between splits unnoticed."""
-    for r in ANSWER_ROWS:
-        fraction = int(hashlib.sha256(r["prompt"].encode()).hexdigest(), 16) / 16**64
-        assert r["split"] == ("heldout" if fraction < 0.25 else "dev"), r["id"]
+    """Held out when sha256(prompt), read as a fraction of 1, is under the file's
+    held-out share: answers to one prompt share a split, and no row can move between
+    splits unnoticed."""
+    for path in ANSWERS:
+        for r in load_rows(path):
+            fraction = int(hashlib.sha256(r["prompt"].encode()).hexdigest(), 16) / 16**64
+            assert r["split"] == ("heldout" if fraction < heldout_share(path) else "dev"), r["id"]
 
 
 def binary_agreement(rows: list[dict]) -> float:
@@ -246,24 +256,25 @@ def test_heldout_floors() -> None:
 def test_weights_file_loads() -> None:
     model = refusal.load_model()
     assert refusal.MODEL_PATH.suffix == ".json"  # data only: loading it runs no code
-    assert len(model.bias) == 3 and 1000 < len(model.packed) < 100_000
-    assert all(0 <= b < 1 << model.bits for b in model.packed)
+    tables = [model.named, *model.groups]
+    assert len(model.bias) == 3 and 1000 < sum(map(len, tables)) < 100_000
+    assert all(tables)  # every group has weights
     data = json.loads(refusal.MODEL_PATH.read_text(encoding="utf-8"))
-    assert len(data["buckets"]) == len(data["weights"]) == len(model.packed)
+    assert len(data["features"]) == len(data["weights"]) == sum(map(len, tables))
+    assert data["features"] == sorted(set(data["features"]))
     assert all(len(w) == 3 and all(isinstance(x, int) for x in w) for w in data["weights"])
 
 
 def test_packed_scores_equal_plain_sums() -> None:
     model = refusal.load_model()
     data = json.loads(refusal.MODEL_PATH.read_text(encoding="utf-8"))
-    weights = dict(zip(data["buckets"], data["weights"], strict=True))
+    weights = dict(zip(data["features"], data["weights"], strict=True))
     for row in (ROWS + ANSWER_ROWS)[::11]:
-        ids = refusal.answer_ids(row["text"], model.bits)[0]
         plain = list(model.bias)
-        for bucket in ids:
-            for k, w in enumerate(weights.get(bucket, (0, 0, 0))):
+        for feature in refusal.answer_features(row["text"])[0]:
+            for k, w in enumerate(weights.get(feature, (0, 0, 0))):
                 plain[k] += w
-        assert refusal._scores(ids, model) == plain, row["id"]
+        assert refusal._scores(refusal._parts(row["text"]), model) == plain, row["id"]
 
 
 @pytest.mark.parametrize(
@@ -271,21 +282,58 @@ def test_packed_scores_equal_plain_sums() -> None:
     ["", "word " * 5000, " ".join(f"w{n}." for n in range(5000)), " ".join(map(str, range(5000)))],
 )
 def test_an_answer_never_has_more_features_than_the_lanes_hold(text: str) -> None:
-    """The packed sum is exact while an answer has at most _MAX_FEATURES buckets."""
+    """The packed sum is exact while an answer has at most _MAX_FEATURES features."""
     features, _ = refusal.answer_features(text)
     assert len(features) <= refusal._MAX_FEATURES
     model = refusal.load_model()
     assert 3 * model.lane <= 63  # the sum stays in a machine word with these weights
 
 
-def test_fast_hashes_equal_the_readable_features() -> None:
-    """answer_ids hashes word features from their prefix's CRC; same buckets as hashing
-    the readable strings of answer_features."""
+def test_the_parts_are_the_readable_features() -> None:
+    """The word sets the model sums are answer_features' strings without their prefix;
+    the safe-completion flag and the rule kind come along."""
     for row in ROWS + ANSWER_ROWS:
         features, kind = refusal.answer_features(row["text"])
-        ids, safe, rule = refusal.answer_ids(row["text"], 20)
-        assert ids == refusal.feature_ids(features, 20), row["id"]
-        assert (safe, rule) == ("safe" in features, kind)
+        parts = refusal._parts(row["text"])
+        assert len(features) == len(parts.named) + len(parts.words) + len(parts.first) + len(
+            parts.last
+        ), row["id"]
+        assert (parts.safe, parts.kind) == ("safe" in features, kind)
+
+
+def test_the_set_scan_reads_what_a_search_per_family_reads() -> None:
+    """_parts scans for the lookaround-free families once and skips the searches that
+    cannot match; without the scan each family is searched (here with no gate word
+    ruling one out). Same verdict and signals on every labelled answer the scan reads
+    (where RE2 and re read the text alike)."""
+    rows = ROWS + ANSWER_ROWS
+    scans = 0
+    for row in rows:
+        scanned = refusal._Answer(refusal.normalise(row["text"]))
+        if not scanned.scan():
+            continue
+        scans += 1
+        searched = refusal._Answer(refusal.normalise(row["text"]))
+        searched._open = set(refusal._GATES)  # every gate open: a plain search each
+        assert scanned.kind() == searched.kind(), row["id"]
+        assert scanned.declines() == searched.declines(), row["id"]
+        assert scanned.content_words() == searched.content_words(), row["id"]
+    assert scans > 0.8 * len(rows)  # the path most answers take
+
+
+@pytest.mark.parametrize(
+    ("text", "masked", "clauses"),
+    [
+        ("Ask Dr. Lee, e.g. by email.", "ask dr lee, e.g by email.", 1),
+        ("Many U.S. clinics can. Ask Mrs. Ortiz.", "many u.s clinics can. ask mrs ortiz.", 2),
+        ("It ends here, etc. Then more. No. Mr.", "it ends here, etc. then more. no. mr.", 4),
+    ],
+)
+def test_an_abbreviation_ends_no_sentence(text: str, masked: str, clauses: int) -> None:
+    assert refusal._mask(text) == masked
+    answer = refusal._Answer(text)
+    # a clause start after each sentence end, and one past the last full stop
+    assert len(answer.starts) == clauses + 1
 
 
 def test_weights_file_is_rejected_when_not_ours(tmp_path: Path) -> None:
@@ -304,7 +352,7 @@ print(json.dumps([classify_answer(t).value for t in texts]))
 
 
 def test_predictions_do_not_depend_on_the_process() -> None:
-    """Features are hashed with CRC-32, never hash(): other hash seeds, same answers."""
+    """No feature goes through hash(): other hash seeds, same answers."""
     texts = [r["text"] for r in (ROWS + ANSWER_ROWS)[::7]]
     expected = [classify_answer(t).value for t in texts]
     for seed in ("1", "2"):
@@ -319,10 +367,6 @@ def test_predictions_do_not_depend_on_the_process() -> None:
             cwd=ROOT,
         )
         assert json.loads(out.stdout) == expected
-
-
-def test_feature_hashing_is_crc32() -> None:
-    assert refusal.feature_ids({"w:sorry"}, 20) == {0xAFD00688 & 0xFFFFF}
 
 
 def test_invisible_characters_and_compatibility_forms_are_normalised() -> None:
@@ -364,16 +408,108 @@ def test_long_adversarial_answers_get_a_label(text: str) -> None:
 
 
 # --- gating never changes a result -----------------------------------------------------
-@pytest.mark.parametrize("name", sorted(refusal._CUES))
-def test_gate_never_hides_a_match(name: str) -> None:
+def _holds_a_gate_word(items: list, gate: frozenset[str]) -> bool:
+    """Whether every string this parsed regex sequence matches holds a gate word.
+
+    Sound, not complete: a run of literal characters holds one if a gate word is a
+    substring of it; a group, a branch (every alternative) or a repeat that must occur
+    at least once holds one if its contents do; anything else (a class, an optional
+    part, an anchor) breaks the run and holds none."""
+    runs, run = [], []
+    for op, value in items:
+        if op is sre.LITERAL:
+            run.append(chr(value))
+            continue
+        runs.append("".join(run))
+        run = []
+        if op is sre.SUBPATTERN and _holds_a_gate_word(value[3], gate):
+            return True
+        if op is sre.BRANCH and all(_holds_a_gate_word(b, gate) for b in value[1]):
+            return True
+        must_repeat = op in (sre.MAX_REPEAT, sre.MIN_REPEAT) and value[0] >= 1
+        if must_repeat and _holds_a_gate_word(value[2], gate):
+            return True
+    runs.append("".join(run))
+    return any(word in literal for literal in runs for word in gate)
+
+
+@pytest.mark.parametrize("name", sorted(n for n, cue in refusal._CUES.items() if cue.gate))
+def test_every_alternative_of_a_gated_pattern_holds_a_gate_word(name: str) -> None:
+    """The reason a gate can never hide a match: whatever the pattern matches contains
+    one of its gate words literally, and gates are tested as substrings."""
     cue = refusal._CUES[name]
-    if cue.gate is None:
-        return
-    texts = [r["text"] for r in ROWS] + [c[2] for c in CASES]
-    for text in texts:
-        answer = refusal._Answer(text)
-        if cue.gate.isdisjoint(answer.tokens):
+    assert cue.gate is not None
+    parsed = list(sre_parse.parse(cue.pattern.pattern, cue.pattern.flags))
+    assert _holds_a_gate_word(parsed, cue.gate), name
+
+
+@pytest.mark.parametrize(
+    ("pattern", "gate", "holds"),
+    [
+        (r"\bfraud\w*\b", {"fraud"}, True),
+        (r"\bfraud\w*\b", {"fraudster"}, False),
+        (r"counsell?or", {"counsel"}, True),
+        (r"counsell?or", {"counsellor", "counselor"}, False),  # the optional "l" breaks the run
+        (r"(?:a|b)c", {"c"}, True),
+        (r"(?:ab|c)d", {"ab"}, False),
+        (r"x(?:yz)+", {"yz"}, True),
+        (r"x(?:yz)*", {"yz"}, False),
+        (r"to[- ]ne", {"tone"}, False),
+    ],
+)
+def test_the_gate_word_check_is_sound(pattern: str, gate: set[str], holds: bool) -> None:
+    parsed = list(sre_parse.parse(pattern))
+    assert _holds_a_gate_word(parsed, frozenset(gate)) is holds
+
+
+def _gated_search_hides_no_match(text: str) -> None:
+    """Every gated family that matches the answer has its gate open (no set scan here:
+    the gates decide whether a family is searched)."""
+    answer = refusal._Answer(refusal.normalise(text))
+    for name, cue in refusal._CUES.items():
+        if cue.gate is not None and cue.gate not in answer.open_gates:
             assert cue.pattern.search(answer.text) is None, (name, text)
+            assert not answer.has(cue)
+
+
+def test_gate_never_hides_a_match() -> None:
+    """On every labelled answer ("112%", "hotline's" and Spanish "fraude" among them)."""
+    for text in [r["text"] for r in ROWS + ANSWER_ROWS] + [c[2] for c in CASES]:
+        _gated_search_hides_no_match(text)
+
+
+#: What glues onto a word and hid a gate word from a whole-word gate: a percent sign,
+#: a possessive, a Spanish or French ending, accents, a hyphenated or joined word.
+_SUFFIXES = ["%", "'s", "e", "es", "é", "ée", "-based", "s", "line", "’s", "ing"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.sampled_from(ROWS + ANSWER_ROWS),
+    st.lists(st.tuples(st.integers(0, 10_000), st.sampled_from(_SUFFIXES)), max_size=12),
+)
+def test_gate_never_hides_a_match_when_words_carry_suffixes(
+    row: dict, glued: list[tuple[int, str]]
+) -> None:
+    words = row["text"].split(" ")
+    for at, suffix in glued:
+        words[at % len(words)] += suffix
+    _gated_search_hides_no_match(" ".join(words))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(sorted({w for cue in refusal._CUES.values() for w in cue.gate or ()})),
+            st.sampled_from(["", *_SUFFIXES]),
+            st.sampled_from([" ", "\n", ". ", "'", "-"]),
+        ),
+        max_size=30,
+    )
+)
+def test_gate_never_hides_a_match_on_gate_words(words: list[tuple[str, str, str]]) -> None:
+    _gated_search_hides_no_match("".join(w + suffix + sep for w, suffix, sep in words))
 
 
 @pytest.mark.parametrize("name", sorted(refusal._CUES))
@@ -407,7 +543,7 @@ def test_head_cues_are_what_one_search_per_family_read_on_the_labelled_answers()
 #: so random answers hit the patterns' edges: word boundaries, line starts, apostrophes,
 #: non-ASCII punctuation (read alike) and letters and spaces (read differently).
 _CUE_WORDS = sorted(
-    {w.decode() for name in refusal._HEAD_CUES for w in refusal._CUES[name].gate or ()}
+    {w for name in refusal._HEAD_CUES for w in refusal._CUES[name].gate or ()}
     | {"i", "i'm", "you", "you're", "am", "not", "a", "the", "to", "of", "can't", "here's"}
 )
 _SEPARATORS = [" ", " ", ", ", ". ", *" \n\t-'_—…é\u00a0٣\x0b\x1f"]
@@ -430,11 +566,17 @@ def test_head_cue_set_finds_what_a_search_per_family_finds(words: list[tuple[str
 
 
 def _content_words_both_ways(text: str, monkeypatch: pytest.MonkeyPatch) -> tuple[int, int]:
-    """The content count through the RE2 clause scan and through one stdlib search each."""
-    with_set = refusal._Answer(text).content_words()
+    """The content count through the RE2 scans (where the engines agree) and through one
+    stdlib search each, every gate open."""
+    scanned = refusal._Answer(text)
+    if not scanned.scan():  # the engines read it differently: stdlib searches both ways
+        scanned._open = set(refusal._GATES)
     with monkeypatch.context() as patched:
         patched.setattr(refusal, "_engines_agree", lambda head: False)
-        return with_set, refusal._Answer(text).content_words()
+        searched = refusal._Answer(text)
+        assert not searched.scan()
+        searched._open = set(refusal._GATES)
+        return scanned.content_words(), searched.content_words()
 
 
 def test_clause_cue_set_counts_content_as_stdlib_searches_do(

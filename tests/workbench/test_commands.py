@@ -34,6 +34,15 @@ def test_decide_says_which_words_fired_what_was_dropped_and_who_won(tmp_path):
     assert lines[4:] == ["decision  comply (by rule D-1)", "style     -"]
 
 
+def test_decide_shows_the_words_as_written_where_normalising_changed_their_length(tmp_path):
+    pets = write_pets(tmp_path / "pets")
+    text = "Should I poiso\u0301\u0300n the ca\u200bt? My cat ate ｐｏｉｓｏｎ. ﬁne."
+    result = run("decide", pets, text, "--format", "json")
+    assert result.exit_code == 0, result.output
+    fired = {f["rule"]: f["words"] for f in json.loads(result.stdout)["fired"]}
+    assert fired == {"C-1": ["poiso\u0301\u0300n the ca\u200bt"], "D-1": ["ate ｐｏｉｓｏｎ"]}
+
+
 def test_decide_json_from_a_conversation_reads_only_the_user(tmp_path):
     pets = write_pets(tmp_path / "pets")
     conversation = tmp_path / "talk.json"
