@@ -150,6 +150,8 @@ def _ended_cleanly(process: subprocess.Popen, report: Path) -> tuple[int, list[s
 def test_a_killed_worker_is_one_line_and_no_report(tmp_path):
     process, report = _verifying_from_a_pipe(tmp_path / "out")
     os.kill(_workers(process.pid)[0], signal.SIGKILL)
+    # More lines after the kill: work for the pool, whether or not the dead worker was busy.
+    process.stdin.write(orjson.dumps(orjson.loads(KINDS[1])) + b"\n")
     code, stderr = _ended_cleanly(process, report)
     assert code == 2
     assert len(stderr) == 1 and "worker process died" in stderr[0]
