@@ -12,7 +12,7 @@ from policyspec.cli import app
 from policyspec.generate_command import _append
 from runtime.models import EMBEDDED_MODEL
 from runtime.transcripts import Settings
-from tests.runtime.conftest import build_tiny_model, build_tiny_tokenizer
+from tests.runtime.conftest import build_tiny_model, build_tiny_tokenizer, save_tiny_model
 
 runner = CliRunner()
 SPEC = Path(__file__).resolve().parent.parent / "verifier" / "specs" / "baseline"
@@ -20,21 +20,13 @@ SPEC = Path(__file__).resolve().parent.parent / "verifier" / "specs" / "baseline
 
 @pytest.fixture(scope="module")
 def tiny_folder(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("tiny-model")
-    tokenizer = build_tiny_tokenizer()
-    build_tiny_model(tokenizer).save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return folder
+    return save_tiny_model(tmp_path_factory.mktemp("tiny-model"))
 
 
 @pytest.fixture(scope="module")
 def short_folder(tmp_path_factory) -> Path:
     """The tiny model with a 256-token context: prompts without the spec, quick outputs."""
-    folder = tmp_path_factory.mktemp("short-model")
-    tokenizer = build_tiny_tokenizer()
-    build_tiny_model(tokenizer, context=256).save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return folder
+    return save_tiny_model(tmp_path_factory.mktemp("short-model"), context=256)
 
 
 def generate(*args):
@@ -208,10 +200,7 @@ TOO_LONG = (
 
 def test_a_prompt_past_the_context_exits_2_before_writing(tmp_path):
     """The examples' teacher prompts take ~2,100 tokens of the tiny tokenizer: past 1,024."""
-    folder = tmp_path / "short"
-    tokenizer = build_tiny_tokenizer()
-    build_tiny_model(tokenizer, context=1024).save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
+    folder = save_tiny_model(tmp_path / "short", context=1024)
     output = tmp_path / "t.jsonl"
     result = generate("--examples", "--limit", 2, "--model", folder, "-o", output)
     assert result.exit_code == 2

@@ -117,3 +117,11 @@ def save_tiny():
         tokenizer.save_pretrained(folder)
 
     return save
+
+
+def save_tiny_model(folder, context: int = 4096):
+    """The tiny model and its tokenizer saved in `folder`, as a model folder on disk is."""
+    tokenizer = build_tiny_tokenizer()
+    build_tiny_model(tokenizer, context=context).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from compiler.sft_gen import requests
 from runtime.data_parallel import DataParallelError, plan, shards
 from spec_lang import load
-from tests.runtime.conftest import build_tiny_model, build_tiny_tokenizer
+from tests.runtime.conftest import save_tiny_model
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 SPEC = ROOT / "tests" / "verifier" / "specs" / "baseline"
@@ -66,11 +66,7 @@ def test_a_split_the_machine_cannot_hold_is_refused(args, message):
 @pytest.fixture(scope="module")
 def short_folder(tmp_path_factory) -> Path:
     """The tiny model with a 256-token context: prompts without the spec, quick outputs."""
-    folder = tmp_path_factory.mktemp("short-model")
-    tokenizer = build_tiny_tokenizer()
-    build_tiny_model(tokenizer, context=256).save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return folder
+    return save_tiny_model(tmp_path_factory.mktemp("short-model"), context=256)
 
 
 def command(folder: Path, output: Path, *args: str) -> list[str]:
