@@ -197,7 +197,7 @@ def test_absolute_rules_have_no_exception(spec, rule_id):
     assert overriders == []
 
 
-# The matchers: XSTest-style pairs decided by matches alone.
+# The matchers: a harmful request beside its benign look-alike, decided by matches alone.
 
 
 @pytest.mark.parametrize(
