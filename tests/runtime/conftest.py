@@ -71,16 +71,17 @@ def build_tiny_tokenizer():
     return wrapped
 
 
-def build_tiny_model(tokenizer, seed: int = 0, context: int = 4096):
-    """Random weights; `context` is the model's context length (max_position_embeddings)."""
+def build_tiny_model(tokenizer, seed: int = 0, context: int = 4096, hidden: int = 32):
+    """Random weights; `context` is the model's context length (max_position_embeddings),
+    `hidden` its width (the training tests take 64: a little more to learn with)."""
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
 
     torch.manual_seed(seed)
     config = LlamaConfig(
         vocab_size=len(tokenizer),
-        hidden_size=32,
-        intermediate_size=64,
+        hidden_size=hidden,
+        intermediate_size=2 * hidden,
         num_hidden_layers=2,
         num_attention_heads=4,
         num_key_value_heads=2,
@@ -107,20 +108,9 @@ def tiny():
     torch.set_num_threads(threads)
 
 
-@pytest.fixture
-def save_tiny():
-    """Save the same tiny model and tokenizer as `tiny` (seed 0) into a folder."""
-
-    def save(folder) -> None:
-        tokenizer = build_tiny_tokenizer()
-        build_tiny_model(tokenizer).save_pretrained(folder)
-        tokenizer.save_pretrained(folder)
-
-    return save
-
-
 def save_tiny_model(folder, context: int = 4096):
-    """The tiny model and its tokenizer saved in `folder`, as a model folder on disk is."""
+    """The tiny model and its tokenizer (as `tiny`, seed 0) saved in `folder`, as a model
+    folder on disk is."""
     tokenizer = build_tiny_tokenizer()
     build_tiny_model(tokenizer, context=context).save_pretrained(folder)
     tokenizer.save_pretrained(folder)

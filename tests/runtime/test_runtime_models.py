@@ -9,6 +9,7 @@ import torch
 
 from runtime import models
 from runtime.models import ModelLoadError, cache_root, load_model, resolve_device
+from tests.runtime.conftest import save_tiny_model
 
 
 @pytest.fixture
@@ -81,21 +82,21 @@ def test_an_unknown_device_is_refused(device):
 # Local folders and the hub cache -----------------------------------------------------
 
 
-def test_local_folder(tmp_path, save_tiny, tiny):
-    save_tiny(tmp_path)
+def test_local_folder(tmp_path, tiny):
+    save_tiny_model(tmp_path)
     loaded = load_model(str(tmp_path), device="cpu")
     assert (loaded.name, loaded.device) == (str(tmp_path), "cpu")
     assert loaded.tokenizer.padding_side == "left"
     assert torch.equal(loaded.model.lm_head.weight, tiny.model.lm_head.weight)
 
 
-def test_model_id_in_hub_cache(tmp_path, monkeypatch, save_tiny):
+def test_model_id_in_hub_cache(tmp_path, monkeypatch):
     import huggingface_hub.constants
 
     repo = tmp_path / "models--acme--tiny"
     (repo / "refs").mkdir(parents=True)
     (repo / "refs" / "main").write_text("0123abcd")
-    save_tiny(repo / "snapshots" / "0123abcd")
+    save_tiny_model(repo / "snapshots" / "0123abcd")
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path))
     assert load_model("acme/tiny", device="cpu").name == "acme/tiny"
     with pytest.raises(ModelLoadError, match="unknown model 'acme/other'"):
@@ -106,14 +107,14 @@ def test_model_id_in_hub_cache(tmp_path, monkeypatch, save_tiny):
 
 
 @pytest.fixture
-def fake_gguf(tmp_path, monkeypatch, save_tiny):
+def fake_gguf(tmp_path, monkeypatch):
     """A .gguf path whose "conversion" saves the tiny model; returns (path, calls)."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     calls = []
 
     def convert(gguf, out):
         calls.append(out)
-        save_tiny(out)
+        save_tiny_model(out)
 
     monkeypatch.setattr(models, "_convert_gguf", convert)
     gguf = tmp_path / "tiny.gguf"

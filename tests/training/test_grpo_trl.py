@@ -12,7 +12,7 @@ import pytest
 from compiler import Limits, output_model, output_schema
 from runtime.generation import constrained_rollouts
 from runtime.models import LoadedModel
-from tests.training.conftest import tiny_llama
+from tests.runtime.conftest import build_tiny_model
 from verifier.rewards import make_reward_funcs
 
 trl = pytest.importorskip("trl")
@@ -69,7 +69,7 @@ def test_a_grpo_step_with_constrained_rollouts_and_rewards_that_vary(
         use_cpu=True,
         seed=3,
     )
-    model = tiny_llama(real_tokenizer)
+    model = build_tiny_model(real_tokenizer, hidden=64)
     trainer = trl.GRPOTrainer(
         model=model,
         reward_funcs=funcs,

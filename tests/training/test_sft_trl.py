@@ -10,7 +10,8 @@ import pytest
 from compiler import compile_spec
 from spec_lang import InputError
 from tests.compiler.transcripts import write_transcripts
-from tests.training.conftest import tiny_llama, with_template
+from tests.runtime.conftest import build_tiny_model
+from tests.training.conftest import with_template
 
 trl = pytest.importorskip("trl")
 datasets = pytest.importorskip("datasets")
@@ -36,7 +37,10 @@ def sft_trainer(records: list[dict], tokenizer, tmp_path, **config):
         **config,
     )
     return trl.SFTTrainer(
-        model=tiny_llama(tokenizer), args=args, train_dataset=dataset, processing_class=tokenizer
+        model=build_tiny_model(tokenizer, hidden=64),
+        args=args,
+        train_dataset=dataset,
+        processing_class=tokenizer,
     )
 
 
