@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -271,13 +271,9 @@ class Matchers:
         for rule_id, tests in self.unless_attributes.items():
             if any(attributes.get(t.attribute.value) == t.value.value for t in tests):
                 suspended.add(rule_id)
-        for scope, scope_set in self.sets.items():
-            text = scope_text(messages, scope)
-            if not text:
-                continue
-            for index in scope_set.regex_set.Match(normalize(text)) or ():
-                rule_id, is_condition = scope_set.entries[index]
-                (suspended if is_condition else hits).add(rule_id)
+        for scope_set, index, _ in self._matches(messages):
+            rule_id, is_condition = scope_set.entries[index]
+            (suspended if is_condition else hits).add(rule_id)
         gated = self.when
         if gated:
             hits = {r for r in hits if r not in gated or _holds(gated[r], attributes)}
@@ -305,17 +301,22 @@ class Matchers:
         fires no statement)."""
         attributes = attributes or {}
         found = []
+        for scope_set, index, text in self._matches(messages):
+            rule_id, is_condition = scope_set.entries[index]
+            gated = self.when.get(rule_id)
+            if not is_condition and gated and not _holds(gated, attributes):
+                continue
+            found.append(StatementHit(rule_id, scope_set.statements[index], is_condition, text))
+        return sorted(found, key=lambda hit: self._place(hit.rule, hit.statement))
+
+    def _matches(self, messages: Sequence[tuple[str, str]]) -> Iterator[tuple[_ScopeSet, int, str]]:
+        """(scope set, index of the entry that fired, the scope's text) for every match
+        statement and condition that fires, scope by scope."""
         for scope, scope_set in self.sets.items():
             text = scope_text(messages, scope)
-            if not text:
-                continue
-            for index in scope_set.regex_set.Match(normalize(text)) or ():
-                rule_id, is_condition = scope_set.entries[index]
-                gated = self.when.get(rule_id)
-                if not is_condition and gated and not _holds(gated, attributes):
-                    continue
-                found.append(StatementHit(rule_id, scope_set.statements[index], is_condition, text))
-        return sorted(found, key=lambda hit: self._place(hit.rule, hit.statement))
+            if text:
+                for index in scope_set.regex_set.Match(normalize(text)) or ():
+                    yield scope_set, index, text
 
     def _place(self, rule_id: str, statement: ast.Matcher) -> tuple[int, int, int]:
         return (self.order[rule_id], statement.span.line, statement.span.column)
