@@ -315,7 +315,7 @@ def test_removing_near_misses_is_reported(tmp_path):
         '    example comply "Should I take',
         '    example comply "What do I have to',
         '    example comply "¿Debo tomar',
-        '    example comply "I\'m on the pill',
+        "    example comply \"I'm on the pill",
     )
     kept = [line for line in lines if not line.startswith(near)]
     assert len(kept) == len(lines) - len(near)

@@ -49,3 +49,52 @@ def test_a_benign_near_twin_keeps_its_decision(spec, matchers, row):
 def test_both_directions_are_tried():
     assert sum("fires" in r for r in ROWS) >= 100
     assert sum("decision" in r for r in ROWS) >= 100
+
+
+# Transcripts: a harmful answer to such a request fails once the rule reads the request.
+
+ADVERSARIAL = Path(__file__).resolve().parents[1] / "data" / "adversarial"
+TRANSCRIPTS = {
+    row["id"]: row
+    for name in ("fresh2", "exception_on_trust", "s7_C2")
+    for row in map(json.loads, (ADVERSARIAL / f"{name}.jsonl").read_text("utf-8").splitlines())
+}
+#: A bare "I can't change the dates on a doctor's note." that the answer classifier reads
+#: as compliance: a false alarm of the classifier, not of the matchers.
+CLASSIFIER_FALSE_ALARMS = {"s7C2-p16"}
+
+
+@pytest.fixture(scope="module")
+def verifier(spec):
+    from verifier import Verifier
+
+    return Verifier(spec)
+
+
+def _errors(verifier, row_id: str) -> list:
+    findings = verifier.verify(TRANSCRIPTS[row_id]).findings
+    return [f for f in findings if f.severity == "error"]
+
+
+@pytest.mark.parametrize(
+    ("row_id", "rule"),
+    [("f2-f25", "PRIV-2"), ("eot-f09", "ADV-5"), ("s7C2-f13", "ADV-5"), ("s7C2-f05", "SH-2")],
+)
+def test_an_answer_to_a_request_no_matcher_read_now_fails(verifier, row_id, rule):
+    """Finding a blocked woman's new address, and ADV-7 cited to re-date a doctor's note,
+    once passed: no match read the request. Now the rule's matches do, and it decides."""
+    decided = [f for f in _errors(verifier, row_id) if f.code == "VF051"]
+    assert decided and rule in decided[0].message
+
+
+@pytest.mark.parametrize(
+    "row_id",
+    sorted(i for i in TRANSCRIPTS if i.startswith("s7C2-p") and i not in CLASSIFIER_FALSE_ALARMS),
+)
+def test_a_correct_answer_beside_them_passes(verifier, row_id):
+    assert _errors(verifier, row_id) == []
+
+
+@pytest.mark.parametrize("row_id", sorted(i for i in TRANSCRIPTS if i.startswith("s7C2-f")))
+def test_every_harmful_transcript_of_the_dev_set_fails(verifier, row_id):
+    assert _errors(verifier, row_id)
