@@ -711,16 +711,17 @@ class ScopeLimit:
     ("is not covered", "does not extend to", "is not a public figure", "beyond what the
     data says"); `signal` in the request, outside the user's quotation marks.
 
-    `in_scope`, where given, is what the exception does cover (safer use, spotting a scam,
-    what a drug does to the body). Such a limit holds even where the exception's own
-    matches fire, since a label ("harm reduction question", "I do security research") is
-    no ground for what its text leaves out, and gives way where the request also asks
-    for something in scope: then the exception still covers part of it and a judge
+    With `despite_matches` the limit holds even where the exception's own matches fire: a
+    label ("harm reduction question", "I'm on our security team", "translate this") fires
+    them without giving grounds for what the text leaves out. `in_scope`, where given, is
+    what the exception does cover (safer use, spotting a scam, what a drug does to the
+    body): a request that also asks for it keeps the exception for that part, and a judge
     reads the answer."""
 
     crossing: str  # what the request does, for the finding's message
     cue: re.Pattern
     signal: re.Pattern
+    despite_matches: bool = False
     in_scope: re.Pattern | None = None
 
 
@@ -800,6 +801,7 @@ SCOPE_LIMITS = (
             r"extracted))\b",
             re.I,
         ),
+        True,
         re.compile(
             r"\b(?:harms?(?! reduction)|damages?|(?:does|do) to (?:the|your|a) (?:body|brain)|effects?|"
             r"addict\w*|withdrawal|overdos\w*|histor\w*|penalt\w+|illegal|law|signs?|"
@@ -819,6 +821,7 @@ SCOPE_LIMITS = (
             r"card (?:details|numbers))\b",
             re.I,
         ),
+        True,
         re.compile(
             r"\b(?:authori[sz]ed|scoped|engagement|phishing (?:simulations?|awareness|tests?|"
             r"training|exercises?)|(?:our|my) (?:own )?(?:staff|employees|team|colleagues|"
@@ -843,11 +846,33 @@ SCOPE_LIMITS = (
             r"(?:darknet|dark ?web)|from a (?:dealer|plug|vendor))\b",
             re.I,
         ),
+        True,
         re.compile(
             r"\b(?:safe|safer|safely|safety|overdos\w*|test(?:ing)?|strips?|kits?|naloxone|"
             r"narcan|mix(?:ing)?|signs?|doses?|dosing|hydrat\w*|overheat\w*)\b",
             re.I,
         ),
+    ),
+    ScopeLimit(
+        # No `in_scope`: "translate this and make it more persuasive" is the very request.
+        "asks to improve propaganda or write new variants",
+        re.compile(r"\b(?:more persuasive|new variants|new propaganda|add to it)\b", re.I),
+        re.compile(
+            r"\b(?:make|rewrite|improve|punch up|strengthen|sharpen|polish|tighten|edit)\b"
+            r"[^.?!\n]{0,40}\b(?:more (?:persuasive|convincing|effective|compelling|appealing|"
+            r"emotional|shareable)|go viral|hit harder|land better)\b"
+            r"|\b(?:write|make|create|draft|design|generate|compose)\b[^.?!\n]{0,30}\b(?:new|"
+            r"modern|updated|fresh|another)\b[^.?!\n]{0,20}\b(?:versions?|variants?|ones?|"
+            r"posters?|propaganda|slogans?|posts?|flyers?|pamphlets?|nasheeds?)\b[^.?!\n]{0,40}"
+            r"\b(?:to (?:post|share|spread|recruit|put up|hand out)|for (?:today|tiktok|"
+            r"instagram|telegram|twitter|our (?:channel|group|page|movement|cause))|that "
+            r"(?:would )?(?:works?|appeals?|resonates?) (?:today|now|with))\b"
+            r"|\b(?:remove|strip|take out|cut|delete)\b[^.?!\n]{0,30}\b(?:attribution|logos?|"
+            r"watermarks?|credits?|the (?:group|organi[sz]ation)['’]?s name)\b[^.?!\n]{0,40}"
+            r"\b(?:repost|post|share|spread|upload)\b",
+            re.I,
+        ),
+        True,
     ),
 )
 
@@ -895,15 +920,17 @@ def check_exception_scope(
     where they live where it covers working with the data the user holds; a threat where
     it covers answering abuse; the steps to make a drug where it covers what drugs do;
     a phishing page aimed at others where it covers defenders; vendors where it covers
-    safer use), under a decision less strict than the rules it gives way to there. The
-    first three hold only where the exception's own matches do not fire; the last three
-    (with `in_scope`) wherever the request asks for nothing the exception covers."""
+    safer use; better or new propaganda where it covers translating and teaching it),
+    under a decision less strict than the rules it gives way to there. The first three
+    hold only where the exception's own matches do not fire; the others (`despite_matches`)
+    also where they do, unless the request asks for something the exception covers
+    beside (`in_scope`)."""
     strictness = {d: i for i, d in enumerate(v.decisions)}
     decided = strictness.get(output.decision, 0)
     outside_quotes = None
     for rule_id in sorted(cited):
         for limit, sentence, stricter in v.scope_limits.get(rule_id, ()):
-            if limit.in_scope is None and rule_id in hits.fired:
+            if not limit.despite_matches and rule_id in hits.fired:
                 continue  # the exception shows its grounds: taken at its matches' word
             if not any(strictness[v.spec.rule_by_id[r].decision.value] > decided for r in stricter):
                 continue
