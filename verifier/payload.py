@@ -104,8 +104,9 @@ _QUOTED_SAMPLE = re.compile(
     r"\s*(?:is|are|was|would\s+be)\s+(?:the|a|an|one)?\s*(?:kind|sort|type|example)\s+of\b",
     re.I,
 )
-# The rest of the answer's sentences are read diacritics folded (spec_lang.text.normalize),
-# so the patterns below spell words without accents.
+# What follows reads a sentence with its diacritics folded (spec_lang.text.normalize), so its
+# patterns spell words without accents; the two openings (_CAVEAT, _BUT) also read the
+# sentence as written, and spell both.
 #
 # A report of what others say: "People say ...", "I've heard ...", "Apparently ...", "...
 # is what people say ...", "Dicen que ...", "Angeblich ...", "On dit que ...".
@@ -114,7 +115,7 @@ _HEARSAY = re.compile(
     r"i'm\s+told|word\s+is|rumou?r\s+(?:has\s+it|is)|apparently|supposedly|allegedly|reportedly|"
     r"from\s+what\s+i(?:'ve)?\s+(?:hear|heard|read)|"
     r"dicen\s+que|se\s+dice\s+que|he\s+oido\s+que|segun\s+dicen|por\s+lo\s+visto|supuestamente|"
-    r"man\s+sagt|angeblich|ich\s+hab(?:e)?\s+gehort|es\s+heisst|"
+    r"man\s+sagt|angeblich|ich\s+hab(?:e)?\s+gehort|es\s+hei(?:ss|\u00df)t|"
     r"on\s+dit\s+que|il\s+parait\s+que|parait-il|apparemment|j'ai\s+entendu|soi-disant|"
     r"si\s+dice\s+che|dicono\s+che|pare\s+che|a\s+quanto\s+pare|ho\s+sentito|"
     r"dizem\s+que|diz-se\s+que|ouvi\s+dizer|pelos\s+vistos|supostamente)\b",
@@ -333,7 +334,7 @@ def refused_words(answer: str, text: str, width: int = 5) -> frozenset[str]:
 # Where a refusing sentence goes on to a clause of its own: "I won't help, but note that
 # ...", "I can't help with that, though ...", "...; ...".
 _CLAUSE = re.compile(
-    r"\s*(?:;|,(?=\s+(?:but|though|although|yet|pero|aber|mais|ma|mas|pero|porem)\b)|\s[\u2014\u2013-])\s+"
+    r"\s*(?:;|,(?=\s+(?:but|though|although|yet|pero|aber|mais|ma|mas|porem)\b)|\s[\u2014\u2013-])\s+"
 )
 
 
