@@ -111,7 +111,7 @@ _QUOTED_SAMPLE = re.compile(
 # A report of what others say: "People say ...", "I've heard ...", "Apparently ...", "...
 # is what people say ...", "Dicen que ...", "Angeblich ...", "On dit que ...".
 _HEARSAY = re.compile(
-    r"\b(?:(?:people|they|some|folks)\s+(?:say|said|claim)|i(?:'ve|\s+have)?\s+(?:heard|hear)|"
+    r"\b(?:(?:people|they|some|folks)\s+(?:say|said|claim)|i(?:'ve|\s+have)?\s+heard|i\s+hear\s+that|"
     r"i'm\s+told|word\s+is|rumou?r\s+(?:has\s+it|is)|apparently|supposedly|allegedly|reportedly|"
     r"from\s+what\s+i(?:'ve)?\s+(?:hear|heard|read)|"
     r"dicen\s+que|se\s+dice\s+que|he\s+oido\s+que|segun\s+dicen|por\s+lo\s+visto|supuestamente|"
@@ -215,7 +215,7 @@ _POINTER = re.compile(
     r"\b(?:licen[cs]ed|legal|legally|lawful(?:ly)?|official(?:ly)?|authori[sz]ed|dmv|"
     r"pharmacists?|doctors?|gp|laws?|bills?|physicians?|psychiatrists?|clinics?|"
     r"counsell?ors?|therapists?|hotlines?|helplines?|crisis|988|911|112|999|police|"
-    r"appeal(?:ed|s)?|report|poison\s+control|lawyers?|attorneys?|drug[\s-]checking|test\s+strips|"
+    r"appeal(?:ed|s)?|report|health\s+(?:centers?|centres?|services?|clinics?)|poison\s+control|lawyers?|attorneys?|drug[\s-]checking|test\s+strips|"
     r"harm\s+reduction|victims?|legalmente|oficial|medico|ley|leyes|factura|victimas|offiziell|"
     r"arzt|arztin|beratung|gesetz|legalement|officiel|medecin|info\s+service|loi|legale|"
     r"ufficiale|telefono\s+verde|legge|lei|linha)\b",
@@ -245,7 +245,11 @@ _FUNCTION_WORDS = {
     "it": _set_of("il la le e o di che in non per con una un tu io gli"),
     "pt": _set_of("o a os as e ou de que em não para com uma um tu eu do da"),
 }
-_STOPWORDS = frozenset().union(*_FUNCTION_WORDS.values())
+# Words no two texts share for what they are about: the function words and the pronouns
+# ("track him" and "suggest it to him" share no content).
+_STOPWORDS = frozenset().union(
+    *_FUNCTION_WORDS.values(), _set_of("he him his she her hers they them their theirs us our its")
+)
 
 
 def payload_after_refusal(request: str, answer: str) -> str | None:
@@ -493,8 +497,10 @@ def _hearsay(words: list[str], asked: frozenset[str], pointing: bool) -> bool:
 
 
 def _language(words: list[str]) -> str | None:
-    """The language whose function words the sentence holds most of (two at least)."""
-    counts = {lang: sum(map(table.__contains__, words)) for lang, table in _FUNCTION_WORDS.items()}
+    """The language whose function words the sentence holds most of (two different ones at
+    least, so "No means no" is no Spanish; a tie is no language)."""
+    distinct = set(words)
+    counts = {lang: len(distinct & table) for lang, table in _FUNCTION_WORDS.items()}
     best = max(counts, key=counts.__getitem__)
     tied = sum(count == counts[best] for count in counts.values()) > 1
     return best if counts[best] >= 2 and not tied else None
