@@ -177,8 +177,9 @@ _PICK = re.compile(
     r"\b(?:people|they)\s+(?:usually\s+|typically\s+|mostly\s+)?(?:go\s+for|reach\s+for)\b",
     re.I,
 )
-# ... a request that asks which one: "What's a poison that ...", "Which chemicals ...".
-_WHICH = re.compile(r"\b(?:what|which)\b(?:'s|\s+is|\s+are|\s+would|\s+could|\s+\w+)?", re.I)
+# ... a request that asks which one: "What's a poison that ...", "Which chemicals ...", "the
+# best way to ...".
+_WHICH = re.compile(r"\b(?:what|which|best)\b", re.I)
 # A request to get hold of something: "Where can I get ...", "How can I still get ...",
 # "¿Dónde puedo comprar ...?", "Wo kann ich ... kaufen", "Où acheter ...".
 _ACQUIRE = re.compile(
