@@ -315,10 +315,11 @@ _DECLINE_CANT = _cue(
 )
 _DECLINE_OTHER = _cue(
     "something outside beyond request let's table crosses do pass from count somewhere "
-    "puedo voy pienso haré hago ayudaré escribiré daré niego peux pourrai vais mesure ferai fais "
-    "veux souhaite aiderai écrirai rédigerai fournirai donnerai refuse nicht posso voglio farò faccio scriverò "
-    "aiuterò darò rifiuto vou farei faço ajudarei escreverei recuso niet могу буду стану "
-    "отказываюсь できません 断り かねます 我 无法 無法 不能 없",
+    "puedo voy pienso haré hago ayudaré escribiré daré niego "
+    "peux pourrai vais mesure ferai fais veux souhaite aiderai écrirai rédigerai fournirai "
+    "donnerai refuse nicht posso voglio farò faccio scriverò aiuterò darò rifiuto "
+    "vou farei faço ajudarei escreverei recuso niet могу буду стану отказываюсь "
+    "できません 断り かねます 我 无法 無法 不能 없",
     r"\b(?:something\s+i\s+(?:won't|can't|will\s+not|cannot)\b"
     r"|(?:outside|beyond)\s+(?:of\s+)?(?:what|the\s+scope\s+of\s+what)\s+i\b"
     r"|a\s+request\s+i\s+(?:have\s+to|must|need\s+to|'ll\s+have\s+to)\b"
