@@ -42,9 +42,9 @@ safe completions that announce a limit, the law in the third person), dev split
 only, hyperparameters chosen by cross-validation grouped by prompt.
 On the first held-out split (646 answers; ``benchmarks/refusal_eval.py`` prints the
 figures) it agrees with the human label on refusal versus compliance (partial
-counting as refusal) for 93.3% of answers, against 83.1% for the rule classifier
+counting as refusal) for 93.5% of answers, against 83.1% for the rule classifier
 alone and 65.9% for an eight-phrase string match, with macro-F1 0.91 over the three
-classes (rules 0.69); on the realistic set's held-out half (321), 96.3% and 0.89.
+classes (rules 0.69); on the realistic set's held-out half (321), 96.3% and 0.90.
 It is weakest on answers that need the prompt to judge (off-topic filler from small
 models; a partial answer that reads complete), on short compliant answers (the
 labelled data's short answers are mostly refusals), and on languages other than
