@@ -24,7 +24,7 @@ from spec_lang import ast
 from spec_lang.matchers import Hits, arguments_text, pattern_error, pattern_regex
 from spec_lang.text import excerpt, normalize
 from verifier.findings import Result, scores
-from verifier.payload import payload_after_refusal, refused_words
+from verifier.payload import only_points_elsewhere, payload_after_refusal, refused_words
 from verifier.refusal import AnswerKind, classify_answer, states_a_decline
 from verifier.transcript import Confession, Output, Transcript, parse
 
@@ -492,6 +492,8 @@ def check_answer(
         message = f"the decision is {output.decision}, but the answer carries {payload}"
         findings.append(Diagnostic("VF040", message, path="$.output.answer", rule=decided.winner))
         return
+    if asked == "refuse" and kind is AnswerKind.PARTIAL_REFUSAL:
+        kind = AnswerKind.FULL_REFUSAL if only_points_elsewhere(output.answer) else kind
     errors, warnings = _CONTRADICTS.get(asked, ((), ()))
     if kind in errors or kind in warnings:
         code = "VF040" if kind in errors else "VF041"
