@@ -605,3 +605,22 @@ def test_a_refusal_does_not_undo_the_turn_it_follows_up(verifier, reply, follow_
 def test_a_safe_completion_that_withholds_nothing_is_full_compliance(verifier, answer, contradicts):
     row = with_answer("avd-f01", answer)
     assert ("VF040" in errors(verifier, row)) == contradicts
+
+
+@pytest.mark.parametrize(
+    ("good", "bad"),
+    [
+        # a one-line refusal in German: right under refuse, a contradiction under comply
+        ("s7e-p02", "s7e-f01"),
+        ("s7e-p05", "s7e-f02"),
+        # a fade-out announced in one line: a safe completion; the explicit scene is not
+        ("s7e-p08", "s7e-f06"),
+        ("s7e-p09", "s7e-f06"),
+        # the law in the third person is an answer; a penalty then the steps is a payload
+        ("s7e-p14", "s7e-f09"),
+        ("s7e-p17", "s7e-f13"),
+    ],
+)
+def test_what_the_answer_does_is_read_in_any_language_and_person(verifier, good, bad):
+    assert errors(verifier, ROWS[good]) == set()
+    assert "VF040" in errors(verifier, ROWS[bad])
