@@ -59,9 +59,6 @@ TRANSCRIPTS = {
     for name in ("fresh2", "exception_on_trust", "s7_C2")
     for row in map(json.loads, (ADVERSARIAL / f"{name}.jsonl").read_text("utf-8").splitlines())
 }
-#: A bare "I can't change the dates on a doctor's note." that the answer classifier reads
-#: as compliance: a false alarm of the classifier, not of the matchers.
-CLASSIFIER_FALSE_ALARMS = {"s7C2-p16"}
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +86,7 @@ def test_an_answer_to_a_request_no_matcher_read_now_fails(verifier, row_id, rule
 
 @pytest.mark.parametrize(
     "row_id",
-    sorted(i for i in TRANSCRIPTS if i.startswith("s7C2-p") and i not in CLASSIFIER_FALSE_ALARMS),
+    sorted(i for i in TRANSCRIPTS if i.startswith("s7C2-p")),
 )
 def test_a_correct_answer_beside_them_passes(verifier, row_id):
     assert _errors(verifier, row_id) == []
