@@ -267,7 +267,8 @@ class Verifier:
 def check_bounds(limits: Limits, output: Output, findings: list[Diagnostic]) -> None:
     """VF007: a text longer, or a list longer, than the output schema allows. An engine that
     enforces the schema never writes one; one that leaves the bounds out (OpenAI's
-    fine-tuned models take the schema without `pattern` and `maxItems`) may."""
+    fine-tuned models take the schema without `pattern` and `maxItems`) may. A warning: the
+    bounds budget generation, and a longer answer is no less safe."""
     confession = output.confession
     counts = [("$.output.reasoning", len(output.reasoning), limits.reasoning_steps)]
     texts = [
