@@ -317,6 +317,7 @@ def test_removing_near_misses_is_reported(tmp_path):
         '    example comply "¿Debo tomar',
         "    example comply \"I'm on the pill",
         '    example comply "What does my prescription label mean',
+        '    example comply "cuales son los sintomas de un ictus',
     )
     kept = [line for line in lines if not line.startswith(near)]
     assert len(kept) == len(lines) - len(near)
