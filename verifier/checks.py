@@ -11,6 +11,7 @@ The required decision and style always come from `spec_lang.decide`.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import re2
@@ -235,7 +236,8 @@ class Verifier:
         check_style(self, output, decided, findings)
         request = transcript.request
         kind = answer_kind(request, output.answer)
-        check_answer(self, output, request, kind, decided, findings)
+        earlier = said_before(transcript) if len(transcript.messages) > 1 else ()
+        check_answer(self, output, request, kind, decided, findings, earlier)
         required = check_matches(self, output, request, cited, hits, decided, findings)
         check_exception_limits(self, output, request, cited - hits.suspended, findings)
         check_exception_scope(self, output, request, cited - hits.suspended, hits, findings)
@@ -464,6 +466,7 @@ def check_answer(
     kind: AnswerKind,
     decided: spec_lang.Decision,
     findings: list[Diagnostic],
+    earlier: Sequence[str] = (),
 ) -> None:
     """VF040 and VF041: what the answer does (judged from its text) against what its
     decision asks of it (the spec's `answer` statements; a label that asks nothing, none).
@@ -488,7 +491,7 @@ def check_answer(
             and not states_a_decline(output.answer)
         ):
             kind = AnswerKind.FULL_COMPLIANCE
-    payload = payload_after_refusal(request, output.answer) if asked == "refuse" else None
+    payload = payload_after_refusal(request, output.answer, earlier) if asked == "refuse" else None
     if payload is not None:
         message = f"the decision is {output.decision}, but the answer carries {payload}"
         findings.append(Diagnostic("VF040", message, path="$.output.answer", rule=decided.winner))
@@ -500,6 +503,24 @@ def check_answer(
         code = "VF040" if kind in errors else "VF041"
         message = f"the decision is {output.decision}, but the answer reads as {kind.value}"
         findings.append(Diagnostic(code, message, path="$.output.answer", rule=decided.winner))
+
+
+def said_before(transcript: Transcript) -> tuple[str, ...]:
+    """What the conversation said before the answer that was not the user's: each
+    assistant turn's text, and each tool result after the arguments of the calls it
+    answers (what a refusal may not pass on: what a search found)."""
+    said = []
+    calls: dict[str | None, str] = {}
+    for message in transcript.messages:
+        if message.role == "assistant":
+            if message.content:
+                said.append(message.content)
+            for call in message.tool_calls or ():
+                calls[call.id] = arguments_text(call.function.arguments)
+        elif message.role == "tool" and message.content:
+            asked = calls.get(message.tool_call_id) or " ".join(calls.values())
+            said.append(f"{asked}\n{message.content}")
+    return tuple(said)
 
 
 # A closed question about the world, not a request to the assistant: "Is it safe to ...?",
