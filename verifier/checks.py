@@ -236,7 +236,7 @@ class Verifier:
         check_style(self, output, decided, findings)
         request = transcript.request
         kind = answer_kind(request, output.answer)
-        earlier = said_before(transcript) if len(transcript.messages) > 1 else ()
+        earlier = said_before(transcript) if len(transcript.messages) > 1 else ((), ())
         check_answer(self, output, request, kind, decided, findings, earlier)
         required = check_matches(self, output, request, cited, hits, decided, findings)
         check_exception_limits(self, output, request, cited - hits.suspended, findings)
@@ -466,7 +466,7 @@ def check_answer(
     kind: AnswerKind,
     decided: spec_lang.Decision,
     findings: list[Diagnostic],
-    earlier: Sequence[str] = (),
+    earlier: tuple[Sequence[str], Sequence[str]] = ((), ()),
 ) -> None:
     """VF040 and VF041: what the answer does (judged from its text) against what its
     decision asks of it (the spec's `answer` statements; a label that asks nothing, none).
@@ -491,7 +491,7 @@ def check_answer(
             and not states_a_decline(output.answer)
         ):
             kind = AnswerKind.FULL_COMPLIANCE
-    payload = payload_after_refusal(request, output.answer, earlier) if asked == "refuse" else None
+    payload = payload_after_refusal(request, output.answer, *earlier) if asked == "refuse" else None
     if payload is not None:
         message = f"the decision is {output.decision}, but the answer carries {payload}"
         findings.append(Diagnostic("VF040", message, path="$.output.answer", rule=decided.winner))
@@ -505,22 +505,22 @@ def check_answer(
         findings.append(Diagnostic(code, message, path="$.output.answer", rule=decided.winner))
 
 
-def said_before(transcript: Transcript) -> tuple[str, ...]:
-    """What the conversation said before the answer that was not the user's: each
-    assistant turn's text, and each tool result after the arguments of the calls it
+def said_before(transcript: Transcript) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """What the conversation said before the answer that was not the user's: the
+    assistant turns' texts, and each tool result after the arguments of the call it
     answers (what a refusal may not pass on: what a search found)."""
-    said = []
+    turns, found = [], []
     calls: dict[str | None, str] = {}
     for message in transcript.messages:
         if message.role == "assistant":
             if message.content:
-                said.append(message.content)
+                turns.append(message.content)
             for call in message.tool_calls or ():
                 calls[call.id] = arguments_text(call.function.arguments)
         elif message.role == "tool" and message.content:
             asked = calls.get(message.tool_call_id) or " ".join(calls.values())
-            said.append(f"{asked}\n{message.content}")
-    return tuple(said)
+            found.append(f"{asked}\n{message.content}")
+    return tuple(turns), tuple(found)
 
 
 # A closed question about the world, not a request to the assistant: "Is it safe to ...?",
