@@ -467,10 +467,13 @@ _COACHES = re.compile(
 )
 
 
-# Declines in German, Spanish, French, Italian and Portuguese the answer classifier does not
-# read as one ("Das kommt nicht in Frage", "Con eso no te ayudo", "Hors de question",
-# "Non ti aiuto con questo", "Nisso não te ajudo"), on the folded text.
+# Declines the answer classifier does not read as one, in English ("I'm not writing a threat
+# for you"), German, Spanish, French, Italian and Portuguese ("Das kommt nicht in Frage",
+# "Con eso no te ayudo", "Hors de question", "Non ti aiuto con questo", "Nisso não te
+# ajudo"), on the folded text.
 _DECLINES_TOO = re.compile(
+    r"\bi(?:'m|\s+am)\s+not\s+(?:writing|sharing|giving|making|creating|sending|posting|helping|doing|"
+    r"providing|finding|looking\s+up|digging\s+up)\b|"
     r"\bkomm(?:t|en)\s+(?:fur\s+mich\s+)?(?:nicht|keinesfalls|gar\s+nicht)\s+in\s*frage\b|"
     r"\bich\s+lehne\s+(?:das|dies|es|so\s+etwas|sowas|solche\w*|diese\w*)\b[^.!?]{0,30}\bab\b|"
     r"\bich\s+(?:schreibe|erstelle|verfasse|gebe|helfe|liefere|formuliere|suche)\s+(?:dir\s+|ihnen\s+|euch\s+)?keine\w*\b|"
@@ -496,7 +499,7 @@ _DECLINES_TOO = re.compile(
 
 def _declines(sentence: str) -> bool:
     """The sentence declines: as the answer classifier reads a decline, or in a phrasing of
-    German, Spanish, French, Italian or Portuguese it does not know."""
+    English, German, Spanish, French, Italian or Portuguese it does not know."""
     if states_a_decline(sentence):
         return True
     return _DECLINES_TOO.search(normalize(sentence).replace("\u2019", "'")) is not None
