@@ -358,7 +358,8 @@ def _look_alikes() -> dict[int, str]:
 # read besides the text itself; text that shows none of it has no reading, and costs
 # one regex search to tell. What counts, chosen so that ordinary text has no reading:
 # - Spelled out: three or more single letters joined by one separator, one or two
-#   spaces or one of `. - _` (`x + y`, `a*b*c` and `a, b, c` join nothing). A dotted run
+#   spaces or one of `. - _` (`x + y`, `a*b*c` and `a, b, c` join nothing); the
+#   spaces between two spelled-out words read as one. A dotted run
 #   whose every letter has its dot (`U.S.A.`, `a.k.a.`) is an initialism when it is
 #   upper case or has three letters or fewer. In a spaced run a first or last letter
 #   that is a word of its own (`a`, `I`) may be one ("how do i h a c k"), so such a
@@ -378,7 +379,7 @@ def _look_alikes() -> dict[int, str]:
 
 _LETTER = r"[^\W\d_]"
 _SPELLED_OUT = re.compile(
-    rf"(?<![\w.\-]){_LETTER}(?P<sep> {{1,2}}|[.\-_]){_LETTER}(?:(?P=sep){_LETTER})+(?!\w)"
+    rf"(?<![\w.\-])(?<!\w['’]){_LETTER}(?P<sep> {{1,2}}|[.\-_]){_LETTER}(?:(?P=sep){_LETTER})+(?!\w)"
 )
 _LEET_WORD = re.compile(r"(?<![\w])[A-Za-z]+(?:[013457]{1,2}[A-Za-z]+)+(?![\w])")
 _STRETCHED = re.compile(r"(?P<letter>[^\W\d_])(?P=letter){2,}")
@@ -451,6 +452,8 @@ def _join_spelled_out(chars: _Chars) -> list[_Chars]:
         if _is_initialism(text, match, match.group()[::step]):
             continue
         kept = chars[at : match.start()]
+        if whole and kept and _string(kept).isspace():  # the gap between spelled-out words
+            kept = [(" ", kept[0][1], kept[-1][2])]
         run = chars[match.start() : match.end() : step]
         whole += kept + run
         spaced = match["sep"].isspace()
