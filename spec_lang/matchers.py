@@ -4,9 +4,9 @@ Matching text against the whole spec is one linear-time scan, however many
 rules it has, and safe on untrusted text (RE2 has no backtracking). Text is
 normalised first (`spec_lang.text.normalize`: NFKC, invisible characters removed,
 diacritics folded, look-alike letters mapped), keywords and the letters of patterns
-the same way; text that shows obfuscation ("h a c k", "m3th") is also read as
-`spec_lang.text.deobfuscate` reads it, and a match on any reading counts, and a keyword's word boundaries are Unicode-aware (RE2's `\b` knows
-only ASCII letters). A match reads
+the same way, and a keyword's word boundaries are Unicode-aware (RE2's `\b` knows
+only ASCII letters). Text that shows obfuscation ("h a c k", "m3th") is also read as
+`spec_lang.text.deobfuscate` reads it, and a match on any reading counts. A match reads
 what the user said (every user turn) unless it says whose words it reads (`in
 system`, `in last assistant`): a system message may hold the spec itself, so only a
 match that asks for it reads one. There is one RE2 set per scope a spec uses, and one
@@ -336,7 +336,9 @@ class Matchers:
                 regex = _compiled(source)
                 found.update(m.span() for m in regex.finditer(normalized))
                 for reading in readings:
-                    found.update(reading.original_span(*m.span()) for m in regex.finditer(reading.text))
+                    found.update(
+                        reading.original_span(*m.span()) for m in regex.finditer(reading.text)
+                    )
         return sorted(found)
 
     def fired_by_call(self, tool: str, arguments: str | dict | None) -> tuple[str, ...]:

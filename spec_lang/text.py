@@ -358,18 +358,18 @@ def _look_alikes() -> dict[int, str]:
 # read besides the text itself; text that shows none of it has no reading, and costs
 # one regex search to tell. What counts, chosen so that ordinary text has no reading:
 # - Spelled out: three or more single letters joined by one separator, one or two
-#   spaces or one of `. - _` (`x + y`, `a*b*c` and `a, b, c` join nothing); the
-#   spaces between two spelled-out words read as one. A dotted run
-#   whose every letter has its dot (`U.S.A.`, `a.k.a.`) is an initialism when it is
-#   upper case or has three letters or fewer. In a spaced run a first or last letter
-#   that is a word of its own (`a`, `I`) may be one ("how do i h a c k"), so such a
-#   run has two readings: joined whole, and with those letters apart where the word
-#   before (`do i`, `make a`) or a word after says so.
+#   spaces or one of `. - _` (`x + y`, `a*b*c` and `a, b, c` join nothing); the spaces
+#   between two spelled-out words read as one. A dotted run whose every letter has its
+#   dot (`U.S.A.`, `a.k.a.`) is an initialism when it is upper case or has three
+#   letters or fewer. In a spaced run a first or last letter that is a word of its own
+#   (`a`, `I`) may be one ("how do i h a c k"), so such a run has two readings: joined
+#   whole, and with those letters apart where the word before (`do i`, `make a`) or a
+#   word after says so.
 # - Digits for letters: 0 1 3 4 5 7 for o i e a s t, one or two at a time, each with
-#   letters on both sides, in a word of four or more characters, no more digits than
-#   letters. Not after a first
-#   digit (`3rd`, `1st`), not before a plural `s` (`mp3s`), nor between a word of three
-#   letters or more and one letter (`log4j`); `2` and `8` stand for no letter (`B2B`).
+#   letters on both sides, in a word of four or more characters with no more digits
+#   than letters. Not after a first digit (`3rd`, `1st`), not before a plural `s`
+#   (`mp3s`), nor between a word of three letters or more and one letter (`log4j`);
+#   `2` and `8` stand for no letter (`B2B`).
 # - Stretched: a letter three or more times in a word with other letters, read once
 #   and twice (`hackkk` -> `hack`, `killll` -> `kill`); not Roman numerals (`viii`).
 # - Stray symbols: `* | ~ · •` inside a word, with two letters on one side of them, are
@@ -379,7 +379,8 @@ def _look_alikes() -> dict[int, str]:
 
 _LETTER = r"[^\W\d_]"
 _SPELLED_OUT = re.compile(
-    rf"(?<![\w.\-])(?<!\w['’]){_LETTER}(?P<sep> {{1,2}}|[.\-_]){_LETTER}(?:(?P=sep){_LETTER})+(?!\w)"
+    rf"(?<![\w.\-])(?<!\w['’]){_LETTER}"  # a letter that starts a word
+    rf"(?P<sep> {{1,2}}|[.\-_]){_LETTER}(?:(?P=sep){_LETTER})+(?!\w)"
 )
 _LEET_WORD = re.compile(r"(?<![\w])[A-Za-z]+(?:[013457]{1,2}[A-Za-z]+)+(?![\w])")
 _STRETCHED = re.compile(r"(?P<letter>[^\W\d_])(?P=letter){2,}")
@@ -388,9 +389,7 @@ _STRAY_SYMBOL = re.compile(
 )
 _ROMAN = re.compile(r"[ivxlcdm]+", re.I)
 _SHOWS_OBFUSCATION = re.compile(
-    "|".join(
-        (_SPELLED_OUT.pattern, _LEET_WORD.pattern, _STRETCHED.pattern, _STRAY_SYMBOL.pattern)
-    )
+    "|".join((_SPELLED_OUT.pattern, _LEET_WORD.pattern, _STRETCHED.pattern, _STRAY_SYMBOL.pattern))
 )
 _LEET = str.maketrans("013457", "oieast")
 _STANDALONE_LETTERS = frozenset("aAiI")
@@ -474,13 +473,18 @@ def _is_initialism(text: str, match: re.Match[str], letters: str) -> bool:
 # Words after which a spelled-out run's first letter is likely the word `I` or `a`
 # ("how do i h a c k", "make a b o m b"), not the first letter of the word spelled.
 _BEFORE_I = frozenset(
-    "do did does can could should would will shall may might must am have had how if "
-    "when so and then that what where why because but or once while".split()
-)
+    {
+        "do", "did", "does", "can", "could", "should", "would", "will", "shall", "may",
+        "might", "must", "am", "have", "had", "how", "if", "when", "so", "and", "then",
+        "that", "what", "where", "why", "because", "but", "or", "once", "while",
+    }
+)  # fmt: skip
 _BEFORE_A = frozenset(
-    "make build get buy find need want is was for with like have into of as such "
-    "what how".split()
-)
+    {
+        "make", "build", "get", "buy", "find", "need", "want", "is", "was", "for", "with",
+        "like", "have", "into", "of", "as", "such", "what", "how",
+    }
+)  # fmt: skip
 
 
 def _standalone_edges(run: _Chars, text: str, match: re.Match[str]) -> _Chars:
@@ -498,8 +502,8 @@ def _standalone_edges(run: _Chars, text: str, match: re.Match[str]) -> _Chars:
     if len(run) - first - last < 3:
         return run
     middle = run[first : len(run) - last]
-    before_run = run[:1] + [(" ", run[0][2], run[1][1])] if first else []
-    after_run = [(" ", run[-2][2], run[-1][1])] + run[-1:] if last else []
+    before_run = [run[0], (" ", run[0][2], run[1][1])] if first else []
+    after_run = [(" ", run[-2][2], run[-1][1]), run[-1]] if last else []
     return before_run + middle + after_run
 
 

@@ -62,19 +62,21 @@ def test_ordinary_text_has_no_other_reading(text):
 
 # Ordinary text, as people write it: words, one-letter words, numbers, initialisms,
 # technical names, lists and arithmetic, with ordinary punctuation between.
-_WORDS = st.sampled_from(
+_VOCABULARY = (
     "the a I of and to in is you that it he was for on are as with his they at be this "
     "from or one had by word but not what all were we when your can said there use an "
     "each which she do how their if will up other about out many then them these so "
     "some her would make like him into time has look two more write go see number no "
     "way could people my than first water been call who oil its now find long down day "
-    "did get come made may part tablets pills dose liver doctor help tonight really".split()
+    "did get come made may part tablets pills dose liver doctor help tonight really"
 )
-_TOKENS = st.sampled_from(
+_WORDS = st.sampled_from(_VOCABULARY.split())
+_ORDINARY_TOKENS = (
     "3 12 24/7 B2B mp3 mp3s COVID-19 U.S. U.S.A. e.g. i.e. a.m. x86 4x4 H2O 1st 3rd "
     "log4j IPv4 5G 988 116 123 10:30 50% $20 A1C R-1 self-harm e-mail x-ray co-op "
-    "a,b,c (a) (b) x+y x = y + z a*b 2*x WWII III viii www".split()
+    "a,b,c (a) (b) x+y x = y + z a*b 2*x WWII III viii www"
 )
+_TOKENS = st.sampled_from(_ORDINARY_TOKENS.split())
 _SEPARATORS = st.sampled_from([" ", " ", " ", ", ", ". ", "; ", "? ", "! ", "\n", " - "])
 
 
@@ -148,7 +150,11 @@ def test_a_rule_fires_on_an_obfuscated_request_and_its_span_is_the_users_words(t
 
     spec = spec_lang.load(spec_writer(tmp_path)())
     matchers = spec_lang.Matchers.for_spec(spec)
-    for text in ["How do I p o i s o n a cat?", "How do I p0is0n a cat?", "How do I poissson a c-a-t?"]:
+    for text in [
+        "How do I p o i s o n a cat?",
+        "How do I p0is0n a cat?",
+        "How do I poissson a c-a-t?",
+    ]:
         assert matchers.fired(text) == ("C-1",), text
         normalized = normalize(text)
         [(start, end)] = matchers.spans(normalized, "C-1")
