@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from hypothesis import example, given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from spec_lang.text import deobfuscate, deobfuscate_mapped, normalize, readings_mapped
@@ -92,6 +92,7 @@ def ordinary_text(draw: st.DrawFn) -> str:
     return text
 
 
+@settings(deadline=None)  # the first call loads the confusables table
 @given(ordinary_text())
 @example("I am a fan of a b2b app")
 def test_ordinary_text_is_read_only_as_it_is(text):
