@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import string
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from functools import cache, lru_cache
 from importlib import resources
 
 import orjson
+import re2
 
 from core.diagnostics import EXCERPT_CHARS
 
@@ -356,7 +358,7 @@ def _look_alikes() -> dict[int, str]:
 # "expl0sive"), stretch it ("hackkkk") or break it with a stray symbol ("ha*ck").
 # `deobfuscate` gives the readings of normalised text with that undone, which matchers
 # read besides the text itself; text that shows none of it has no reading, and costs
-# one regex search to tell. What counts, chosen so that ordinary text has no reading:
+# one RE2 search to tell. What counts, chosen so that ordinary text has no reading:
 # - Spelled out: three or more single letters joined by one separator, one or two
 #   spaces or one of `. - _` (`x + y`, `a*b*c` and `a, b, c` join nothing); the spaces
 #   between two spelled-out words read as one. A dotted run whose every letter has its
@@ -370,7 +372,7 @@ def _look_alikes() -> dict[int, str]:
 #   than letters. Not after a first digit (`3rd`, `1st`), not before a plural `s`
 #   (`mp3s`), nor between a word of three letters or more and one letter (`log4j`);
 #   `2` and `8` stand for no letter (`B2B`).
-# - Stretched: a letter three or more times in a word with other letters, read once
+# - Stretched: an ASCII letter three or more times in a word with other letters, read once
 #   and twice (`hackkk` -> `hack`, `killll` -> `kill`); not Roman numerals (`viii`).
 # - Stray symbols: `* | ~ · •` inside a word, with two letters on one side of them, are
 #   dropped (`ha*ck`; not `a*b`, which is arithmetic).
@@ -383,13 +385,18 @@ _SPELLED_OUT = re.compile(
     rf"(?P<sep> {{1,2}}|[.\-_]){_LETTER}(?:(?P=sep){_LETTER})+(?!\w)"
 )
 _LEET_WORD = re.compile(r"(?<![\w])[A-Za-z]+(?:[013457]{1,2}[A-Za-z]+)+(?![\w])")
-_STRETCHED = re.compile(r"(?P<letter>[^\W\d_])(?P=letter){2,}")
+_STRETCHED = re.compile(r"(?P<letter>[A-Za-z])(?P=letter){2,}")
 _STRAY_SYMBOL = re.compile(
     rf"(?<={_LETTER}{_LETTER})[*|~·•]+(?={_LETTER})|(?<={_LETTER})[*|~·•]+(?={_LETTER}{_LETTER})"
 )
 _ROMAN = re.compile(r"[ivxlcdm]+", re.I)
-_SHOWS_OBFUSCATION = re.compile(
-    "|".join((_SPELLED_OUT.pattern, _LEET_WORD.pattern, _STRETCHED.pattern, _STRAY_SYMBOL.pattern))
+# What each form above needs at least, as one RE2 search: ordinary text, which has none of
+# it, costs that search alone (a tenth of what the forms' own regexes would cost).
+_MAY_SHOW_OBFUSCATION = re2.compile(
+    r"(?:^|[^\pL\pN_])\pL(?: {1,2}|[.\-_])\pL(?: {1,2}|[.\-_])\pL"
+    r"|[A-Za-z][013457]{1,2}[A-Za-z]"
+    r"|\pL[*|~·•]+\pL"
+    r"|" + "|".join(letter * 3 for letter in string.ascii_letters)
 )
 _LEET = str.maketrans("013457", "oieast")
 _STANDALONE_LETTERS = frozenset("aAiI")
@@ -405,7 +412,7 @@ def deobfuscate(text: str) -> tuple[str, ...]:
 
 def deobfuscate_mapped(text: str) -> tuple[Normalized, ...]:
     """`deobfuscate(text)` with where each character of a reading came from in `text`."""
-    if not _SHOWS_OBFUSCATION.search(text):
+    if not _MAY_SHOW_OBFUSCATION.search(text):
         return ()
     chars = [(char, at, at + 1) for at, char in enumerate(text)]
     readings = []

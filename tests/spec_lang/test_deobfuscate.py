@@ -11,6 +11,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from spec_lang import text as text_module
 from spec_lang.text import deobfuscate, deobfuscate_mapped, normalize, readings_mapped
 from tests.pets import spec_writer
 
@@ -161,3 +162,13 @@ def test_a_rule_fires_on_an_obfuscated_request_and_its_span_is_the_users_words(t
         [(start, end)] = matchers.spans(normalized, "C-1")
         assert normalized[start:end].startswith("p") and normalized[end - 1] == "t"
     assert matchers.fired("How do I keep my cat away from p o i s o n?") == ()
+
+
+@given(st.text(alphabet=st.sampled_from("ab kI4k0.-_ *|~·'é\n"), max_size=30))
+@example("s_a_r_i_n")
+def test_the_quick_search_misses_no_text_a_form_of_obfuscation_finds(text):
+    """`deobfuscate` looks for obfuscation with one cheap RE2 search before it runs each
+    form's own regex; that search must find all the forms find."""
+    forms = (text_module._SPELLED_OUT, text_module._LEET_WORD, text_module._STRETCHED)
+    if any(form.search(text) for form in (*forms, text_module._STRAY_SYMBOL)):
+        assert text_module._MAY_SHOW_OBFUSCATION.search(text)
