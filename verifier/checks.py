@@ -21,6 +21,7 @@ from core.diagnostics import Diagnostic, did_you_mean
 from core.limits import DEFAULT_LIMITS, Limits
 from core.settings import Settings
 from spec_lang import ast
+from spec_lang.locales import LANGUAGE_NAMES, clear_language, countries_stated
 from spec_lang.matchers import Hits, arguments_text, pattern_error, pattern_regex
 from spec_lang.text import excerpt, normalize
 from verifier.findings import Result, scores
@@ -100,6 +101,8 @@ class CompiledStyle:
     required: tuple[tuple[int, str], ...]  # (index in the set, pattern as written)
     forbidden: tuple[tuple[int, str], ...]
     broken: tuple[str, ...]  # patterns RE2 cannot run, with why: the style cannot be checked
+    language: str | None = None  # `language user`, or a language code
+    countries: tuple[tuple[int, str], ...] = ()  # (index in the set, country code)
 
     def holds_all(self, answer: str) -> bool:
         """The answer has every pattern the style requires (one at least) and none it
@@ -233,6 +236,7 @@ class Verifier:
         decided = self.decide(cited, hits.suspended)
         check_decision(self, output, decided, findings)
         check_style(self, output, decided, findings)
+        check_locale(self, transcript, output, decided, findings)
         request = transcript.request
         kind = answer_kind(request, output.answer)
         check_answer(self, output, request, kind, decided, findings)
@@ -454,6 +458,58 @@ def check_style(
         if index in hits:
             message = f"style {style.id} forbids {excerpt(source, 60)}, which the answer has"
             findings.append(Diagnostic("VF034", message, path=path, rule=rule))
+
+
+def check_locale(
+    v: Verifier,
+    transcript: Transcript,
+    output: Output,
+    decided: spec_lang.Decision,
+    findings: list[Diagnostic],
+) -> None:
+    """VF034: the required style says the answer is in the user's language (`language
+    user`) and it is clearly in another; or the style says what belongs to which country
+    (`country`), the user says where they are, and the answer gives only what belongs to
+    other countries: nothing of theirs, nothing that works anywhere (`country any`).
+
+    Precision first: a short or mixed text has no clear language, a country only
+    mentioned is not where the user is, and an answer to a user in a country the style
+    does not list is not judged."""
+    style = v.styles.get(decided.style) if decided.style else None
+    if style is None or style.broken:
+        return
+    path = "$.output.answer"
+    wanted = style.language
+    if wanted == ast.USER_LANGUAGE:
+        wanted = _user_language(transcript)
+    written = clear_language(output.answer) if wanted is not None else None
+    if wanted is not None and written is not None and written != wanted:
+        whose = "the user's" if style.language == ast.USER_LANGUAGE else "its"
+        message = (
+            f"the answer is in {LANGUAGE_NAMES[written]}; style {style.id} answers in "
+            f"{whose} language, {LANGUAGE_NAMES[wanted]}"
+        )
+        findings.append(Diagnostic("VF034", message, path=path, rule=decided.winner))
+    if style.countries and style.patterns is not None:
+        where = countries_stated(transcript.request)
+        if not where or not where <= {code for _, code in style.countries}:
+            return
+        hits = set(style.patterns.Match(output.answer) or ())
+        given = {code for index, code in style.countries if index in hits}
+        if given and ast.ANY_COUNTRY not in given and not given & where:
+            message = (
+                f"the answer gives only what style {style.id} lists for "
+                f"{', '.join(sorted(given))}; the user says they are in {', '.join(sorted(where))}"
+            )
+            findings.append(Diagnostic("VF034", message, path=path, rule=decided.winner))
+
+
+def _user_language(transcript: Transcript) -> str | None:
+    """The clear language of the user's last turn, or of all their turns together."""
+    turns = [m.content or "" for m in transcript.messages if m.role == "user"]
+    if not turns:
+        return None
+    return clear_language(turns[-1]) or clear_language("\n".join(turns))
 
 
 def check_answer(
@@ -1111,19 +1167,29 @@ def _compile_style(style: ast.Style) -> CompiledStyle:
     def add(pattern: ast.Pattern) -> tuple[int, str]:
         return patterns.Add(pattern_regex(pattern)), str(pattern)
 
+    local = [(c.pattern, c.country.value) for c in style.countries]
     broken = tuple(
         f"{p} ({error})"
-        for p in (*style.required, *style.forbidden)
+        for p in (*style.required, *style.forbidden, *(p for p, _ in local))
         if (error := pattern_error(p)) is not None
     )
     required = tuple(add(p) for p in style.required if pattern_error(p) is None)
     forbidden = tuple(add(p) for p in style.forbidden if pattern_error(p) is None)
-    if not required and not forbidden:
+    countries = tuple((add(p)[0], code) for p, code in local if pattern_error(p) is None)
+    if not required and not forbidden and not countries:
         patterns = None
     else:
         patterns.Compile()
     return CompiledStyle(
-        style.id, style.max_sentences, style.max_words, patterns, required, forbidden, broken
+        style.id,
+        style.max_sentences,
+        style.max_words,
+        patterns,
+        required,
+        forbidden,
+        broken,
+        style.language,
+        countries,
     )
 
 

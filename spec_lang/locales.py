@@ -1,0 +1,194 @@
+"""The user's language and country, as a conversation states them.
+
+A style may ask for both (`language user`, `country GB /.../`: docs/language.md); the
+checker knows the values they may take from here, and the verifier reads conversations
+and answers with the same functions.
+
+- The language of a text is told by its function words ("the", "und", "que", ...) in
+  English, German, Spanish, French, Italian and Portuguese. `language_of` takes the
+  language with the most (two at least); `clear_language` answers only where the text
+  leaves no doubt, so a short text ("Sorry, can't help.") or a mixed one has none.
+- Where the user is comes from what they say of themselves: "I'm in Manchester",
+  "vivo en México", "ich wohne in Wien", "I'm British", a phone number written
+  "+44 7700 ...". A country that is only mentioned ("a film about Japan", "my friend in
+  Germany") is not where the user is. The names, demonyms, places and calling codes are
+  data (spec_lang/data/countries.json), in the languages the default spec knows.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from functools import cache
+from pathlib import Path
+
+__all__ = [
+    "COUNTRIES",
+    "FUNCTION_WORDS",
+    "LANGUAGES",
+    "LANGUAGE_NAMES",
+    "clear_language",
+    "countries_stated",
+    "language_of",
+    "words",
+]
+
+
+def _set_of(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+FUNCTION_WORDS = {
+    "en": _set_of(
+        "the a an and or of to in is it you your with for that this on are be i me my we how "
+        "what where can"
+    ),
+    "de": _set_of("der die das und oder ist nicht ich du im am nach bei von zu mit es nie"),
+    "es": _set_of("el la los las y o de que en es no para con por una un tu lo"),
+    "fr": _set_of("le la les et ou de que en est ne pas pour avec une un tu je"),
+    "it": _set_of("il la le e o di che in non per con una un tu io gli"),
+    "pt": _set_of("o a os as e ou de que em não para com uma um tu eu do da"),
+}
+LANGUAGES = tuple(FUNCTION_WORDS)
+LANGUAGE_NAMES = {
+    "en": "English",
+    "de": "German",
+    "es": "Spanish",
+    "fr": "French",
+    "it": "Italian",
+    "pt": "Portuguese",
+}
+
+_WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
+# What a text quotes or shows rather than says: a fenced block, a quotation of three words
+# or more ("Translate 'je veux mourir' for me" is written in English).
+_QUOTED = re.compile(
+    r"```.*?(?:```|$)|“[^”]*”|„[^“”]*[“”]|«[^»]*»|\"[^\"\n]*\"|(?<!\w)'[^'\n]{1,400}'(?!\w)", re.S
+)
+# A clear language: this many of its function words at least, this many more than any
+# other language's, and half as many again. (Spanish and Portuguese share "de", "que",
+# "para": a plain Spanish sentence counts 5 to 3.)
+_CLEAR_LEAST = 3
+_CLEAR_LEAD = 2
+
+
+def words(text: str) -> list[str]:
+    """The words of a text, lower case (an apostrophe inside a word kept: "can't")."""
+    return _WORD.findall(text.lower())
+
+
+def _counts(text_words: Sequence[str]) -> dict[str, int]:
+    return {
+        lang: sum(map(table.__contains__, text_words)) for lang, table in FUNCTION_WORDS.items()
+    }
+
+
+def language_of(text_words: Sequence[str]) -> str | None:
+    """The language whose function words the words hold most of (two at least)."""
+    counts = _counts(text_words)
+    best = max(counts, key=counts.__getitem__)
+    return best if counts[best] >= 2 else None
+
+
+def _unquoted(quotation: re.Match) -> str:
+    """A quotation of three words or more is left out; a quoted word or two stays."""
+    text = quotation.group()
+    return " " if text.startswith("`") or len(text.split()) >= 3 else text
+
+
+def clear_language(text: str) -> str | None:
+    """The language of a text where it leaves no doubt: three function words of it at
+    least, two more than of any other and half as many again, quotations and code left out. None for a
+    short text, a mixed one, or one in a language not listed."""
+    counts = _counts(words(_QUOTED.sub(_unquoted, text)))
+    ranked = sorted(counts.values(), reverse=True)
+    best = max(counts, key=counts.__getitem__)
+    best_count, second = ranked[0], ranked[1]
+    if best_count >= _CLEAR_LEAST and best_count >= second + _CLEAR_LEAD and 2 * best_count >= 3 * second:
+        return best
+    return None
+
+
+def _load_countries() -> dict[str, dict]:
+    data = json.loads(Path(__file__).with_name("data").joinpath("countries.json").read_text())
+    return {code: entry for code, entry in data.items() if not code.startswith("_")}
+
+
+_COUNTRY_DATA = _load_countries()
+COUNTRIES = frozenset(_COUNTRY_DATA)
+
+# Someone saying where they are: a first-person opening, up to four words, a preposition
+# of place, an article, the place ("I'm a student in Manchester", "vivo en el Reino Unido",
+# "j'habite à Lyon", "ich wohne seit Jahren in Wien", "moro no Brasil").
+_SELF = (
+    r"i['’]m|i am|i['’]ve been|i have been|i live|i moved|i grew up|i stay|i work|i study|"
+    r"we live|we['’]re|we are|living|here|currently|"
+    r"estoy|vivo|resido|estamos|vivimos|soy|somos|aquí|acá|"
+    r"je suis|j['’]habite|je vis|je réside|nous sommes|nous habitons|nous vivons|ici|je viens|"
+    r"ich bin|ich wohne|ich lebe|wir sind|wir wohnen|wir leben|hier|ich komme|"
+    r"sono|abito|stiamo|viviamo|abitiamo|siamo|"
+    r"estou|moro|sou|moramos|aqui|"
+    r"ik woon|ik ben|wij wonen|we wonen|ik kom"
+)
+_PREPOSITION = (
+    r"in|at|near|outside|from|around|en|desde|de|à|a|au|aux|du|dans|aus|bei|"
+    r"di|da|nel|nella|nei|em|no|na|nos|nas|do|uit"
+)
+_ARTICLE = r"(?:(?:the|el|la|los|las|le|les|der|dem|den|die|il|lo|o|os|as|het)\s+|l['’])?"
+# Someone saying what they are: "I'm British", "as an American", "soy mexicana".
+_SELF_IS = (
+    r"i['’]m|i am|we['’]re|we are|as an?|soy|somos|je suis|nous sommes|ich bin|wir sind|"
+    r"sono|siamo|sou|ik ben"
+)
+_INDEFINITE = r"(?:(?:an?|un|una|une|ein|eine|een|um|uma)\s+)?(?:proud\s+)?"
+
+
+def _alternatives(names: list[str]) -> str:
+    return "|".join(re.escape(n) for n in sorted(set(names), key=len, reverse=True))
+
+
+@cache
+def _statements() -> tuple[tuple[re.Pattern, dict[str, frozenset[str]]], ...]:
+    """The patterns of a user's statement of where they are (a place, a demonym, a calling
+    code), each with the countries its names name. Three patterns, not one: "soy mexicana
+    y vivo en Texas" states two countries over the same words."""
+    place_of: dict[str, set[str]] = {}
+    demonym_of: dict[str, set[str]] = {}
+    calling_of: dict[str, set[str]] = {}
+    abbreviations: list[str] = []
+    for code, entry in _COUNTRY_DATA.items():
+        for name in (*entry["names"], *entry["places"], *entry["abbreviations"]):
+            place_of.setdefault(name, set()).add(code)
+        abbreviations += entry["abbreviations"]
+        for name in entry["demonyms"]:
+            demonym_of.setdefault(name, set()).add(code)
+        calling_of.setdefault(entry["calling"], set()).add(code)
+    places = _alternatives([n for n in place_of if n not in abbreviations])
+    end = r"(?![\w-])"
+    place = re.compile(
+        rf"\b(?:{_SELF})\b(?:\s+[\w'’-]+){{0,4}}?\s+(?:{_PREPOSITION})\s+{_ARTICLE}"
+        rf"({places}|(?-i:{_alternatives(abbreviations)})){end}",
+        re.I,
+    )
+    demonym = re.compile(
+        rf"\b(?:{_SELF_IS})\s+{_INDEFINITE}({_alternatives(list(demonym_of))}){end}", re.I
+    )
+    calling = re.compile(
+        rf"(?<![\w+])\+\s?({_alternatives(list(calling_of))})[\s.()-]*\d[\d\s.()-]{{6,}}"
+    )
+    return tuple(
+        (pattern, {name.lower(): frozenset(codes) for name, codes in names.items()})
+        for pattern, names in ((place, place_of), (demonym, demonym_of), (calling, calling_of))
+    )
+
+
+def countries_stated(text: str) -> frozenset[str]:
+    """The countries (ISO 3166-1 codes) a user's words say they are in or from: one for
+    "I'm in Manchester", two for "soy mexicana y vivo en Texas", both of +1's for a number
+    written "+1 415 ...", none where no place is said of the user."""
+    found: set[str] = set()
+    for pattern, countries_of in _statements():
+        for match in pattern.finditer(text):
+            found |= countries_of[match.group(1).lower()]
+    return frozenset(found)
