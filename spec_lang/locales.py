@@ -39,16 +39,41 @@ def _set_of(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
+# Each language's commonest function words. A word two languages share ("de", "que",
+# "para") counts for both; words that would count for a language they are a plain word
+# of ("die", "son", "come") or that two languages share as often ("mi", "su", "al",
+# "del", "ma", "lui") are left out of all but one, or of all.
 FUNCTION_WORDS = {
     "en": _set_of(
         "the a an and or of to in is it you your with for that this on are be i me my we how "
-        "what where can"
+        "what where can but not if about from have has will would they them their she her his "
+        "him there i'm it's don't can't won't that's you're i'll i've could should just some "
+        "all any"
     ),
-    "de": _set_of("der die das und oder ist nicht ich du im am nach bei von zu mit es nie"),
-    "es": _set_of("el la los las y o de que en es no para con por una un tu lo"),
-    "fr": _set_of("le la les et ou de que en est ne pas pour avec une un tu je"),
-    "it": _set_of("il la le e o di che in non per con una un tu io gli"),
-    "pt": _set_of("o a os as e ou de que em não para com uma um tu eu do da"),
+    "de": _set_of(
+        "der die das und oder ist nicht ich du im am nach bei von zu mit es nie ein eine einen "
+        "einem einer mir mich dir dich sie wir ihr auf für aber wenn auch sich den dem kann "
+        "dass mein meine meinen meinem meiner deine seine wie nur noch schon über"
+    ),
+    "es": _set_of(
+        "el la los las y o de que en es no para con por una un tu lo pero esto eso muy yo hay "
+        "también ella él está estoy unos unas sus mis ya algo nada así eres soy"
+    ),
+    "fr": _set_of(
+        "le la les et ou de que en est ne pas pour avec une un tu je des du au aux qui sur mon "
+        "mes ta tes sa ses ce cette ces elle nous vous ils suis c'est j'ai dans mais très moi "
+        "toi leur sont être"
+    ),
+    "it": _set_of(
+        "il la le e o di che in non per con una un tu io gli della dello delle degli nel nella "
+        "nei sul sulla mio mia miei tuo tua questo questa quello quella sono è anche perché "
+        "alla allo ai agli ho hai sei molto tutti"
+    ),
+    "pt": _set_of(
+        "o a os as e ou de que em não para com uma um tu eu do da na isso isto você vocês meu "
+        "minha meus minhas seu dele dela mas ao aos pelo pela muito também estou sou é nem "
+        "então já só"
+    ),
 }
 LANGUAGES = tuple(FUNCTION_WORDS)
 LANGUAGE_NAMES = {
