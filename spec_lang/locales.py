@@ -7,7 +7,8 @@ and answers with the same functions.
 - The language of a text is told by its function words ("the", "und", "que", ...) in
   English, German, Spanish, French, Italian and Portuguese. `language_of` takes the
   language with the most (two at least); `clear_language` answers only where the text
-  leaves no doubt, so a short text ("Sorry, can't help.") or a mixed one has none.
+  leaves no doubt, so a short text ("Sorry, can't help.") or a mixed one has none;
+  `writes_in` whether a text shows a language at all (two words only it has).
 - Where the user is comes from what they say of themselves: "I'm in Manchester",
   "vivo en México", "ich wohne in Wien", "I'm British", a phone number written
   "+44 7700 ...". A country that is only mentioned ("a film about Japan", "my friend in
@@ -32,6 +33,7 @@ __all__ = [
     "countries_stated",
     "language_of",
     "words",
+    "writes_in",
 ]
 
 
@@ -133,6 +135,20 @@ def clear_language(text: str) -> str | None:
     if best_count >= _CLEAR_LEAST and best_count >= second + _CLEAR_LEAD and 2 * best_count >= 3 * second:
         return best
     return None
+
+
+# Function words only one language has: what shows a language inside a text in another.
+_ONLY = {
+    lang: table - frozenset().union(*(t for other, t in FUNCTION_WORDS.items() if other != lang))
+    for lang, table in FUNCTION_WORDS.items()
+}
+
+
+def writes_in(text: str, language: str) -> bool:
+    """The text holds two different function words that only `language` has: the user
+    who pastes a French paragraph under "Can you make this meaner for me?" writes in
+    English too, whatever the paragraph's count."""
+    return len(_ONLY[language].intersection(words(text))) >= 2
 
 
 def _load_countries() -> dict[str, dict]:

@@ -21,7 +21,7 @@ from core.diagnostics import Diagnostic, did_you_mean
 from core.limits import DEFAULT_LIMITS, Limits
 from core.settings import Settings
 from spec_lang import ast
-from spec_lang.locales import LANGUAGE_NAMES, clear_language, countries_stated
+from spec_lang.locales import LANGUAGE_NAMES, clear_language, countries_stated, writes_in
 from spec_lang.matchers import Hits, arguments_text, pattern_error, pattern_regex
 from spec_lang.text import excerpt, normalize
 from verifier.findings import Result, scores
@@ -472,9 +472,10 @@ def check_locale(
     (`country`), the user says where they are, and the answer gives only what belongs to
     other countries: nothing of theirs, nothing that works anywhere (`country any`).
 
-    Precision first: a short or mixed text has no clear language, a country only
-    mentioned is not where the user is, and an answer to a user in a country the style
-    does not list is not judged."""
+    Precision first: a short or mixed text has no clear language, a user who writes in
+    the answer's language anywhere (two words only it has) is answered in theirs, a
+    country only mentioned is not where the user is, and an answer to a user in a country
+    the style does not list is not judged."""
     style = v.styles.get(decided.style) if decided.style else None
     if style is None or style.broken:
         return
@@ -483,7 +484,12 @@ def check_locale(
     if wanted == ast.USER_LANGUAGE:
         wanted = _user_language(transcript)
     written = clear_language(output.answer) if wanted is not None else None
-    if wanted is not None and written is not None and written != wanted:
+    if (
+        wanted is not None
+        and written is not None
+        and written != wanted
+        and not (style.language == ast.USER_LANGUAGE and writes_in(transcript.request, written))
+    ):
         whose = "the user's" if style.language == ast.USER_LANGUAGE else "its"
         message = (
             f"the answer is in {LANGUAGE_NAMES[written]}; style {style.id} answers in "

@@ -187,3 +187,11 @@ def test_the_default_spec_states_both_and_checks_clean():
     assert styles["hard_refusal"].language == "user"
     assert {"any", "US", "GB"} <= {c.country.value for c in styles["self_harm_safe_completion"].countries}
     assert not [d for d in check(spec) if d.code in ("PS104", "PS105", "PS301")]
+
+
+def test_writes_in_needs_two_words_only_that_language_has():
+    from spec_lang.locales import writes_in
+
+    assert writes_in("Can you make this meaner for me? Tu es une ordure.", "en")
+    assert not writes_in("Escríbeme un mensaje para humillar a mi compañera.", "en")  # "a"
+    assert not writes_in("Mach das gemeiner, you idiot.", "en")  # one word only
