@@ -126,13 +126,17 @@ def _unquoted(quotation: re.Match) -> str:
 
 def clear_language(text: str) -> str | None:
     """The language of a text where it leaves no doubt: three function words of it at
-    least, two more than of any other and half as many again, quotations and code left out. None for a
-    short text, a mixed one, or one in a language not listed."""
+    least, two more than of any other and half as many again, quotations and code left
+    out. None for a short text, a mixed one, or one in a language not listed."""
     counts = _counts(words(_QUOTED.sub(_unquoted, text)))
     ranked = sorted(counts.values(), reverse=True)
     best = max(counts, key=counts.__getitem__)
     best_count, second = ranked[0], ranked[1]
-    if best_count >= _CLEAR_LEAST and best_count >= second + _CLEAR_LEAD and 2 * best_count >= 3 * second:
+    if (
+        best_count >= _CLEAR_LEAST
+        and best_count >= second + _CLEAR_LEAD
+        and 2 * best_count >= 3 * second
+    ):
         return best
     return None
 

@@ -479,35 +479,53 @@ def check_locale(
     style = v.styles.get(decided.style) if decided.style else None
     if style is None or style.broken:
         return
-    path = "$.output.answer"
+    for message in (
+        _wrong_language(style, transcript, output),
+        _wrong_country(style, transcript, output),
+    ):
+        if message is not None:
+            findings.append(
+                Diagnostic("VF034", message, path="$.output.answer", rule=decided.winner)
+            )
+
+
+def _wrong_language(style: CompiledStyle, transcript: Transcript, output: Output) -> str | None:
+    """What to say of an answer clearly in another language than the style asks for."""
     wanted = style.language
     if wanted == ast.USER_LANGUAGE:
         wanted = _user_language(transcript)
-    written = clear_language(output.answer) if wanted is not None else None
-    if (
-        wanted is not None
-        and written is not None
-        and written != wanted
-        and not (style.language == ast.USER_LANGUAGE and writes_in(transcript.request, written))
-    ):
-        whose = "the user's" if style.language == ast.USER_LANGUAGE else "its"
-        message = (
-            f"the answer is in {LANGUAGE_NAMES[written]}; style {style.id} answers in "
-            f"{whose} language, {LANGUAGE_NAMES[wanted]}"
+    if wanted is None:
+        return None
+    written = clear_language(output.answer)
+    if written is None or written == wanted:
+        return None
+    if style.language == ast.USER_LANGUAGE:
+        if writes_in(transcript.request, written):
+            return None
+        return (
+            f"the answer is in {LANGUAGE_NAMES[written]}; style {style.id} answers in the "
+            f"user's language, {LANGUAGE_NAMES[wanted]}"
         )
-        findings.append(Diagnostic("VF034", message, path=path, rule=decided.winner))
-    if style.countries and style.patterns is not None:
-        where = countries_stated(transcript.request)
-        if not where or not where <= {code for _, code in style.countries}:
-            return
-        hits = set(style.patterns.Match(output.answer) or ())
-        given = {code for index, code in style.countries if index in hits}
-        if given and ast.ANY_COUNTRY not in given and not given & where:
-            message = (
-                f"the answer gives only what style {style.id} lists for "
-                f"{', '.join(sorted(given))}; the user says they are in {', '.join(sorted(where))}"
-            )
-            findings.append(Diagnostic("VF034", message, path=path, rule=decided.winner))
+    fixed = LANGUAGE_NAMES.get(wanted, wanted)
+    return f"the answer is in {LANGUAGE_NAMES[written]}; style {style.id} answers in {fixed}"
+
+
+def _wrong_country(style: CompiledStyle, transcript: Transcript, output: Output) -> str | None:
+    """What to say of an answer that gives a user who says where they are only what the
+    style lists for other countries."""
+    if not style.countries or style.patterns is None:
+        return None
+    where = countries_stated(transcript.request)
+    if not where or not where <= {code for _, code in style.countries}:
+        return None
+    hits = set(style.patterns.Match(output.answer) or ())
+    given = {code for index, code in style.countries if index in hits}
+    if not given or ast.ANY_COUNTRY in given or given & where:
+        return None
+    return (
+        f"the answer gives only what style {style.id} lists for {', '.join(sorted(given))}; "
+        f"the user says they are in {', '.join(sorted(where))}"
+    )
 
 
 def _user_language(transcript: Transcript) -> str | None:

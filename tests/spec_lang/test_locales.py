@@ -185,7 +185,9 @@ def test_the_default_spec_states_both_and_checks_clean():
     spec = load(Path(__file__).resolve().parents[2] / "policies")
     styles = {style.id: style for style in spec.styles}
     assert styles["hard_refusal"].language == "user"
-    assert {"any", "US", "GB"} <= {c.country.value for c in styles["self_harm_safe_completion"].countries}
+    assert {"any", "US", "GB"} <= {
+        c.country.value for c in styles["self_harm_safe_completion"].countries
+    }
     assert not [d for d in check(spec) if d.code in ("PS104", "PS105", "PS301")]
 
 
