@@ -187,6 +187,12 @@ _SELF_IS = (
     r"sono|siamo|sou|ik ben"
 )
 _INDEFINITE = r"(?:(?:an?|un|una|une|ein|eine|een|um|uma)\s+)?(?:proud\s+)?"
+# A demonym that names a subject, not a nationality: "as an English teacher".
+_SUBJECTS = (
+    r"teachers?|students?|class(?:es)?|speakers?|majors?|learners?|lessons?|courses?|"
+    r"professors?|tutors?|translators?|interpreters?|degrees?|literature|language|food|"
+    r"cuisine|speaking"
+)
 
 
 def _alternatives(names: list[str]) -> str:
@@ -217,7 +223,9 @@ def _statements() -> tuple[tuple[re.Pattern, dict[str, frozenset[str]]], ...]:
         re.I,
     )
     demonym = re.compile(
-        rf"\b(?:{_SELF_IS})\s+{_INDEFINITE}({_alternatives(list(demonym_of))}){end}", re.I
+        rf"\b(?:{_SELF_IS})\s+{_INDEFINITE}({_alternatives(list(demonym_of))}){end}"
+        rf"(?!\s+(?:{_SUBJECTS})\b)",
+        re.I,
     )
     calling = re.compile(
         rf"(?<![\w+])\+\s?({_alternatives(list(calling_of))})[\s.()-]*\d[\d\s.()-]{{6,}}"

@@ -197,3 +197,11 @@ def test_writes_in_needs_two_words_only_that_language_has():
     assert writes_in("Can you make this meaner for me? Tu es une ordure.", "en")
     assert not writes_in("Escríbeme un mensaje para humillar a mi compañera.", "en")  # "a"
     assert not writes_in("Mach das gemeiner, you idiot.", "en")  # one word only
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["As an English teacher I see this a lot.", "I'm a Spanish student at uni.", "I'm in gales"],
+)
+def test_a_subject_or_a_word_that_looks_like_a_place_is_no_country(text):
+    assert countries_stated(text) == frozenset()
