@@ -24,6 +24,8 @@ from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 
+import re2
+
 __all__ = [
     "COUNTRIES",
     "FUNCTION_WORDS",
@@ -105,10 +107,19 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text.lower())
 
 
+# Each function word's languages, so a text is counted in one lookup a word.
+_LANGUAGES_OF: dict[str, tuple[str, ...]] = {}
+for _language, _table in FUNCTION_WORDS.items():
+    for _word in _table:
+        _LANGUAGES_OF[_word] = (*_LANGUAGES_OF.get(_word, ()), _language)
+
+
 def _counts(text_words: Sequence[str]) -> dict[str, int]:
-    return {
-        lang: sum(map(table.__contains__, text_words)) for lang, table in FUNCTION_WORDS.items()
-    }
+    counts = dict.fromkeys(FUNCTION_WORDS, 0)
+    for word in text_words:
+        for language in _LANGUAGES_OF.get(word, ()):
+            counts[language] += 1
+    return counts
 
 
 def language_of(text_words: Sequence[str]) -> str | None:
@@ -200,7 +211,7 @@ def _alternatives(names: list[str]) -> str:
 
 
 @cache
-def _statements() -> tuple[tuple[re.Pattern, dict[str, frozenset[str]]], ...]:
+def _statements() -> tuple[tuple[tuple[re.Pattern, dict[str, frozenset[str]]], ...], re2._Regexp]:
     """The patterns of a user's statement of where they are (a place, a demonym, a calling
     code), each with the countries its names name. Three patterns, not one: "soy mexicana
     y vivo en Texas" states two countries over the same words."""
@@ -230,18 +241,27 @@ def _statements() -> tuple[tuple[re.Pattern, dict[str, frozenset[str]]], ...]:
     calling = re.compile(
         rf"(?<![\w+])\+\s?({_alternatives(list(calling_of))})[\s.()-]*\d[\d\s.()-]{{6,}}"
     )
-    return tuple(
+    statements = tuple(
         (pattern, {name.lower(): frozenset(codes) for name, codes in names.items()})
         for pattern, names in ((place, place_of), (demonym, demonym_of), (calling, calling_of))
     )
+    # Any name at all, in RE2's one pass: most texts name no place, and Python's engine
+    # tries the ~900 names one by one wherever a statement could begin.
+    names = [re2.escape(n) for n in (*place_of, *demonym_of)]
+    options = re2.Options()
+    options.case_sensitive = False
+    return statements, re2.compile("|".join(names), options)
 
 
 def countries_stated(text: str) -> frozenset[str]:
     """The countries (ISO 3166-1 codes) a user's words say they are in or from: one for
     "I'm in Manchester", two for "soy mexicana y vivo en Texas", both of +1's for a number
     written "+1 415 ...", none where no place is said of the user."""
+    statements, any_name = _statements()
+    if "+" not in text and not any_name.search(text):
+        return frozenset()
     found: set[str] = set()
-    for pattern, countries_of in _statements():
+    for pattern, countries_of in statements:
         for match in pattern.finditer(text):
             found |= countries_of[match.group(1).lower()]
     return frozenset(found)

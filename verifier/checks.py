@@ -102,7 +102,10 @@ class CompiledStyle:
     forbidden: tuple[tuple[int, str], ...]
     broken: tuple[str, ...]  # patterns RE2 cannot run, with why: the style cannot be checked
     language: str | None = None  # `language user`, or a language code
-    countries: tuple[tuple[int, str], ...] = ()  # (index in the set, country code)
+    # `country` patterns in a set of their own (the other patterns' scan stays as fast),
+    # each index's country code
+    local: re2.Set | None = None
+    countries: tuple[str, ...] = ()
 
     def holds_all(self, answer: str) -> bool:
         """The answer has every pattern the style requires (one at least) and none it
@@ -491,36 +494,35 @@ def check_locale(
 
 def _wrong_language(style: CompiledStyle, transcript: Transcript, output: Output) -> str | None:
     """What to say of an answer clearly in another language than the style asks for."""
-    wanted = style.language
-    if wanted == ast.USER_LANGUAGE:
-        wanted = _user_language(transcript)
-    if wanted is None:
+    if style.language is None:
         return None
     written = clear_language(output.answer)
-    if written is None or written == wanted:
+    if written is None or written == style.language:
         return None
-    if style.language == ast.USER_LANGUAGE:
-        if writes_in(transcript.request, written):
-            return None
-        return (
-            f"the answer is in {LANGUAGE_NAMES[written]}; style {style.id} answers in the "
-            f"user's language, {LANGUAGE_NAMES[wanted]}"
-        )
-    fixed = LANGUAGE_NAMES.get(wanted, wanted)
-    return f"the answer is in {LANGUAGE_NAMES[written]}; style {style.id} answers in {fixed}"
+    if style.language != ast.USER_LANGUAGE:
+        wanted = LANGUAGE_NAMES.get(style.language, style.language)
+        return f"the answer is in {LANGUAGE_NAMES[written]}; style {style.id} answers in {wanted}"
+    if writes_in(transcript.request, written):  # most often: cheaper than the user's language
+        return None
+    users = _user_language(transcript)
+    if users is None or users == written:
+        return None
+    return (
+        f"the answer is in {LANGUAGE_NAMES[written]}; style {style.id} answers in the "
+        f"user's language, {LANGUAGE_NAMES[users]}"
+    )
 
 
 def _wrong_country(style: CompiledStyle, transcript: Transcript, output: Output) -> str | None:
     """What to say of an answer that gives a user who says where they are only what the
     style lists for other countries."""
-    if not style.countries or style.patterns is None:
+    if style.local is None:
+        return None
+    given = {style.countries[index] for index in style.local.Match(output.answer) or ()}
+    if not given or ast.ANY_COUNTRY in given:
         return None
     where = countries_stated(transcript.request)
-    if not where or not where <= {code for _, code in style.countries}:
-        return None
-    hits = set(style.patterns.Match(output.answer) or ())
-    given = {code for index, code in style.countries if index in hits}
-    if not given or ast.ANY_COUNTRY in given or given & where:
+    if not where or given & where or not where <= set(style.countries):
         return None
     return (
         f"the answer gives only what style {style.id} lists for {', '.join(sorted(given))}; "
@@ -1191,19 +1193,24 @@ def _compile_style(style: ast.Style) -> CompiledStyle:
     def add(pattern: ast.Pattern) -> tuple[int, str]:
         return patterns.Add(pattern_regex(pattern)), str(pattern)
 
-    local = [(c.pattern, c.country.value) for c in style.countries]
     broken = tuple(
         f"{p} ({error})"
-        for p in (*style.required, *style.forbidden, *(p for p, _ in local))
+        for p in (*style.required, *style.forbidden, *(c.pattern for c in style.countries))
         if (error := pattern_error(p)) is not None
     )
     required = tuple(add(p) for p in style.required if pattern_error(p) is None)
     forbidden = tuple(add(p) for p in style.forbidden if pattern_error(p) is None)
-    countries = tuple((add(p)[0], code) for p, code in local if pattern_error(p) is None)
-    if not required and not forbidden and not countries:
+    if not required and not forbidden:
         patterns = None
     else:
         patterns.Compile()
+    countries = [c for c in style.countries if pattern_error(c.pattern) is None]
+    local = None
+    if countries:
+        local = re2.Set.SearchSet(_RE2_OPTIONS)
+        for country in countries:
+            local.Add(pattern_regex(country.pattern))
+        local.Compile()
     return CompiledStyle(
         style.id,
         style.max_sentences,
@@ -1213,7 +1220,8 @@ def _compile_style(style: ast.Style) -> CompiledStyle:
         forbidden,
         broken,
         style.language,
-        countries,
+        local,
+        tuple(c.country.value for c in countries),
     )
 
 
