@@ -548,8 +548,9 @@ _ENTRIES = (
         "cited rule's own text leaves this request to a stricter rule",
         "the request crosses a line the cited exception's own text draws (real-world detail "
         "such as an exact dose or the real steps; a private person where it covers public "
-        "figures; finding who or where someone is; a threat): cite and follow the stricter "
-        "rule",
+        "figures; finding who or where someone is; a threat; the steps to make a drug; a "
+        "phishing page aimed at others; vendors to buy from; better or new propaganda): cite "
+        "and follow the stricter rule",
         POL,
         ZERO,
         violation=True,

@@ -6,7 +6,7 @@ and answers with the same functions.
 
 - The language of a text is told by its function words ("the", "und", "que", ...) in
   English, German, Spanish, French, Italian and Portuguese. `language_of` takes the
-  language with the most (two at least); `clear_language` answers only where the text
+  language with the most different ones (two at least, and no tie); `clear_language` answers only where the text
   leaves no doubt, so a short text ("Sorry, can't help.") or a mixed one has none;
   `writes_in` whether a text shows a language at all (two words only it has).
 - Where the user is comes from what they say of themselves: "I'm in Manchester",
@@ -123,10 +123,12 @@ def _counts(text_words: Sequence[str]) -> dict[str, int]:
 
 
 def language_of(text_words: Sequence[str]) -> str | None:
-    """The language whose function words the words hold most of (two at least)."""
-    counts = _counts(text_words)
+    """The language whose function words the words hold most of (two different ones at
+    least, so "No means no" is no Spanish; a tie is no language)."""
+    counts = _counts(set(text_words))
     best = max(counts, key=counts.__getitem__)
-    return best if counts[best] >= 2 else None
+    tied = sum(count == counts[best] for count in counts.values()) > 1
+    return best if counts[best] >= 2 and not tied else None
 
 
 def _unquoted(quotation: re.Match) -> str:
