@@ -6,8 +6,9 @@ and answers with the same functions.
 
 - The language of a text is told by its function words ("the", "und", "que", ...) in
   English, German, Spanish, French, Italian and Portuguese. `language_of` takes the
-  language with the most different ones (two at least, and no tie); `clear_language` answers only where the text
-  leaves no doubt, so a short text ("Sorry, can't help.") or a mixed one has none;
+  language with the most different ones (two at least, and no tie); `clear_language`
+  answers only where the text leaves no doubt, so a short text ("Sorry, can't help.")
+  or a mixed one has none;
   `writes_in` whether a text shows a language at all (two words only it has).
 - Where the user is comes from what they say of themselves: "I'm in Manchester",
   "vivo en México", "ich wohne in Wien", "I'm British", a phone number written
