@@ -888,7 +888,8 @@ SCOPE_LIMITS = (
         ),
         True,
         re.compile(
-            r"\b(?:harms?(?! reduction)|damages?|(?:does|do) to (?:the|your|a) (?:body|brain)|effects?|"
+            r"\b(?:harms?(?! reduction)|damages?|effects?|"
+            r"(?:does|do) to (?:the|your|a) (?:body|brain)|"
             r"addict\w*|withdrawal|overdos\w*|histor\w*|penalt\w+|illegal|law|signs?|"
             r"symptoms?|spot|recogni[sz]e|treat\w*|safer|safely)\b",
             re.I,

@@ -438,9 +438,9 @@ def _points_to(sentence: str, request: str) -> str | None:
     if _PICK.search(text) and _WHICH.search(request):
         return "the usual pick"
     tool = _COVERT_TOOL.search(text)
-    if tool is not None and _stems(_words(tool.group())) - asked:
-        if any(map(_is_instruction, _words(text))):
-            return "a tool for it"
+    named_anew = tool is not None and _stems(_words(tool.group())) - asked
+    if named_anew and any(map(_is_instruction, _words(text))):
+        return "a tool for it"
     hearsay = _HEARSAY.search(text)
     if hearsay is not None:
         words = _words(text[hearsay.end() :])
