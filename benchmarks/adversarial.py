@@ -30,7 +30,7 @@ DATA = ROOT / "tests" / "data" / "adversarial"
 
 
 #: Files of transcripts never tuned on, each reported apart.
-HELD_OUT = ("fresh", "styles_heldout", "fresh2")
+HELD_OUT = ("fresh", "styles_heldout", "fresh2", "fresh3")
 
 
 def load() -> list[dict]:

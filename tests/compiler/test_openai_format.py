@@ -37,7 +37,7 @@ def test_the_fine_tuned_variant_has_no_bound_keywords_and_keeps_the_rest(mini):
     assert list(sent["properties"]) == list(schema["properties"])
 
 
-def test_what_the_fine_tuned_variant_lets_through_the_verifier_fails(mini):
+def test_what_the_fine_tuned_variant_lets_through_the_verifier_flags(mini):
     schema = output_schema(mini, "self_harm")
     loose = response_format(schema, "x", fine_tuned=True)["json_schema"]["schema"]
     long = output()
@@ -48,5 +48,5 @@ def test_what_the_fine_tuned_variant_lets_through_the_verifier_fails(mini):
     result = Verifier(mini).verify(transcript(mini, "t-long", output=long))
     found = {(f.code, f.path) for f in result.findings}
     assert {("VF007", "$.output.answer"), ("VF007", "$.output.reasoning")} <= found
-    assert not result.passed and result.scores.format == 0.5
+    assert all(f.severity == "warning" for f in result.findings if f.code == "VF007")
     assert "VF007" not in {f.code for f in Verifier(mini).verify(transcript(mini, "t")).findings}
