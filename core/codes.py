@@ -557,6 +557,18 @@ _ENTRIES = (
         violation=True,
         topic="citation",
     ),
+    Code(
+        "VF056",
+        E,
+        "refusal on rules that do not match, where a less strict rule does",
+        "the refuse rules cited have matches and none fire, while a less strict rule of their "
+        "category matches every question the request asks: answer as that rule asks, or cite "
+        "what in the request the refuse rule covers",
+        POL,
+        ZERO,
+        violation=True,
+        topic="citation",
+    ),
     # Actions: the tool calls in the conversation and the output.
     Code(
         "VF070",
