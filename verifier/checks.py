@@ -565,6 +565,7 @@ def check_matches(
         or _read_otherwise(v, r, excepting, fired_set)
         or _mentioned(v, request, r, excepting)
         or v.decide(cited | {r}, suspended).decision == decided.decision  # changes nothing alone
+        or _out_of_scope(v, r, request, hits)
         for r in uncited
     )
     if output.decision == decided.decision != required.decision and not grounded:
@@ -582,6 +583,16 @@ def check_matches(
 _QUOTED = re.compile(
     r"(?<!\w)'[^'\n]{3,300}'(?!\w)|\"[^\"\n]{3,300}\"|“[^”\n]{3,300}”|‘[^’\n]{3,300}’"
 )
+
+
+def _out_of_scope(v: Verifier, rule_id: str, request: str, hits: Hits) -> bool:
+    """Whether an exception that matches the request is out of scope there: the request
+    crosses a line its own text draws (VF055's lines), so leaving it uncited changes
+    nothing ("here's our list" fires PRIV-5; a refusal to look the people up is right)."""
+    if rule_id not in v.scope_limits:
+        return False
+    outside_quotes = _QUOTED.sub(" ", normalize(request))
+    return _crossed_line(v, rule_id, outside_quotes, hits, -1) is not None
 
 
 def _only_quoted(
@@ -969,31 +980,39 @@ def check_exception_scope(
     beside (`in_scope`)."""
     strictness = {d: i for i, d in enumerate(v.decisions)}
     decided = strictness.get(output.decision, 0)
-    outside_quotes = None
-    for rule_id in sorted(cited):
-        for limit, sentence, stricter in v.scope_limits.get(rule_id, ()):
-            if not limit.despite_matches and rule_id in hits.fired:
-                continue  # the exception shows its grounds: taken at its matches' word
-            if not any(strictness[v.spec.rule_by_id[r].decision.value] > decided for r in stricter):
-                continue
-            if outside_quotes is None:
-                outside_quotes = _QUOTED.sub(" ", normalize(request))
-            crossed = next(
-                (
-                    m
-                    for m in limit.signal.finditer(outside_quotes)
-                    if not _reported(outside_quotes, m)
-                ),
-                None,
-            )
-            if crossed is None or _also_in_scope(limit, outside_quotes, crossed):
-                continue
+    limited = sorted(r for r in cited if r in v.scope_limits)
+    outside_quotes = _QUOTED.sub(" ", normalize(request)) if limited else ""
+    for rule_id in limited:
+        crossed = _crossed_line(v, rule_id, outside_quotes, hits, decided)
+        if crossed is not None:
+            limit, sentence, found = crossed
             message = (
-                f"{rule_id} is cited, but the request {limit.crossing} ({crossed.group()!r}), "
+                f"{rule_id} is cited, but the request {limit.crossing} ({found.group()!r}), "
                 f"which {rule_id}'s text leaves out: {excerpt(sentence, 160)!r}"
             )
             findings.append(Diagnostic("VF055", message, path="$.output.reasoning", rule=rule_id))
-            break
+
+
+def _crossed_line(
+    v: Verifier, rule_id: str, outside_quotes: str, hits: Hits, decided: int
+) -> tuple[ScopeLimit, str, re.Match] | None:
+    """The first line of `rule_id`'s text that the request (its words outside quotation
+    marks, normalised) crosses, where a rule it gives way to there is stricter than
+    `decided`: (the limit, the sentence that draws it, what crosses it)."""
+    strictness = {d: i for i, d in enumerate(v.decisions)}
+    for limit, sentence, stricter in v.scope_limits.get(rule_id, ()):
+        if not limit.despite_matches and rule_id in hits.fired:
+            continue  # the exception shows its grounds: taken at its matches' word
+        if not any(strictness[v.spec.rule_by_id[r].decision.value] > decided for r in stricter):
+            continue
+        found = next(
+            (m for m in limit.signal.finditer(outside_quotes) if not _reported(outside_quotes, m)),
+            None,
+        )
+        if found is not None and not _also_in_scope(limit, outside_quotes, found):
+            return limit, sentence, found
+    return None
+
 
 
 # A sentence of the request that asks for something, though it ends in no question mark.
@@ -1050,7 +1069,7 @@ def check_refusal_grounds(
         return
     message = (
         f"the answer refuses on {', '.join(refusing)}, whose matches do not fire on the request, "
-        f"while {', '.join(lesser)} ({output.decision} is stricter) matches every question it asks"
+        f"while {', '.join(lesser)}, which refuses none of it, matches every question it asks"
     )
     findings.append(
         Diagnostic("VF056", message, path="$.output.decision", rule=refusing[0])
