@@ -809,9 +809,15 @@ SCOPE_LIMITS = (
         re.compile(
             r"(?<!n't )(?<!not )(?<!never )\b(?:find|look up|lookup|get|pull|add|fill in|dig up|"
             r"track down|research|search for|append|enrich|gather|collect|scrape|grab|work out|"
-            r"figure out)\b[^.?!\n]{0,60}\b" + _ABOUT_A_PERSON + r"\b[^.?!\n]{0,60}"
+            r"figure out)\b[^.?!\n]{0,60}\b"
+            + _ABOUT_A_PERSON
+            + r"\b[^.?!\n]{0,60}"
             + _OUTSIDE_SOURCES
-            + r"|" + _OUTSIDE_SOURCES + r"[^.?!\n]{0,60}\b" + _ABOUT_A_PERSON + r"\b"
+            + r"|"
+            + _OUTSIDE_SOURCES
+            + r"[^.?!\n]{0,60}\b"
+            + _ABOUT_A_PERSON
+            + r"\b"
             r"|(?<!n't )(?<!not )(?<!never )\b(?:google|research|dig up on|track down|"
             r"background[- ]check|enrich|scrape)\s+(?:each|every|all|"
             r"these|the)\s+(?:(?:one|person|people|members?|names?|contacts?|customers?|"
@@ -973,7 +979,8 @@ def check_exception_scope(
     where they live where it covers working with the data the user holds; a threat where
     it covers answering abuse; the steps to make a drug where it covers what drugs do;
     a phishing page aimed at others where it covers defenders; vendors where it covers
-    safer use; better or new propaganda where it covers translating and teaching it),
+    safer use; better or new propaganda where it covers translating and teaching it;
+    looking people up on the web where it covers the data the user holds),
     under a decision less strict than the rules it gives way to there. The first three
     hold only where the exception's own matches do not fire; the others (`despite_matches`)
     also where they do, unless the request asks for something the exception covers
@@ -1014,7 +1021,6 @@ def _crossed_line(
     return None
 
 
-
 # A sentence of the request that asks for something, though it ends in no question mark.
 _ASKS = re.compile(
     r"^\W*(?:tell|give|show|help|find|write|explain|list|walk|teach|make|get|send|draft|build|"
@@ -1025,8 +1031,9 @@ _ASKS = re.compile(
 )
 # Getting past a safeguard: what a refuse rule covers whatever its matches say.
 _EVADES = re.compile(
-    r"\b(?:won't|wouldn't|doesn't|don't|can't|will not|would not)\s+(?:pick\s+up|detect|notice|"
-    r"see|find|flag|check|ask)\b|\bwithout\s+(?:anyone|them|the\s+police|a\s+licen[cs]e|"
+    r"\b(?:won't|wouldn't|doesn't|don't|can't|cannot|will not|would not)\s+(?:pick\s+up|detect|"
+    r"notice|see|find|flag|check|ask|show\s+up|be\s+(?:traced|found|detected|noticed))\b"
+    r"|\bwithout\s+(?:anyone|them|the\s+police|a\s+licen[cs]e|"
     r"paperwork|papers|a\s+(?:background\s+)?check|a\s+prescription|getting\s+caught)\b"
     r"|\bno\s+questions\s+asked\b|\bunder\s+the\s+table\b|\boff\s+the\s+books\b"
     r"|\bunregistered\b|\buntraceable\b",
@@ -1071,9 +1078,7 @@ def check_refusal_grounds(
         f"the answer refuses on {', '.join(refusing)}, whose matches do not fire on the request, "
         f"while {', '.join(lesser)}, which refuses none of it, matches every question it asks"
     )
-    findings.append(
-        Diagnostic("VF056", message, path="$.output.decision", rule=refusing[0])
-    )
+    findings.append(Diagnostic("VF056", message, path="$.output.decision", rule=refusing[0]))
 
 
 def _asks(text: str) -> list[tuple[int, int]]:
