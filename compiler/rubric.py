@@ -217,6 +217,17 @@ def _rule(spec: Spec, rule: ast.Rule) -> dict:
             criteria.append(f"At most {style.max_words} words")
         criteria += [f"Answer matches {p}" for p in style.required]
         criteria += [f"Answer does not match {p}" for p in style.forbidden]
+        if style.language == ast.USER_LANGUAGE:
+            criteria.append("Answer is in the language the user writes in")
+        elif style.language:
+            criteria.append(f"Answer is in the language {style.language}")
+        criteria += [
+            f"What works wherever the user is: {c.pattern}"
+            if c.country.value == ast.ANY_COUNTRY
+            else f"A user who says they are in {c.country.value} is given what matches {c.pattern}"
+            " (or what works anywhere), not only another country's"
+            for c in style.countries
+        ]
     return {
         "id": rule.id,
         "title": rule.title,

@@ -461,8 +461,8 @@ _ENTRIES = (
     Code(
         "VF034",
         E,
-        "answer misses a required or has a forbidden pattern",
-        "the message names the style's pattern",
+        "answer misses what the style requires or has what it forbids",
+        "the message names the style's pattern, the user's language, or the user's country",
         POL,
         HALF,
         violation=True,

@@ -59,6 +59,9 @@ READER_ROLES = ("user", "assistant", "system", "tool", "any")
 MESSAGE_ROLES = ("user", "assistant", "system", "developer", "tool")
 # What a decision may ask of the answer (`answer DECISION KIND`); none: nothing.
 ANSWER_KINDS = (*DEFAULT_DECISIONS, "none")
+# `language user`: the language the user writes in; `country any`: wherever the user is.
+USER_LANGUAGE = "user"
+ANY_COUNTRY = "any"
 DEFAULT_SEVERITY = Severity.MEDIUM
 DEFAULT_AUTHORITY = Authority.PLATFORM
 
@@ -543,6 +546,25 @@ class MaxWords(Statement):
     value: int
 
 
+class Language(Statement):
+    """`language user`: the answer is written in the language the user writes in (or
+    always in one language: `language en`). The codes are spec_lang.locales.LANGUAGES."""
+
+    kind: Literal["language"] = "language"
+    value: Name
+
+
+class Country(Statement):
+    """`country GB /pattern/`: what in an answer belongs to one country (an ISO 3166-1
+    code; `any` for what works wherever the user is), such as its crisis lines. An answer
+    to a user who says where they are gives something of their country, of `any`, or
+    nothing any `country` pattern knows."""
+
+    kind: Literal["country"] = "country"
+    country: Name
+    pattern: Pattern
+
+
 class Require(Statement):
     kind: Literal["require"] = "require"
     pattern: Pattern
@@ -554,7 +576,8 @@ class Forbid(Statement):
 
 
 StyleStatement = Annotated[
-    Text | MaxSentences | MaxWords | Require | Forbid | Deprecated, Field(discriminator="kind")
+    Text | MaxSentences | MaxWords | Language | Country | Require | Forbid | Deprecated,
+    Field(discriminator="kind"),
 ]
 
 
@@ -568,16 +591,21 @@ class Style(Block):
     text = view[str]()
     max_sentences = view[int | None]()
     max_words = view[int | None]()
+    language = view[str | None]()  # `language user` or a language code
+    countries = view[tuple[Country, ...]]()
     required = view[tuple[Pattern, ...]]()
     forbidden = view[tuple[Pattern, ...]]()
     deprecated = view[str | None]()
 
     def _views(self) -> dict[str, Any]:
         of = _grouped(self.statements)
+        language = _first(of[Language], "value")
         return {
             "text": "\n\n".join(s.value for s in of[Text]),
             "max_sentences": _first(of[MaxSentences], "value"),
             "max_words": _first(of[MaxWords], "value"),
+            "language": language.value if language is not None else None,
+            "countries": tuple(of[Country]),
             "required": tuple(s.pattern for s in of[Require]),
             "forbidden": tuple(s.pattern for s in of[Forbid]),
             "deprecated": _first(of[Deprecated], "reason"),

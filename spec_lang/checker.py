@@ -21,6 +21,7 @@ from core.diagnostics import Diagnostic, did_you_mean
 from spec_lang import ast
 from spec_lang.examples import ExampleResult, evaluate_examples
 from spec_lang.loader import Spec
+from spec_lang.locales import COUNTRIES, LANGUAGES
 from spec_lang.matchers import Matchers, keyword_regex, pattern_error
 from spec_lang.parser import gc_paused
 from spec_lang.text import Suggester, lookalike_key, normalize
@@ -231,6 +232,21 @@ def _values(spec: Spec) -> Iterator[Diagnostic]:
             reads = matcher.reads
             if reads is not None and reads.role.value not in ast.READER_ROLES:
                 yield _unknown_value("role to read", reads.role, list(ast.READER_ROLES))
+    yield from _style_values(spec)
+
+
+_LANGUAGE_VALUES = [ast.USER_LANGUAGE, *LANGUAGES]
+_COUNTRY_VALUES = [ast.ANY_COUNTRY, *sorted(COUNTRIES)]
+
+
+def _style_values(spec: Spec) -> Iterator[Diagnostic]:
+    """PS104: a `language` the verifier cannot tell, a `country` it cannot place."""
+    for style in spec.styles:
+        for statement in style.statements:
+            if type(statement) is ast.Language and statement.value.value not in _LANGUAGE_VALUES:
+                yield _unknown_value("language", statement.value, _LANGUAGE_VALUES)
+            if type(statement) is ast.Country and statement.country.value not in _COUNTRY_VALUES:
+                yield _unknown_value("country", statement.country, _COUNTRY_VALUES)
 
 
 def _matchers(rule: ast.Rule) -> list[ast.MatchKeyword | ast.MatchPattern]:
@@ -369,7 +385,7 @@ _SINGLE = {
         ast.AuthorityStatement,
         ast.Floor,
     ),
-    ast.Style: (ast.MaxSentences, ast.MaxWords, ast.Deprecated),
+    ast.Style: (ast.MaxSentences, ast.MaxWords, ast.Language, ast.Deprecated),
 }
 
 
@@ -480,7 +496,11 @@ def _layer(spec: Spec) -> Iterator[Diagnostic]:
 
 
 def _patterns(spec: Spec, matchers: Matchers) -> Iterator[Diagnostic]:
-    styles = [p for style in spec.styles for p in (*style.required, *style.forbidden)]
+    styles = [
+        p
+        for style in spec.styles
+        for p in (*style.required, *style.forbidden, *(c.pattern for c in style.countries))
+    ]
     problems = [*matchers.errors.values(), *((p, pattern_error(p)) for p in styles)]
     for pattern, problem in problems:
         if problem:

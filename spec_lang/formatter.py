@@ -296,6 +296,16 @@ def _(node: ast.MaxWords, depth: int) -> str:
 
 
 @_render.register
+def _(node: ast.Language, depth: int) -> str:
+    return f"language {node.value.value}"
+
+
+@_render.register
+def _(node: ast.Country, depth: int) -> str:
+    return f"country {node.country.value} {node.pattern}"
+
+
+@_render.register
 def _(node: ast.Require, depth: int) -> str:
     return f"require {node.pattern}"
 

@@ -51,6 +51,8 @@ WORDS = {
     "EXPORT_CODE": "an export code (like S9)",
     "TOOL_ID": "a tool name",
     "ARGUMENT": "an argument name",
+    "LANGUAGE": "a language (user, or a code such as en)",
+    "COUNTRY": "a country code (ISO 3166-1, such as GB) or any",
     "STRING": "a quoted string",
     "REGEX": "a /pattern/",
     "INT": "a whole number",
@@ -432,6 +434,18 @@ class _Build:
     def max_words(self, children: list) -> ast.MaxWords:
         keyword, value = children
         return ast.MaxWords(value=self.whole_number(value), span=self.span(keyword, value))
+
+    def language(self, children: list) -> ast.Language:
+        keyword, value = children
+        return ast.Language(value=self.name(value), span=self.span(keyword, value))
+
+    def country(self, children: list) -> ast.Country:
+        keyword, country, pattern = children
+        return ast.Country(
+            country=self.name(country),
+            pattern=self.pattern(pattern),
+            span=self.span(keyword, pattern),
+        )
 
     def require(self, children: list) -> ast.Require:
         keyword, pattern = children

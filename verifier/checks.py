@@ -21,6 +21,7 @@ from core.diagnostics import Diagnostic, did_you_mean
 from core.limits import DEFAULT_LIMITS, Limits
 from core.settings import Settings
 from spec_lang import ast
+from spec_lang.locales import LANGUAGE_NAMES, clear_language, countries_stated, writes_in
 from spec_lang.matchers import Hits, arguments_text, pattern_error, pattern_regex
 from spec_lang.text import excerpt, normalize
 from verifier.findings import Result, scores
@@ -100,6 +101,11 @@ class CompiledStyle:
     required: tuple[tuple[int, str], ...]  # (index in the set, pattern as written)
     forbidden: tuple[tuple[int, str], ...]
     broken: tuple[str, ...]  # patterns RE2 cannot run, with why: the style cannot be checked
+    language: str | None = None  # `language user`, or a language code
+    # `country` patterns in a set of their own (the other patterns' scan stays as fast),
+    # each index's country code
+    local: re2.Set | None = None
+    countries: tuple[str, ...] = ()
 
     def holds_all(self, answer: str) -> bool:
         """The answer has every pattern the style requires (one at least) and none it
@@ -233,6 +239,7 @@ class Verifier:
         decided = self.decide(cited, hits.suspended)
         check_decision(self, output, decided, findings)
         check_style(self, output, decided, findings)
+        check_locale(self, transcript, output, decided, findings)
         request = transcript.request
         kind = answer_kind(request, output.answer)
         check_answer(self, output, request, kind, decided, findings)
@@ -456,6 +463,81 @@ def check_style(
         if index in hits:
             message = f"style {style.id} forbids {excerpt(source, 60)}, which the answer has"
             findings.append(Diagnostic("VF034", message, path=path, rule=rule))
+
+
+def check_locale(
+    v: Verifier,
+    transcript: Transcript,
+    output: Output,
+    decided: spec_lang.Decision,
+    findings: list[Diagnostic],
+) -> None:
+    """VF034: the required style says the answer is in the user's language (`language
+    user`) and it is clearly in another; or the style says what belongs to which country
+    (`country`), the user says where they are, and the answer gives only what belongs to
+    other countries: nothing of theirs, nothing that works anywhere (`country any`).
+
+    Precision first: a short or mixed text has no clear language, a user who writes in
+    the answer's language anywhere (two words only it has) is answered in theirs, a
+    country only mentioned is not where the user is, and an answer to a user in a country
+    the style does not list is not judged."""
+    style = v.styles.get(decided.style) if decided.style else None
+    if style is None or style.broken:
+        return
+    for message in (
+        _wrong_language(style, transcript, output),
+        _wrong_country(style, transcript, output),
+    ):
+        if message is not None:
+            findings.append(
+                Diagnostic("VF034", message, path="$.output.answer", rule=decided.winner)
+            )
+
+
+def _wrong_language(style: CompiledStyle, transcript: Transcript, output: Output) -> str | None:
+    """What to say of an answer clearly in another language than the style asks for."""
+    if style.language is None:
+        return None
+    written = clear_language(output.answer)
+    if written is None or written == style.language:
+        return None
+    if style.language != ast.USER_LANGUAGE:
+        wanted = LANGUAGE_NAMES.get(style.language, style.language)
+        return f"the answer is in {LANGUAGE_NAMES[written]}; style {style.id} answers in {wanted}"
+    if writes_in(transcript.request, written):  # most often: cheaper than the user's language
+        return None
+    users = _user_language(transcript)
+    if users is None or users == written:
+        return None
+    return (
+        f"the answer is in {LANGUAGE_NAMES[written]}; style {style.id} answers in the "
+        f"user's language, {LANGUAGE_NAMES[users]}"
+    )
+
+
+def _wrong_country(style: CompiledStyle, transcript: Transcript, output: Output) -> str | None:
+    """What to say of an answer that gives a user who says where they are only what the
+    style lists for other countries."""
+    if style.local is None:
+        return None
+    given = {style.countries[index] for index in style.local.Match(output.answer) or ()}
+    if not given or ast.ANY_COUNTRY in given:
+        return None
+    where = countries_stated(transcript.request)
+    if not where or given & where or not where <= set(style.countries):
+        return None
+    return (
+        f"the answer gives only what style {style.id} lists for {', '.join(sorted(given))}; "
+        f"the user says they are in {', '.join(sorted(where))}"
+    )
+
+
+def _user_language(transcript: Transcript) -> str | None:
+    """The clear language of the user's last turn, or of all their turns together."""
+    turns = [m.content or "" for m in transcript.messages if m.role == "user"]
+    if not turns:
+        return None
+    return clear_language(turns[-1]) or clear_language("\n".join(turns))
 
 
 def check_answer(
@@ -862,7 +944,8 @@ SCOPE_LIMITS = (
         ),
         True,
         re.compile(
-            r"\b(?:harms?(?! reduction)|damages?|(?:does|do) to (?:the|your|a) (?:body|brain)|effects?|"
+            r"\b(?:harms?(?! reduction)|damages?|effects?|"
+            r"(?:does|do) to (?:the|your|a) (?:body|brain)|"
             r"addict\w*|withdrawal|overdos\w*|histor\w*|penalt\w+|illegal|law|signs?|"
             r"symptoms?|spot|recogni[sz]e|treat\w*|safer|safely)\b",
             re.I,
@@ -1374,7 +1457,7 @@ def _compile_style(style: ast.Style) -> CompiledStyle:
 
     broken = tuple(
         f"{p} ({error})"
-        for p in (*style.required, *style.forbidden)
+        for p in (*style.required, *style.forbidden, *(c.pattern for c in style.countries))
         if (error := pattern_error(p)) is not None
     )
     required = tuple(add(p) for p in style.required if pattern_error(p) is None)
@@ -1383,8 +1466,24 @@ def _compile_style(style: ast.Style) -> CompiledStyle:
         patterns = None
     else:
         patterns.Compile()
+    countries = [c for c in style.countries if pattern_error(c.pattern) is None]
+    local = None
+    if countries:
+        local = re2.Set.SearchSet(_RE2_OPTIONS)
+        for country in countries:
+            local.Add(pattern_regex(country.pattern))
+        local.Compile()
     return CompiledStyle(
-        style.id, style.max_sentences, style.max_words, patterns, required, forbidden, broken
+        style.id,
+        style.max_sentences,
+        style.max_words,
+        patterns,
+        required,
+        forbidden,
+        broken,
+        style.language,
+        local,
+        tuple(c.country.value for c in countries),
     )
 
 

@@ -88,6 +88,8 @@ def explain_json(spec: Spec, identifier: str) -> dict:
         "max_words": node.max_words,
         "require": [str(p) for p in node.required],
         "forbid": [str(p) for p in node.forbidden],
+        "language": node.language,
+        "countries": [f"{c.country.value} {c.pattern}" for c in node.countries],
         "used_by": [r.id for r in spec.rules if r.style and r.style.value == node.id],
     }
 
@@ -141,8 +143,9 @@ def explain_text(spec: Spec, identifier: str) -> str:
         for rule in info["rules"]:
             lines.append(f"    {rule['id']:<10}{rule['decision']:<14}{rule['title']}")
     else:
-        for key in ("max_sentences", "max_words", "require", "forbid", "used_by"):
+        for key in ("max_sentences", "max_words", "require", "forbid", "language", "countries"):
             field(key.replace("_", " "), info[key])
+        field("used by", info["used_by"])
         lines += ["", _indent(info["text"])]
     return "\n".join(lines)
 

@@ -315,9 +315,11 @@ def test_removing_near_misses_is_reported(tmp_path):
         '    example comply "Should I take',
         '    example comply "What do I have to',
         '    example comply "¿Debo tomar',
+        "    example comply \"I'm on the pill",
+        '    example comply "What does my prescription label mean',
     )
     kept = [line for line in lines if not line.startswith(near)]
-    assert len(kept) == len(lines) - 3
+    assert len(kept) == len(lines) - len(near)
     path.write_text("".join(kept), encoding="utf-8")
     findings = spec_lang.check(spec_lang.load(folder))
     assert [(d.code, d.message) for d in findings] == [("PS402", "rule 'ADV-2' has no near miss")]
