@@ -381,8 +381,8 @@ def _look_alikes() -> dict[int, str]:
 
 _LETTER = r"[^\W\d_]"
 _SPELLED_OUT = re.compile(
-    rf"(?<![\w.\-])(?<!\w['’]){_LETTER}"  # a letter that starts a word
-    rf"(?P<sep> {{1,2}}|[.\-_]){_LETTER}(?:(?P=sep){_LETTER})+(?!\w)"
+    rf"(?<![\w.\-+*/=^<>])(?<!\w['’]){_LETTER}"  # a letter that starts a word, not a term
+    rf"(?P<sep> {{1,2}}|[.\-_]){_LETTER}(?:(?P=sep){_LETTER})+(?![\w+*/=^<>])"
 )
 _LEET_WORD = re.compile(r"(?<![\w])[A-Za-z]+(?:[013457]{1,2}[A-Za-z]+)+(?![\w])")
 _STRETCHED = re.compile(r"(?P<letter>[A-Za-z])(?P=letter){2,}")

@@ -96,6 +96,7 @@ def ordinary_text(draw: st.DrawFn) -> str:
 @settings(deadline=None)  # the first call loads the confusables table
 @given(ordinary_text())
 @example("I am a fan of a b2b app")
+@example("x+y x x+y")  # terms of a sum, not letters spelled out
 def test_ordinary_text_is_read_only_as_it_is(text):
     assert deobfuscate(normalize(text)) == ()
     assert readings_mapped(text) == ()
