@@ -11,6 +11,7 @@ from compiler.rubric import rubric
 from spec_lang import format_file, load, parse
 from spec_lang.checker import check
 from workbench.explain import explain_text
+from workbench.site import build_site
 
 SPEC = '''spec s "S" {
   version "1.0.0"
@@ -62,6 +63,8 @@ def test_the_rubric_and_explain_show_what_the_answer_opens_with(tmp_path):
     assert "Answer's first sentence matches /now|right away/i" in criteria
     shown = explain_text(spec, "urgent")
     assert "opens" in shown and "/\\b(call|dial) 911\\b/i" in shown
+    page = build_site(spec)["styles.html"].decode()
+    assert "Opens with" in page and "<code>/now|right away/i</code>" in page
 
 
 def test_the_default_spec_opens_adv6_with_the_emergency_call():
