@@ -5,7 +5,8 @@ rules it has, and safe on untrusted text (RE2 has no backtracking). Text is
 normalised first (`spec_lang.text.normalize`: NFKC, invisible characters removed,
 diacritics folded, look-alike letters mapped), keywords and the letters of patterns
 the same way, and a keyword's word boundaries are Unicode-aware (RE2's `\b` knows
-only ASCII letters). A match reads
+only ASCII letters). Text that shows obfuscation ("h a c k", "m3th") is also read as
+`spec_lang.text.deobfuscate` reads it, and a match on any reading counts. A match reads
 what the user said (every user turn) unless it says whose words it reads (`in
 system`, `in last assistant`): a system message may hold the spec itself, so only a
 match that asks for it reads one. There is one RE2 set per scope a spec uses, and one
@@ -24,7 +25,7 @@ import re2
 
 from spec_lang import ast
 from spec_lang.loader import Spec
-from spec_lang.text import normalize, normalize_pattern
+from spec_lang.text import deobfuscate, deobfuscate_mapped, normalize, normalize_pattern
 
 PATTERN_FLAGS = frozenset("ims")
 _OPTIONS = re2.Options()
@@ -154,7 +155,7 @@ class ToolMatchers:
     def fired(self, arguments: str) -> set[str]:
         hits = set(self.every_call)
         if self.regex_set is not None:
-            found = self.regex_set.Match(normalize(arguments)) or ()
+            found = search_readings(self.regex_set, normalize(arguments))
             hits.update(self.rule_of_entry[i] for i in found)
         return hits
 
@@ -315,22 +316,29 @@ class Matchers:
         for scope, scope_set in self.sets.items():
             text = scope_text(messages, scope)
             if text:
-                for index in scope_set.regex_set.Match(normalize(text)) or ():
+                for index in search_readings(scope_set.regex_set, normalize(text)):
                     yield scope_set, index, text
 
     def _place(self, rule_id: str, statement: ast.Matcher) -> tuple[int, int, int]:
         return (self.order[rule_id], statement.span.line, statement.span.column)
 
     def spans(self, normalized: str, rule_id: str) -> list[tuple[int, int]]:
-        """Where the rule's matches on the user's words hit in an already normalised text
-        (slower than `scan`: one regex per match statement; for the few rules that fired)."""
+        """Where the rule's matches on the user's words hit in an already normalised text,
+        or in a reading of it (mapped back to the text), (slower than `scan`: one regex per
+        match statement; for the few rules that fired)."""
         scope_set = self.sets.get(USER)
         if scope_set is None:
             return []
-        found = []
+        readings = deobfuscate_mapped(normalized)
+        found: set[tuple[int, int]] = set()
         for source, (owner, is_condition) in zip(scope_set.sources, scope_set.entries, strict=True):
             if owner == rule_id and not is_condition:
-                found += [m.span() for m in _compiled(source).finditer(normalized)]
+                regex = _compiled(source)
+                found.update(m.span() for m in regex.finditer(normalized))
+                for reading in readings:
+                    found.update(
+                        reading.original_span(*m.span()) for m in regex.finditer(reading.text)
+                    )
         return sorted(found)
 
     def fired_by_call(self, tool: str, arguments: str | dict | None) -> tuple[str, ...]:
@@ -341,6 +349,15 @@ class Matchers:
             return ()
         hits = matchers.fired(arguments_text(arguments))
         return tuple(sorted(hits, key=self.order.__getitem__))
+
+
+def search_readings(regex_set: Any, normalized: str) -> list[int]:
+    """The entries of an RE2 set that match normalised text or any of its de-obfuscated
+    readings, in entry order."""
+    found = set(regex_set.Match(normalized) or ())
+    for reading in deobfuscate(normalized):
+        found.update(regex_set.Match(reading) or ())
+    return sorted(found)
 
 
 @functools.lru_cache(maxsize=1024)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import string
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from functools import cache, lru_cache
 from importlib import resources
 
 import orjson
+import re2
 
 from core.diagnostics import EXCERPT_CHARS
 
@@ -349,3 +351,218 @@ def _look_alikes() -> dict[int, str]:
         lower = single.get(char.lower()) if char.lower() != char else None
         table[ord(char)] = lower.upper() if lower else latin
     return table
+
+
+# Reading obfuscated text. A user who wants a rule not to fire may spell a word out
+# ("h a c k", "k.i.l.l", "m-e-t-h"), write digits for letters inside it ("h4ck",
+# "expl0sive"), stretch it ("hackkkk") or break it with a stray symbol ("ha*ck").
+# `deobfuscate` gives the readings of normalised text with that undone, which matchers
+# read besides the text itself; text that shows none of it has no reading, and costs
+# one RE2 search to tell. What counts, chosen so that ordinary text has no reading:
+# - Spelled out: three or more single letters joined by one separator, one or two
+#   spaces or one of `. - _` (`x + y`, `a*b*c` and `a, b, c` join nothing); the spaces
+#   between two spelled-out words read as one. A dotted run whose every letter has its
+#   dot (`U.S.A.`, `a.k.a.`) is an initialism when it is upper case or has three
+#   letters or fewer. In a spaced run a first or last letter that is a word of its own
+#   (`a`, `I`) may be one ("how do i h a c k"), so such a run has two readings: joined
+#   whole, and with those letters apart where the word before (`do i`, `make a`) or a
+#   word after says so.
+# - Digits for letters: 0 1 3 4 5 7 for o i e a s t, one or two at a time, each with
+#   letters on both sides, in a word of four or more characters with no more digits
+#   than letters. Not after a first digit (`3rd`, `1st`), not before a plural `s`
+#   (`mp3s`), nor between a word of three letters or more and one letter (`log4j`);
+#   `2` and `8` stand for no letter (`B2B`).
+# - Stretched: an ASCII letter three or more times in a word with other letters, read once
+#   and twice (`hackkk` -> `hack`, `killll` -> `kill`); not Roman numerals (`viii`).
+# - Stray symbols: `* | ~ · •` inside a word, with two letters on one side of them, are
+#   dropped (`ha*ck`; not `a*b`, which is arithmetic).
+# Each reading maps its characters to the text they came from (`deobfuscate_mapped`),
+# and `readings_mapped` to the user's own text, through `normalize_mapped`.
+
+_LETTER = r"[^\W\d_]"
+_SPELLED_OUT = re.compile(
+    rf"(?<![\w.\-])(?<!\w['’]){_LETTER}"  # a letter that starts a word
+    rf"(?P<sep> {{1,2}}|[.\-_]){_LETTER}(?:(?P=sep){_LETTER})+(?!\w)"
+)
+_LEET_WORD = re.compile(r"(?<![\w])[A-Za-z]+(?:[013457]{1,2}[A-Za-z]+)+(?![\w])")
+_STRETCHED = re.compile(r"(?P<letter>[A-Za-z])(?P=letter){2,}")
+_STRAY_SYMBOL = re.compile(
+    rf"(?<={_LETTER}{_LETTER})[*|~·•]+(?={_LETTER})|(?<={_LETTER})[*|~·•]+(?={_LETTER}{_LETTER})"
+)
+_ROMAN = re.compile(r"[ivxlcdm]+", re.I)
+# What each form above needs at least, as one RE2 search: ordinary text, which has none of
+# it, costs that search alone (a tenth of what the forms' own regexes would cost).
+_MAY_SHOW_OBFUSCATION = re2.compile(
+    r"(?:^|[^\pL\pN_])\pL(?: {1,2}|[.\-_])\pL(?: {1,2}|[.\-_])\pL"
+    r"|[A-Za-z][013457]{1,2}[A-Za-z]"
+    r"|\pL[*|~·•]+\pL"
+    r"|" + "|".join(letter * 3 for letter in string.ascii_letters)
+)
+_LEET = str.maketrans("013457", "oieast")
+_STANDALONE_LETTERS = frozenset("aAiI")
+
+# A reading under construction: each character with the stretch of the text it came from.
+_Chars = list[tuple[str, int, int]]
+
+
+def deobfuscate(text: str) -> tuple[str, ...]:
+    """The readings of normalised `text` with obfuscation undone (see above), or none."""
+    return tuple(reading.text for reading in deobfuscate_mapped(text))
+
+
+def deobfuscate_mapped(text: str) -> tuple[Normalized, ...]:
+    """`deobfuscate(text)` with where each character of a reading came from in `text`."""
+    if not _MAY_SHOW_OBFUSCATION.search(text):
+        return ()
+    chars = [(char, at, at + 1) for at, char in enumerate(text)]
+    readings = []
+    for joined in _join_spelled_out(chars):
+        unstrayed = _drop_stray_symbols(_undo_leet(joined))
+        readings += [_stretch_to(unstrayed, times) for times in (1, 2)]
+    distinct = {_string(r): r for r in readings if _string(r) != text}
+    return tuple(
+        Normalized(text, string, tuple(s for _, s, _ in r), tuple(e for _, _, e in r))
+        for string, r in distinct.items()
+    )
+
+
+def readings_mapped(text: str) -> tuple[Normalized, ...]:
+    """The readings of `text` as matchers see it (`normalize`, then `deobfuscate`), each
+    mapped to the user's own text: where a match on a reading came from."""
+    normalized = normalize_mapped(text)
+    return tuple(
+        Normalized(
+            text,
+            reading.text,
+            tuple(normalized.starts[s] for s in reading.starts),
+            tuple(normalized.ends[e - 1] for e in reading.ends),
+        )
+        for reading in deobfuscate_mapped(normalized.text)
+    )
+
+
+def _string(chars: _Chars) -> str:
+    return "".join(char for char, _, _ in chars)
+
+
+def _join_spelled_out(chars: _Chars) -> list[_Chars]:
+    """Spelled-out runs joined: one reading, or two when a spaced run may begin or end
+    with a word of one letter (the second sets those letters apart where the words
+    around them say they are words)."""
+    text = _string(chars)
+    whole: _Chars = []
+    apart: _Chars = []
+    at = 0
+    for match in _SPELLED_OUT.finditer(text):
+        step = len(match["sep"]) + 1
+        if _is_initialism(text, match, match.group()[::step]):
+            continue
+        kept = chars[at : match.start()]
+        if whole and kept and _string(kept).isspace():  # the gap between spelled-out words
+            kept = [(" ", kept[0][1], kept[-1][2])]
+        run = chars[match.start() : match.end() : step]
+        whole += kept + run
+        spaced = match["sep"].isspace()
+        apart += kept + (_standalone_edges(run, text, match) if spaced else run)
+        at = match.end()
+    if not whole:
+        return [chars]
+    whole += chars[at:]
+    apart += chars[at:]
+    return [whole, apart] if apart != whole else [whole]
+
+
+def _is_initialism(text: str, match: re.Match[str], letters: str) -> bool:
+    dotted = match["sep"] == "." and text[match.end() : match.end() + 1] == "."
+    return dotted and (letters.isupper() or len(letters) <= 3)
+
+
+# Words after which a spelled-out run's first letter is likely the word `I` or `a`
+# ("how do i h a c k", "make a b o m b"), not the first letter of the word spelled.
+_BEFORE_I = frozenset(
+    {
+        "do", "did", "does", "can", "could", "should", "would", "will", "shall", "may",
+        "might", "must", "am", "have", "had", "how", "if", "when", "so", "and", "then",
+        "that", "what", "where", "why", "because", "but", "or", "once", "while",
+    }
+)  # fmt: skip
+_BEFORE_A = frozenset(
+    {
+        "make", "build", "get", "buy", "find", "need", "want", "is", "was", "for", "with",
+        "like", "have", "into", "of", "as", "such", "what", "how",
+    }
+)  # fmt: skip
+
+
+def _standalone_edges(run: _Chars, text: str, match: re.Match[str]) -> _Chars:
+    """A spaced run with its first letter set apart as the word `I` or `a` when the word
+    before it says so, and its last when a word follows, while three letters stay
+    joined."""
+    before = text[: match.start()].split()[-1:]
+    word_before = before[0].lower() if before else ""
+    first_letter = run[0][0].lower()
+    first = (first_letter == "i" and (not before or word_before in _BEFORE_I)) or (
+        first_letter == "a" and word_before in _BEFORE_A
+    )
+    word_after = re.match(r" ?[^\W\d_]", text[match.end() :])
+    last = run[-1][0] in _STANDALONE_LETTERS and word_after is not None
+    if len(run) - first - last < 3:
+        return run
+    middle = run[first : len(run) - last]
+    before_run = [run[0], (" ", run[0][2], run[1][1])] if first else []
+    after_run = [(" ", run[-2][2], run[-1][1]), run[-1]] if last else []
+    return before_run + middle + after_run
+
+
+def _undo_leet(chars: _Chars) -> _Chars:
+    text = _string(chars)
+    out = list(chars)
+    for match in _LEET_WORD.finditer(text):
+        word = match.group()
+        if not _is_leet(word):
+            continue
+        for offset, char in enumerate(word):
+            if char.isdigit():
+                index = match.start() + offset
+                out[index] = (char.translate(_LEET), *chars[index][1:])
+    return out
+
+
+def _is_leet(word: str) -> bool:
+    """Whether digits inside an ASCII word stand for letters (see above)."""
+    parts = re.split(r"\d+", word)
+    letters, tail = sum(map(len, parts)), parts[-1]
+    if len(word) < 4 or letters < len(word) - letters:
+        return False
+    return tail.lower() != "s" and not (len(parts[0]) >= 3 and len(tail) == 1)
+
+
+def _drop_stray_symbols(chars: _Chars) -> _Chars:
+    text = _string(chars)
+    dropped = {i for m in _STRAY_SYMBOL.finditer(text) for i in range(m.start(), m.end())}
+    return [c for i, c in enumerate(chars) if i not in dropped] if dropped else chars
+
+
+def _stretch_to(chars: _Chars, times: int) -> _Chars:
+    """Letters stretched three times or more read `times` times, the last of them standing
+    for the rest, in words that are not one letter repeated or a Roman numeral."""
+    text = _string(chars)
+    out = list(chars)
+    dropped: set[int] = set()
+    for match in _STRETCHED.finditer(text):
+        word = _word_around(text, match.start())
+        if len(set(word.lower())) > 1 and not _ROMAN.fullmatch(word):
+            last = match.start() + times - 1
+            out[last] = (out[last][0], out[last][1], chars[match.end() - 1][2])
+            dropped.update(range(last + 1, match.end()))
+    return [c for i, c in enumerate(out) if i not in dropped] if dropped else chars
+
+
+def _word_around(text: str, at: int) -> str:
+    start = at
+    while start > 0 and text[start - 1].isalpha():
+        start -= 1
+    end = at
+    while end < len(text) and text[end].isalpha():
+        end += 1
+    return text[start:end]

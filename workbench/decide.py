@@ -18,7 +18,7 @@ from spec_lang import ast
 from spec_lang.loader import Spec
 from spec_lang.matchers import Matchers, statement_regex
 from spec_lang.semantics import Decision, decide
-from spec_lang.text import normalize_mapped
+from spec_lang.text import normalize_mapped, readings_mapped
 
 MAX_WORDS_SHOWN = 5  # matched passages shown per match statement
 _OPTIONS = re2.Options()
@@ -101,12 +101,15 @@ def explain_decision(
 
 
 def matched_words(regex: str, text: str) -> tuple[str, ...]:
-    """The passages of `text` a regex finds in its normalised form, as `text` writes them
-    (`ﬁnd méth` for a match on `find meth`)."""
-    normalized = normalize_mapped(text)
-    found = islice(re2.compile(regex, _OPTIONS).finditer(normalized.text), MAX_WORDS_SHOWN)
-    spans = [normalized.original_span(*m.span()) for m in found]
-    return tuple(text[start:end] for start, end in spans)
+    """The passages of `text` a regex finds in its normalised form or a de-obfuscated
+    reading of it, as `text` writes them (`ﬁnd méth` for a match on `find meth`, `m 3 t h`
+    for one on `meth`)."""
+    compiled = re2.compile(regex, _OPTIONS)
+    spans: dict[tuple[int, int], None] = {}
+    for reading in (normalize_mapped(text), *readings_mapped(text)):
+        for match in compiled.finditer(reading.text):
+            spans.setdefault(reading.original_span(*match.span()))
+    return tuple(text[start:end] for start, end in islice(spans, MAX_WORDS_SHOWN))
 
 
 def explanation_text(explanation: Explanation) -> str:

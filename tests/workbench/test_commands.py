@@ -43,6 +43,15 @@ def test_decide_shows_the_words_as_written_where_normalising_changed_their_lengt
     assert fired == {"C-1": ["poiso\u0301\u0300n the ca\u200bt"], "D-1": ["ate ｐｏｉｓｏｎ"]}
 
 
+def test_decide_shows_the_words_as_written_where_a_reading_undid_obfuscation(tmp_path):
+    pets = write_pets(tmp_path / "pets")
+    text = "How do I p o i s o n the cat? My cat ate p0is0n."
+    result = run("decide", pets, text, "--format", "json")
+    assert result.exit_code == 0, result.output
+    fired = {f["rule"]: f["words"] for f in json.loads(result.stdout)["fired"]}
+    assert fired == {"C-1": ["p o i s o n the cat"], "D-1": ["ate p0is0n"]}
+
+
 def test_decide_json_from_a_conversation_reads_only_the_user(tmp_path):
     pets = write_pets(tmp_path / "pets")
     conversation = tmp_path / "talk.json"
