@@ -462,7 +462,8 @@ _ENTRIES = (
         "VF034",
         E,
         "answer misses what the style requires or has what it forbids",
-        "the message names the style's pattern, the user's language, or the user's country",
+        "the message names the style's pattern, its `opens` statement with the answer's first"
+        " sentence, the user's language, or the user's country",
         POL,
         HALF,
         violation=True,

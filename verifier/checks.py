@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import re2
 
@@ -42,10 +43,11 @@ _CONTRADICTS = {
     "safe_complete": ({AnswerKind.FULL_COMPLIANCE}, {AnswerKind.FULL_REFUSAL}),
     "refuse": ({AnswerKind.FULL_COMPLIANCE, AnswerKind.PARTIAL_REFUSAL}, set()),
 }
-# Where a sentence may end: a run of . ! ? or an ellipsis, closing quotes or brackets, then white
-# space or the end (group "stop"); or the full stops of scripts that need no space after them.
+# Where a sentence may end: a run of . ! ? or an ellipsis, closing quotes, brackets or markdown
+# emphasis ("**Call 911 now.**"), then white space or the end (group "stop"); or the full
+# stops of scripts that need no space after them.
 _SENTENCE_END = re.compile(
-    r"(?P<stop>[.!?\u2026]+)[\"'\u201d\u2019\u00bb)\]]*(?=\s|$)"
+    r"(?P<stop>[.!?\u2026]+)[\"'\u201d\u2019\u00bb)\]*_]*(?=\s|$)"
     r"|[\u3002\uff01\uff1f\uff0e\u061f\u0964]+[\"'\u201d\u2019\u00bb)\]\u300d\u300f\uff09]*"
 )
 # Words whose period is never a sentence end: titles before a name, and Latin abbreviations
@@ -107,6 +109,9 @@ class CompiledStyle:
     # each index's country code
     local: re2.Set | None = None
     countries: tuple[str, ...] = ()
+    # `opens` patterns, each compiled alone (a style has one or two), with the statement as a
+    # finding names it
+    opens: tuple[tuple[re2._Regexp, str], ...] = ()
 
     def holds_all(self, answer: str) -> bool:
         """The answer has every pattern the style requires (one at least) and none it
@@ -454,6 +459,15 @@ def check_style(
         if words > style.max_words:
             message = f"{words} words; style {style.id} allows {style.max_words}"
             findings.append(Diagnostic("VF033", message, path=path, rule=rule))
+    if style.opens:
+        opening = first_sentence(answer)
+        for regex, source in style.opens:
+            if not regex.search(opening):
+                message = (
+                    f"the answer's first sentence, {excerpt(opening, 80)!r}, breaks style "
+                    f"{style.id}'s {source}"
+                )
+                findings.append(Diagnostic("VF034", message, path=path, rule=rule))
     if style.patterns is None:
         return
     hits = style.patterns.Match(answer) or ()
@@ -1483,8 +1497,18 @@ def _compile_style(style: ast.Style) -> CompiledStyle:
 
     broken = tuple(
         f"{p} ({error})"
-        for p in (*style.required, *style.forbidden, *(c.pattern for c in style.countries))
+        for p in (
+            *style.opens,
+            *style.required,
+            *style.forbidden,
+            *(c.pattern for c in style.countries),
+        )
         if (error := pattern_error(p)) is not None
+    )
+    opens = tuple(
+        (re2.compile(pattern_regex(p), _RE2_OPTIONS), _statement("opens", p))
+        for p in style.opens
+        if pattern_error(p) is None
     )
     required = tuple(add(p) for p in style.required if pattern_error(p) is None)
     forbidden = tuple(add(p) for p in style.forbidden if pattern_error(p) is None)
@@ -1510,7 +1534,14 @@ def _compile_style(style: ast.Style) -> CompiledStyle:
         style.language,
         local,
         tuple(c.country.value for c in countries),
+        opens,
     )
+
+
+def _statement(keyword: str, pattern: ast.Pattern) -> str:
+    """A style statement as a finding names it: `opens /Call…/ (styles.policy:90)`."""
+    where = f" ({Path(pattern.span.file).name}:{pattern.span.line})" if pattern.span else ""
+    return f"`{keyword} {excerpt(str(pattern), 60)}`{where}"
 
 
 def count_sentences(text: str) -> int:
@@ -1533,6 +1564,20 @@ def count_sentences(text: str) -> int:
 
 
 _WORDLIKE = re.compile(r"[^\W_]")
+
+
+def first_sentence(text: str) -> str:
+    """The answer's first sentence, as count_sentences counts them, cut at the end of its
+    line: a heading, a bold line ("**Call 911 now.**") or a list item is a sentence of its
+    own. Lines with no letter or digit (a rule, an emoji) are skipped."""
+    for line in text.splitlines():
+        if _WORDLIKE.search(line) is None:
+            continue
+        for end in _SENTENCE_END.finditer(line):
+            if _ends_sentence(line, end) and _WORDLIKE.search(line, 0, end.start()):
+                return line[: end.end()].strip()
+        return line.strip()
+    return ""
 
 
 def _ends_sentence(text: str, end: re.Match) -> bool:
