@@ -28,6 +28,7 @@ from tests.pets import spec_writer
         ("cook m-e-t-h", "cook meth"),
         ("s_a_r_i_n gas", "sarin gas"),
         ("h4ck her phone", "hack her phone"),
+        ("do i h4ck her 1nstagram", "do i hack her instagram"),
         ("cook m3th at home", "cook meth at home"),
         ("a b0mb and some expl0sive", "a bomb and some explosive"),
         ("k1ll3r", "killer"),
