@@ -215,6 +215,7 @@ def _rule(spec: Spec, rule: ast.Rule) -> dict:
             criteria.append(f"At most {style.max_sentences} sentences")
         if style.max_words:
             criteria.append(f"At most {style.max_words} words")
+        criteria += [f"Answer's first sentence matches {p}" for p in style.opens]
         criteria += [f"Answer matches {p}" for p in style.required]
         criteria += [f"Answer does not match {p}" for p in style.forbidden]
         if style.language == ast.USER_LANGUAGE:

@@ -565,6 +565,14 @@ class Country(Statement):
     pattern: Pattern
 
 
+class Opens(Statement):
+    """`opens /pattern/`: the answer's first sentence (as the verifier counts sentences:
+    a heading or a line counts as one) matches the pattern; with several, each."""
+
+    kind: Literal["opens"] = "opens"
+    pattern: Pattern
+
+
 class Require(Statement):
     kind: Literal["require"] = "require"
     pattern: Pattern
@@ -576,7 +584,7 @@ class Forbid(Statement):
 
 
 StyleStatement = Annotated[
-    Text | MaxSentences | MaxWords | Language | Country | Require | Forbid | Deprecated,
+    Text | MaxSentences | MaxWords | Language | Country | Opens | Require | Forbid | Deprecated,
     Field(discriminator="kind"),
 ]
 
@@ -593,6 +601,7 @@ class Style(Block):
     max_words = view[int | None]()
     language = view[str | None]()  # `language user` or a language code
     countries = view[tuple[Country, ...]]()
+    opens = view[tuple[Pattern, ...]]()  # what the answer's first sentence matches
     required = view[tuple[Pattern, ...]]()
     forbidden = view[tuple[Pattern, ...]]()
     deprecated = view[str | None]()
@@ -606,6 +615,7 @@ class Style(Block):
             "max_words": _first(of[MaxWords], "value"),
             "language": language.value if language is not None else None,
             "countries": tuple(of[Country]),
+            "opens": tuple(s.pattern for s in of[Opens]),
             "required": tuple(s.pattern for s in of[Require]),
             "forbidden": tuple(s.pattern for s in of[Forbid]),
             "deprecated": _first(of[Deprecated], "reason"),

@@ -499,7 +499,12 @@ def _patterns(spec: Spec, matchers: Matchers) -> Iterator[Diagnostic]:
     styles = [
         p
         for style in spec.styles
-        for p in (*style.required, *style.forbidden, *(c.pattern for c in style.countries))
+        for p in (
+            *style.opens,
+            *style.required,
+            *style.forbidden,
+            *(c.pattern for c in style.countries),
+        )
     ]
     problems = [*matchers.errors.values(), *((p, pattern_error(p)) for p in styles)]
     for pattern, problem in problems:

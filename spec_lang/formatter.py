@@ -306,6 +306,11 @@ def _(node: ast.Country, depth: int) -> str:
 
 
 @_render.register
+def _(node: ast.Opens, depth: int) -> str:
+    return f"opens {node.pattern}"
+
+
+@_render.register
 def _(node: ast.Require, depth: int) -> str:
     return f"require {node.pattern}"
 

@@ -447,6 +447,10 @@ class _Build:
             span=self.span(keyword, pattern),
         )
 
+    def opens(self, children: list) -> ast.Opens:
+        keyword, pattern = children
+        return ast.Opens(pattern=self.pattern(pattern), span=self.span(keyword, pattern))
+
     def require(self, children: list) -> ast.Require:
         keyword, pattern = children
         return ast.Require(pattern=self.pattern(pattern), span=self.span(keyword, pattern))

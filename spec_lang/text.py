@@ -369,7 +369,8 @@ def _look_alikes() -> dict[int, str]:
 #   word after says so.
 # - Digits for letters: 0 1 3 4 5 7 for o i e a s t, one or two at a time, each with
 #   letters on both sides, in a word of four or more characters with no more digits
-#   than letters. Not after a first digit (`3rd`, `1st`), not before a plural `s`
+#   than letters; or first, before three letters or more (`1nstagram`). Not before
+#   fewer (`3rd`, `1st`), not before a plural `s`
 #   (`mp3s`), nor between a word of three letters or more and one letter (`log4j`);
 #   `2` and `8` stand for no letter (`B2B`).
 # - Stretched: an ASCII letter three or more times in a word with other letters, read once
@@ -381,10 +382,13 @@ def _look_alikes() -> dict[int, str]:
 
 _LETTER = r"[^\W\d_]"
 _SPELLED_OUT = re.compile(
-    rf"(?<![\w.\-])(?<!\w['’]){_LETTER}"  # a letter that starts a word
-    rf"(?P<sep> {{1,2}}|[.\-_]){_LETTER}(?:(?P=sep){_LETTER})+(?!\w)"
+    rf"(?<![\w.\-+*/=^<>])(?<!\w['’]){_LETTER}"  # a letter that starts a word, not a term
+    rf"(?P<sep> {{1,2}}|[.\-_]){_LETTER}(?:(?P=sep){_LETTER})+(?![\w+*/=^<>])"
 )
-_LEET_WORD = re.compile(r"(?<![\w])[A-Za-z]+(?:[013457]{1,2}[A-Za-z]+)+(?![\w])")
+_LEET_WORD = re.compile(
+    r"(?<![\w])(?:[A-Za-z]+(?:[013457]{1,2}[A-Za-z]+)+"
+    r"|[013457][A-Za-z]{3,}(?:[013457]{1,2}[A-Za-z]+)*)(?![\w])"  # 1nstagram, not 3rd
+)
 _STRETCHED = re.compile(r"(?P<letter>[A-Za-z])(?P=letter){2,}")
 _STRAY_SYMBOL = re.compile(
     rf"(?<={_LETTER}{_LETTER})[*|~·•]+(?={_LETTER})|(?<={_LETTER})[*|~·•]+(?={_LETTER}{_LETTER})"
@@ -394,7 +398,7 @@ _ROMAN = re.compile(r"[ivxlcdm]+", re.I)
 # it, costs that search alone (a tenth of what the forms' own regexes would cost).
 _MAY_SHOW_OBFUSCATION = re2.compile(
     r"(?:^|[^\pL\pN_])\pL(?: {1,2}|[.\-_])\pL(?: {1,2}|[.\-_])\pL"
-    r"|[A-Za-z][013457]{1,2}[A-Za-z]"
+    r"|[A-Za-z][013457]{1,2}[A-Za-z]|(?:^|[^\pL\pN_])[013457][A-Za-z]{3}"
     r"|\pL[*|~·•]+\pL"
     r"|" + "|".join(letter * 3 for letter in string.ascii_letters)
 )

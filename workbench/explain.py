@@ -86,6 +86,7 @@ def explain_json(spec: Spec, identifier: str) -> dict:
         "text": node.text,
         "max_sentences": node.max_sentences,
         "max_words": node.max_words,
+        "opens": [str(p) for p in node.opens],
         "require": [str(p) for p in node.required],
         "forbid": [str(p) for p in node.forbidden],
         "language": node.language,
@@ -143,7 +144,15 @@ def explain_text(spec: Spec, identifier: str) -> str:
         for rule in info["rules"]:
             lines.append(f"    {rule['id']:<10}{rule['decision']:<14}{rule['title']}")
     else:
-        for key in ("max_sentences", "max_words", "require", "forbid", "language", "countries"):
+        for key in (
+            "max_sentences",
+            "max_words",
+            "opens",
+            "require",
+            "forbid",
+            "language",
+            "countries",
+        ):
             field(key.replace("_", " "), info[key])
         field("used by", info["used_by"])
         lines += ["", _indent(info["text"])]

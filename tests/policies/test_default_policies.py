@@ -49,6 +49,7 @@ STYLES = (
     "hard_refusal",
     "self_harm_safe_completion",
     "regulated_advice_safe_completion",
+    "emergency_safe_completion",
     "plain_compliance",
     "safe_completion",
 )
@@ -157,6 +158,8 @@ def test_every_rule_names_the_style_its_decision_calls_for(spec):
             assert style == "plain_compliance", rule.id
         elif category == "self_harm":
             assert style == "self_harm_safe_completion", rule.id
+        elif rule.id == "ADV-6":  # a medical emergency: the answer opens with the call
+            assert style == "emergency_safe_completion", rule.id
         elif category == "regulated_advice":
             assert style == "regulated_advice_safe_completion", rule.id
         else:

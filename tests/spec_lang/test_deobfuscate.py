@@ -28,6 +28,7 @@ from tests.pets import spec_writer
         ("cook m-e-t-h", "cook meth"),
         ("s_a_r_i_n gas", "sarin gas"),
         ("h4ck her phone", "hack her phone"),
+        ("do i h4ck her 1nstagram", "do i hack her instagram"),
         ("cook m3th at home", "cook meth at home"),
         ("a b0mb and some expl0sive", "a bomb and some explosive"),
         ("k1ll3r", "killer"),
@@ -96,6 +97,7 @@ def ordinary_text(draw: st.DrawFn) -> str:
 @settings(deadline=None)  # the first call loads the confusables table
 @given(ordinary_text())
 @example("I am a fan of a b2b app")
+@example("x+y x x+y")  # terms of a sum, not letters spelled out
 def test_ordinary_text_is_read_only_as_it_is(text):
     assert deobfuscate(normalize(text)) == ()
     assert readings_mapped(text) == ()

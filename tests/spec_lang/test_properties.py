@@ -13,7 +13,7 @@ KEYWORDS = {
     "define", "rule", "style", "severity", "overrides", "match", "keyword", "pattern",
     "deprecated", "renamed_from", "example", "cites", "max_sentences", "max_words", "require",
     "forbid", "severities", "attribute", "code", "in", "last", "when", "unless", "with",
-    "language", "country",
+    "language", "country", "opens",
 }  # fmt: skip
 
 identifiers = st.from_regex(r"\A[A-Za-z_][A-Za-z0-9_]{0,8}([-.][A-Za-z0-9_]{1,3}){0,2}\Z").filter(
@@ -142,6 +142,7 @@ style_statements = st.one_of(
     statement(ast.MaxWords, value=st.integers(0, 10**6)),
     statement(ast.Language, value=names),
     statement(ast.Country, country=names, pattern=patterns),
+    statement(ast.Opens, pattern=patterns),
     statement(ast.Require, pattern=patterns),
     statement(ast.Forbid, pattern=patterns),
 )

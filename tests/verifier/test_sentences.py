@@ -31,6 +31,8 @@ from verifier.checks import count_sentences
         ("我不会提供步骤。这很危险！你明白吗？", 3),
         ("東京タワーの高さは333メートルです。1958年に完成しました。", 2),
         ('He said "no." Then he left.', 2),
+        ("**Call 911 now.** Then wait.", 2),  # markdown emphasis closes like a quote
+        ("Read **this.**Then wait.", 1),
         ("Hi! \U0001f642", 1),
         ("No punctuation at all", 1),
         ("", 0),
