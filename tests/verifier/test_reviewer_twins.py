@@ -520,7 +520,7 @@ def test_an_exception_that_drops_a_cited_rule_needs_grounds_when_nothing_matches
 
 
 def test_an_exception_of_another_category_holds_where_its_matches_fire(verifier):
-    """"I could kill myself for forgetting my passport" fires VIO-2, which the spec lets
+    """ "I could kill myself for forgetting my passport" fires VIO-2, which the spec lets
     override SH-2: cited with SH-2, it drops it as `policyspec decide` does. The same
     citations for a real crisis, where VIO-2's matches do not fire, are VF053."""
     idiom = ROWS["f3-p25"]
