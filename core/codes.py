@@ -528,8 +528,9 @@ _ENTRIES = (
     Code(
         "VF053",
         E,
-        "exception from another category",
-        "an exception of another category cannot drop this category's rule here",
+        "exception from another category, without grounds",
+        "an exception of another category drops this category's rule only where its own "
+        "matches fire on the request",
         POL,
         ZERO,
         violation=True,

@@ -1255,22 +1255,23 @@ def check_exceptions(
     v: Verifier, cited: frozenset[str], fired: frozenset[str], findings: list[Diagnostic]
 ) -> None:
     """VF052-VF054: a cited exception that drops a rule the request matches, or one the
-    reasoning cites, must be of that rule's category and show its grounds."""
-    for exception in cited:
+    reasoning cites, must show its grounds: its own matches fire, and the override then
+    holds as the spec resolves it (`policyspec decide`), whatever the categories. Without
+    them, one of another category is VF053 ("I could kill myself for forgetting my
+    passport" fires VIO-2, which the spec lets override SH-2; a real crisis does not)."""
+    for exception in cited - fired:
         for dropped in sorted(v.spec.overridden_among((exception,), fired | cited)):
             where = "matches the request" if dropped in fired else "is cited"
             said = f"{exception} overrides {dropped}, which {where}"
             if not _of_category(v, exception, v.category_of[dropped]):
                 message = f"{said}, but {exception} is a rule of {v.category_of[exception]}"
                 code = "VF053"
-            elif exception in v.matched_rules and exception not in fired:
+            elif exception in v.matched_rules:
                 message = f"{said}, but none of {exception}'s own matches fire on the request"
                 code = "VF052"
-            elif exception not in v.matched_rules:
+            else:
                 message = f"{said}; {exception} has no matches to show it applies"
                 code = "VF054"
-            else:
-                continue
             findings.append(Diagnostic(code, message, path="$.output.reasoning", rule=exception))
 
 
