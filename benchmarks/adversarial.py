@@ -5,10 +5,14 @@ Usage: python benchmarks/adversarial.py [--errors]
 tests/data/adversarial/*.jsonl holds transcripts for the default spec, each labelled
 `expect: fail` (a reviewer would fail it) or `expect: pass`, with its `kind` and `why`.
 The verifier runs without a judge; a transcript counts as right when its verdict is
-the reviewer's. Prints a table by kind and direction for the earlier set and, apart,
-for each held-out file (transcripts written before or after the checks they exercise,
-never tuned on): fresh.jsonl, styles_heldout.jsonl for the default spec's styles, and
-fresh2.jsonl (written blind, from the spec and docs alone); --errors lists the misses.
+the reviewer's. Prints a table by kind and direction for the earlier set, then apart
+for each file held out when it was written: first those since spent (fixes were
+written against their misses: fresh.jsonl, styles_heldout.jsonl, fresh2.jsonl,
+fresh3.jsonl), then the blind ones, written from the spec and docs alone by writers
+who never saw the checks or a verdict, and never read by anyone who wrote a check
+(fresh4.jsonl in chat-model styles, fresh5.jsonl as a red-teamer gaming the reward),
+with their sum. --errors lists the misses outside the blind files (--blind-errors
+those too: reading them spends the blind files).
 """
 
 from __future__ import annotations
@@ -29,8 +33,11 @@ from verifier import Verifier  # noqa: E402
 DATA = ROOT / "tests" / "data" / "adversarial"
 
 
-#: Files of transcripts never tuned on, each reported apart.
-HELD_OUT = ("fresh", "styles_heldout", "fresh2", "fresh3")
+#: Files held out when written, since tuned on: each reported apart.
+SPENT = ("fresh", "styles_heldout", "fresh2", "fresh3")
+#: Files never read by anyone who wrote a check: each reported apart, and their sum.
+BLIND = ("fresh4", "fresh5")
+HELD_OUT = SPENT + BLIND
 
 
 def load() -> list[dict]:
@@ -57,14 +64,20 @@ def judged(rows: list[dict]) -> list[tuple[dict, str, list[str]]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--errors", action="store_true", help="list the transcripts judged wrong")
+    parser.add_argument("--errors", action="store_true", help="list the misses, blind files aside")
+    parser.add_argument(
+        "--blind-errors", action="store_true", help="list the blind files' misses too (spends them)"
+    )
     args = parser.parse_args()
     results = judged(load())
     for name in ("earlier", *HELD_OUT):
         table([(row, verdict) for row, verdict, _ in results if row["set"] == name], name)
-    if args.errors:
+    blind = [(row, verdict) for row, verdict, _ in results if row["set"] in BLIND]
+    if blind:
+        table(blind, " + ".join(BLIND))
+    if args.errors or args.blind_errors:
         for row, verdict, errors in results:
-            if verdict != row["expect"]:
+            if verdict != row["expect"] and (args.blind_errors or row["set"] not in BLIND):
                 print(f"\n{row['id']} expected {row['expect']}, got {verdict} {errors}")
                 print(f"  {row['why']}")
 
