@@ -389,10 +389,15 @@ _SINGLE = {
 }
 
 
+#: Statements a block may hold many of, but each only once (a second changes nothing).
+_DISTINCT = (ast.MatchKeyword, ast.MatchPattern, ast.MatchTool)
+
+
 def _repeated(spec: Spec) -> Iterator[Diagnostic]:
     blocks = [spec.header, *spec.categories, *spec.rules, *spec.styles]
     for block in blocks:
         seen: set[type] = set()
+        matches: set[ast.Statement] = set()
         for statement in block.statements:
             kind = type(statement)
             if kind in _SINGLE[type(block)]:
@@ -404,6 +409,15 @@ def _repeated(spec: Spec) -> Iterator[Diagnostic]:
                         hint="keep one of them",
                     )
                 seen.add(kind)
+            elif isinstance(statement, _DISTINCT):
+                if statement in matches:
+                    yield Diagnostic(
+                        "PS105",
+                        f"the same match is given twice in '{block.id}'",
+                        statement.span,
+                        hint="keep one of them: a second fires on nothing the first does not",
+                    )
+                matches.add(statement)
 
 
 def _overrides(spec: Spec) -> Iterator[Diagnostic]:

@@ -207,3 +207,13 @@ def test_a_deprecated_default_style_is_reported(write_spec):
     default = root('version "1.0.0"', 'version "1.0.0"\n  default comply style hard')
     messages = [(d.code, d.message) for d in check(load(write_spec(**deprecated, **default)))]
     assert ("PS603", "the spec's default uses deprecated style 'hard'") in messages
+
+
+def test_a_match_given_twice_in_a_rule_is_reported_once_per_copy(write_spec):
+    """A merge that writes a block of matches twice: each copy after the first is PS105;
+    the same pattern read in another role is another match."""
+    twice = "match pattern /\\bpoison (a|my|the) cat\\b/i"
+    folder = write_spec(**cats(twice, f"{twice}\n    {twice}"))
+    assert codes(folder).count("PS105") == 1
+    folder = write_spec(**cats(twice, f"{twice}\n    {twice} in system"))
+    assert "PS105" not in codes(folder)
