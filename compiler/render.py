@@ -306,9 +306,16 @@ def spec_texts(spec: Spec, templates: Path | None = None) -> Callable[[str | Non
             full=full,
             rules={c.id: scope.rules(spec, c.id) for c in shown},
             styles=scope.styles(spec, scope.rules(spec, category_id)),
+            examples_per_rule=EXAMPLES_PER_RULE,
         )
 
     return spec_text
+
+
+#: How many of a rule's examples spec(category) shows, the first as written: enough to
+#: teach the rule's line, where a rule with dozens (the requests `policyspec test` holds
+#: it to, in six languages) would push its category past the token budget.
+EXAMPLES_PER_RULE = 8
 
 
 def conversation_text(messages: Iterable[Mapping[str, str]]) -> str:
