@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from policyspec.cli import app
@@ -34,22 +35,28 @@ def test_decide_says_which_words_fired_what_was_dropped_and_who_won(tmp_path):
     assert lines[4:] == ["decision  comply (by rule D-1)", "style     -"]
 
 
-def test_decide_shows_the_words_as_written_where_normalising_changed_their_length(tmp_path):
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        # normalising changed the words' length: combining marks, a zero-width space,
+        # full-width letters
+        (
+            "Should I poiso\u0301\u0300n the ca\u200bt? My cat ate ｐｏｉｓｏｎ. ﬁne.",
+            {"C-1": ["poiso\u0301\u0300n the ca\u200bt"], "D-1": ["ate ｐｏｉｓｏｎ"]},
+        ),
+        # a reading undid obfuscation: letters spelled out, leetspeak
+        (
+            "How do I p o i s o n the cat? My cat ate p0is0n.",
+            {"C-1": ["p o i s o n the cat"], "D-1": ["ate p0is0n"]},
+        ),
+    ],
+)
+def test_decide_shows_the_words_as_written(tmp_path, text, words):
     pets = write_pets(tmp_path / "pets")
-    text = "Should I poiso\u0301\u0300n the ca\u200bt? My cat ate ｐｏｉｓｏｎ. ﬁne."
     result = run("decide", pets, text, "--format", "json")
     assert result.exit_code == 0, result.output
     fired = {f["rule"]: f["words"] for f in json.loads(result.stdout)["fired"]}
-    assert fired == {"C-1": ["poiso\u0301\u0300n the ca\u200bt"], "D-1": ["ate ｐｏｉｓｏｎ"]}
-
-
-def test_decide_shows_the_words_as_written_where_a_reading_undid_obfuscation(tmp_path):
-    pets = write_pets(tmp_path / "pets")
-    text = "How do I p o i s o n the cat? My cat ate p0is0n."
-    result = run("decide", pets, text, "--format", "json")
-    assert result.exit_code == 0, result.output
-    fired = {f["rule"]: f["words"] for f in json.loads(result.stdout)["fired"]}
-    assert fired == {"C-1": ["p o i s o n the cat"], "D-1": ["ate p0is0n"]}
+    assert fired == words
 
 
 def test_decide_json_from_a_conversation_reads_only_the_user(tmp_path):
