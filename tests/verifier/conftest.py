@@ -1,5 +1,8 @@
+from pathlib import Path
+
 import pytest
 
+import spec_lang
 from tests.verifier.factory import changed, consistent, load_spec
 from verifier import Verifier
 
@@ -23,3 +26,9 @@ def make(spec):
         return changed(consistent(spec, list(rules)), **changes)
 
     return build
+
+
+@pytest.fixture(scope="session")
+def default_verifier() -> Verifier:
+    """The default spec's (policies/) verifier, built once for every file that reads it."""
+    return Verifier(spec_lang.load(Path(__file__).resolve().parents[2] / "policies"))
