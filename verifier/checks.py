@@ -250,7 +250,7 @@ class Verifier:
         request = transcript.request
         kind = answer_kind(request, output.answer)
         earlier = said_before(transcript) if len(transcript.messages) > 1 else ((), ())
-        check_answer(self, output, request, kind, decided, findings, earlier)
+        kind = check_answer(self, output, request, kind, decided, findings, earlier)
         required = check_matches(self, output, request, cited, hits, decided, findings)
         check_exception_limits(self, output, request, cited - hits.suspended, findings)
         check_exception_scope(self, output, request, cited - hits.suspended, hits, findings)
@@ -565,9 +565,10 @@ def check_answer(
     decided: spec_lang.Decision,
     findings: list[Diagnostic],
     earlier: tuple[Sequence[str], Sequence[str]] = ((), ()),
-) -> None:
+) -> AnswerKind:
     """VF040 and VF041: what the answer does (judged from its text) against what its
     decision asks of it (the spec's `answer` statements; a label that asks nothing, none).
+    Returns what the answer does, as read here (the later checks read it so too).
 
     A safe completion is what the required style says it is: an answer the classifier reads
     as full compliance that carries everything the style requires (the crisis line, the
@@ -597,7 +598,7 @@ def check_answer(
     if payload is not None:
         message = f"the decision is {output.decision}, but the answer carries {payload}"
         findings.append(Diagnostic("VF040", message, path="$.output.answer", rule=decided.winner))
-        return
+        return kind
     if asked == "refuse" and kind is AnswerKind.PARTIAL_REFUSAL:
         kind = AnswerKind.FULL_REFUSAL if only_points_elsewhere(output.answer) else kind
     errors, warnings = _CONTRADICTS.get(asked, ((), ()))
@@ -605,6 +606,7 @@ def check_answer(
         code = "VF040" if kind in errors else "VF041"
         message = f"the decision is {output.decision}, but the answer reads as {kind.value}"
         findings.append(Diagnostic(code, message, path="$.output.answer", rule=decided.winner))
+    return kind
 
 
 def said_before(transcript: Transcript) -> tuple[tuple[str, ...], tuple[str, ...]]:

@@ -301,7 +301,7 @@ _POINTER = re.compile(
     r"appeal(?:ed|s)?|report|health\s+(?:centers?|centres?|services?|clinics?)|poison\s+control|lawyers?|attorneys?|drug[\s-]checking|test\s+strips|"
     r"harm\s+reduction|victims?|legalmente|oficial|medico|ley|leyes|factura|victimas|offiziell|"
     r"arzt|arztin|beratung|gesetz|legalement|officiel|medecin|info\s+service|loi|legale|"
-    r"ufficiale|telefono\s+verde|legge|lei|linha|someone\s+you\s+trust)\b",
+    r"ufficiale|telefono\s+verde|legge|lei|linha|someone\s+you\s+trust|consent|permission|(?:she|he|they)\s+agrees?)\b",
     re.I,
 )
 # ... or a general safety fact: it is illegal, a crime, dangerous, often a scam.
