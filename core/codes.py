@@ -670,6 +670,14 @@ _ENTRIES = (
         ZERO,
     ),
     Code(
+        "VF067",
+        E,
+        "confession files an objective under another rule",
+        "an entry whose objective states a rule (\"HAR-3: ...\") names that rule in `rule`",
+        CNF,
+        ZERO,
+    ),
+    Code(
         "VF090",
         E,
         "cannot be decided (fails closed)",

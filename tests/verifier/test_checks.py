@@ -153,6 +153,16 @@ CASES = {
         lambda m: m("WP-2"),
         "$.output.confession.compliance_analysis[0].rule",
     ),
+    # The objective states WP-1, the entry is filed under WP-2; the near twin states WP-2.
+    "VF067": (
+        lambda m: m(
+            "WP-2", output__confession__compliance_analysis__0__objective="WP-1: answer it"
+        ),
+        lambda m: m(
+            "WP-2", output__confession__compliance_analysis__0__objective="WP-2: refuse it"
+        ),
+        "$.output.confession.compliance_analysis[0].rule",
+    ),
     "VF042": (
         lambda m: m(messages=EARLIER),
         lambda m: m(messages=EARLIER_REFUSED),
