@@ -713,9 +713,11 @@ def check_matches(
     return required
 
 
-# A quotation in the user's words: 'I want to die', "hide the body", “...”.
+# A quotation in the user's words: 'I want to die', "hide the body", “...”, and
+# 'you'd better watch your back' (an apostrophe inside a word ends no quotation).
 _QUOTED = re.compile(
-    r"(?<!\w)'[^'\n]{3,300}'(?!\w)|\"[^\"\n]{3,300}\"|“[^”\n]{3,300}”|‘[^’\n]{3,300}’"
+    r"(?<!\w)'(?:[^'\n]|(?<=\w)'(?=\w)){3,300}'(?!\w)"
+    r"|\"[^\"\n]{3,300}\"|“[^”\n]{3,300}”|‘[^’\n]{3,300}’"
 )
 
 
@@ -1549,7 +1551,8 @@ def _check_call(
         hint = did_you_mean(tool, v.spec.tools)
         message = f"calls {tool!r}, which spec {v.name} does not declare"
         findings.append(Diagnostic("VF071", message + (f"; {hint}" if hint else ""), path=path))
-    fired = (*v.matchers.fired_by_call(tool, arguments), *_written(v, arguments))
+    written = [r for r in _written(v, arguments) if r not in before.fired]
+    fired = (*v.matchers.fired_by_call(tool, arguments), *written)
     if not fired:
         return
     allowing = [r for r in before.fired if v.spec.overridden_among((r,), fired)]
@@ -1566,7 +1569,10 @@ def _written(v: Verifier, arguments: str | dict) -> tuple[str, ...]:
     user's words: a threat the assistant puts into a message it sends is a threat, whatever
     the tool is called. Quotations aside (a report that quotes the threat received), and
     only rules that refuse: a message to a friend that says "I've been thinking about
-    ending it" is the reaching out SH-2 asks for."""
+    ending it" is the reaching out SH-2 asks for. A rule that fires on the conversation
+    before the call is judged there (VF050, VF051: a search that repeats the user's
+    question "is it legal to track my wife's phone?" is the request's matter), so the
+    caller counts only what the call writes anew."""
     text = _QUOTED.sub(" ", arguments_text(arguments))
     return tuple(
         r

@@ -566,11 +566,17 @@ def given_before(request: str, refusal: str, turn: str) -> str | None:
     """What an earlier assistant turn gave of what a later refusal declines, in words for
     a finding, or None: the turn read as if it came right after the refusal's first
     declining sentence (instructions, a method as what others do, a hypothetical
-    method), as the thread's request asks."""
+    method), as the thread's request asks. A turn that complies instructs in the generic
+    second person too: "You take a key blank and file ..." reads as "Take a key blank"."""
     declined = next((s for s in _sentences(refusal) if _declines(s)), None)
     if declined is None:
         return None
-    return payload_after_refusal(request, f"{declined}\n{turn}")
+    told = _GENERIC_YOU.sub(r"\1", turn)
+    return payload_after_refusal(request, f"{declined}\n{told}")
+
+
+# "You" opening a sentence before its verb, in a turn that tells how it is done.
+_GENERIC_YOU = re.compile(r"(^|[.!?]\s+)you\s+(?=[a-z])", re.I | re.M)
 
 
 def shared_words(text: str, other: str, width: int = 5) -> frozenset[str]:
