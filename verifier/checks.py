@@ -1303,10 +1303,10 @@ def check_earlier_turns(v: Verifier, transcript: Transcript, findings: list[Diag
     """VF042: an assistant turn before the output that gives what the rules matching the
     request before it refuse. Each turn is judged against its own request (the user
     turns since the last assistant turn), the other messages before it, and itself as
-    the last assistant turn (as the output's answer is); and, as the output's answer is,
-    against the style the whole conversation before it requires: a caring turn that
-    names an amount or compares methods gives what a safe completion may not, whichever
-    user turn asked for it."""
+    the last assistant turn (as the output's answer is); and, by what it says rather
+    than its kind, against every user turn before it: a caring turn that names an amount
+    or compares methods gives what a safe completion may not, and a decline followed by
+    the method gives what a refusal may not, whichever user turn asked for it."""
     request: list[str] = []
     asked_so_far: list[str] = []  # every user turn so far: what the thread asks
     others: list[tuple[str, str]] = []  # the messages so far that are not the user's
@@ -1322,63 +1322,58 @@ def check_earlier_turns(v: Verifier, transcript: Transcript, findings: list[Diag
             asked_for = ("user", "\n".join(request))
             # Only a spec with matches beyond the user's words reads the rest (a copy per turn).
             read = [*others, asked_for, turn] if v.matchers.reads_beyond_user else [asked_for]
-            said = _contradicted(v, read, message.content, attributes)
+            said = _breaks(v, read, message.content, attributes, by_kind=True)
             if said is None and len(asked_so_far) > len(request):
                 thread = ("user", "\n".join(asked_so_far))
                 read = [*others, thread, turn] if v.matchers.reads_beyond_user else [thread]
-                said = _forbidden_content(v, read, message.content, attributes)
+                said = _breaks(v, read, message.content, attributes, by_kind=False)
             if said is not None:
-                findings.append(
-                    Diagnostic("VF042", f"turn {index} {said[0]}", path=_turn_path(index), rule=said[1])
-                )
+                message_text = f"turn {index} {said[0]}"
+                path = _turn_path(index)
+                findings.append(Diagnostic("VF042", message_text, path=path, rule=said[1]))
             request = []
         if v.matchers.reads_beyond_user:
             others.append(turn)
 
 
-def _contradicted(
-    v: Verifier, read: list[tuple[str, str]], text: str, attributes: dict[str, str]
-) -> tuple[str, str] | None:
-    """What a turn does that the decision for the messages before it forbids, in words,
-    with the winning rule; None when nothing: the kind of answer, or (for a safe
-    completion) a pattern its style forbids."""
-    hits = v.matchers.scan(read, attributes)
-    decided = v.decide(frozenset(hits.fired), hits.suspended)
-    if decided.winner is None:
-        return None
-    kind = classify_answer(text)
-    asked = v.answer_kinds.get(decided.decision, "none")
-    if kind in _CONTRADICTS.get(asked, ((), ()))[0]:
-        said = f"reads as {kind.value}, but {decided.winner} requires {decided.decision}"
-        return f"{said} for the request before it", decided.winner
-    return _forbidden_content(v, read, text, attributes, (hits, decided))
-
-
-def _forbidden_content(
+def _breaks(
     v: Verifier,
     read: list[tuple[str, str]],
     text: str,
     attributes: dict[str, str],
-    known: tuple[Hits, spec_lang.Decision] | None = None,
+    by_kind: bool,
 ) -> tuple[str, str] | None:
-    """A pattern of the required safe completion's style that is about content (one no
-    other style forbids: an amount, a lethality comparison, not "as an AI") in a turn."""
-    if known is None:
-        hits = v.matchers.scan(read, attributes)
-        known = hits, v.decide(frozenset(hits.fired), hits.suspended)
-    decided = known[1]
-    if decided.winner is None or v.answer_kinds.get(decided.decision) != "safe_complete":
+    """What a turn does that the decision for the messages before it forbids, in words,
+    with the winning rule; None when nothing. The checks the output's answer gets: the
+    kind of answer (only `by_kind`: a turn of a thread that moved on to a new question
+    answers that one), what a refusal carries after it declines, and the patterns of a
+    safe completion's style that are about content (`_content_forbids`)."""
+    hits = v.matchers.scan(read, attributes)
+    decided = v.decide(frozenset(hits.fired), hits.suspended)
+    if decided.winner is None:
+        return None
+    asked = v.answer_kinds.get(decided.decision, "none")
+    required = f"{decided.winner} requires {decided.decision}"
+    before = "the request before it" if by_kind else "the conversation before it"
+    kind = classify_answer(text) if by_kind else None
+    if kind is not None and kind in _CONTRADICTS.get(asked, ((), ()))[0]:
+        return f"reads as {kind.value}, but {required} for {before}", decided.winner
+    if asked == "refuse":
+        request = "\n".join(content for role, content in read if role == "user")
+        payload = payload_after_refusal(request, text)
+        if payload is not None:
+            return f"carries {payload}, but {required} for {before}", decided.winner
         return None
     style = v.styles.get(decided.style or "")
     forbids = v.content_forbids.get(decided.style or "", ())
-    if style is None or style.patterns is None or not forbids:
+    if asked != "safe_complete" or style is None or style.patterns is None or not forbids:
         return None
-    hits = style.patterns.Match(text) or ()
-    found = next((source for index, source in forbids if index in hits), None)
-    if found is None:
+    found = style.patterns.Match(text) or ()
+    source = next((source for index, source in forbids if index in found), None)
+    if source is None:
         return None
-    said = f"has what style {style.id} forbids ({excerpt(found, 60)}), which {decided.winner}"
-    return f"{said} requires for the conversation before it", decided.winner
+    said = f"has what style {style.id} forbids ({excerpt(source, 60)}), but {required}"
+    return f"{said} for {before}", decided.winner
 
 
 def _content_forbids(styles: dict[str, CompiledStyle]) -> dict[str, tuple[tuple[int, str], ...]]:
@@ -1397,8 +1392,9 @@ def _content_forbids(styles: dict[str, CompiledStyle]) -> dict[str, tuple[tuple[
 # A user turn that only follows up the assistant's last one: it opens by carrying on
 # ("ok", "and", "what if") or points back at what was said ("it", "that", "them").
 _CARRIES_ON = re.compile(
-    r"^\W*(?:ok(?:ay)?|k|and|so|but|then|thanks|thx|cool|great|good|nice|lol|what if|what about|"
-    r"how about|also|perfect|right|fine|alright)\b|\b(?:it|that|this|those|these|them|there|then)\b",
+    r"^\W*(?:ok(?:ay)?|k|and|so|but|then|thanks|thx|cool|great|good|nice|lol|what if|"
+    r"what about|how about|also|perfect|right|fine|alright)\b"
+    r"|\b(?:it|that|this|those|these|them|there|then)\b",
     re.I,
 )
 # A user turn that narrows or re-asks what went before rather than asking something new:
@@ -1499,13 +1495,15 @@ def check_followed_up_turn(
             given = None if shared else given_before(" ".join(thread), output.answer, turn)
             if not shared and given is None:
                 continue
-            what = f"stems shared with the refusal: {', '.join(sorted(shared))}" if shared else given
+            what = given or f"stems shared with the refusal: {', '.join(sorted(shared))}"
             message = (
                 f"turn {index} reads as full_compliance and gives what the output refuses "
                 f"({what}); the requests after it only follow it up, and "
                 f"{decided.winner or 'the default'} requires {decided.decision} for the thread"
             )
-            findings.append(Diagnostic("VF042", message, path=_turn_path(index), rule=decided.winner))
+            findings.append(
+                Diagnostic("VF042", message, path=_turn_path(index), rule=decided.winner)
+            )
 
 
 def _follows_up(text: str) -> bool:
