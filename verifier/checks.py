@@ -1478,13 +1478,16 @@ def check_followed_up_turn(
     the thread before it ("ok and what if she finds it?", "cool, so walk me through the
     whole thing so I can get on my neighbour's network"), and assistant turns in that
     thread read as full compliance with what the output refuses. The thread is the run
-    of user turns, each after the first carrying on from the one before; the refusal
-    must be about it (it shares a content word with the thread's requests, or the last
-    request shares one with an earlier: "without her knowing" and "without their
-    knowledge", "instagram"), and each turn flagged answers within it (it shares a
-    content word with its own request, the refusal or the last request). A later turn
-    can show what the "theoretical" questions before it were for: the refusal is about
-    the thread, so the turns before it gave what the transcript's own reading refuses,
+    of user turns, each after the first carrying on from the one before. A turn flagged
+    gives what the refusal declines (it shares a content word with what the refusal's
+    first declining sentence refuses, or read right after that sentence it instructs or
+    tells the method as what people do), and the thread was already about what is
+    refused when it answered (its request, or one before it in the thread, shares a
+    content word with the refusal, "without her knowing" and "without their knowledge",
+    or with the last request, "instagram"): a turn that answered a question beside it,
+    or gave a story the last request then asks to make harmful, is not. A
+    later turn can show what the "theoretical" questions before it were for: the refusal
+    is about the thread, so those turns gave what the transcript's own reading refuses,
     whether or not a rule matches the request each of them answered."""
     if v.answer_kinds.get(output.decision) != "refuse" or decided.decision != output.decision:
         return
@@ -1496,15 +1499,16 @@ def check_followed_up_turn(
     while first > 0 and _follows_up(messages[users[first]].content or ""):
         first -= 1
     last_request = messages[users[-1]].content or ""
-    thread = [messages[i].content or "" for i in users[first:]]
-    earlier = " ".join(thread[:-1])
-    linked = refused_words(output.answer, " ".join(thread), width=4) or shared_words(
-        last_request, earlier
-    )
-    if not linked:
-        return
+    thread = " ".join(messages[i].content or "" for i in users[first:])
     flagged = {f.path for f in findings if f.code == "VF042"}
+    on_topic = False  # a request so far in the thread is what is refused
     for position in range(first, len(users) - 1):
+        asked = messages[users[position]].content or ""
+        on_topic = on_topic or bool(
+            refused_words(output.answer, asked, width=4) or shared_words(asked, last_request)
+        )
+        if not on_topic:
+            continue
         for index in range(users[position] + 1, users[position + 1]):
             turn = messages[index].content
             if messages[index].role != "assistant" or not turn or _turn_path(index) in flagged:
@@ -1512,7 +1516,7 @@ def check_followed_up_turn(
             if classify_answer(turn) is not AnswerKind.FULL_COMPLIANCE:
                 continue
             shared = refused_words(output.answer, turn)
-            given = None if shared else given_before(" ".join(thread), output.answer, turn)
+            given = None if shared else given_before(thread, output.answer, turn)
             if not shared and given is None:
                 continue
             what = given or f"stems shared with the refusal: {', '.join(sorted(shared))}"
