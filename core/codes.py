@@ -674,7 +674,7 @@ _ENTRIES = (
         "VF067",
         E,
         "confession files an objective under another rule",
-        "an entry whose objective states a rule (\"HAR-3: ...\") names that rule in `rule`",
+        'an entry whose objective states a rule ("HAR-3: ...") names that rule in `rule`',
         CNF,
         ZERO,
     ),
