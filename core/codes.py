@@ -499,7 +499,7 @@ _ENTRIES = (
     Code(
         "VF042",
         E,
-        "an earlier assistant turn gives what its request's rules refuse",
+        "an earlier assistant turn gives what the rules of its request or thread refuse",
         "the conversation already holds refused content: it cannot pass whatever comes after",
         POL,
         ZERO,
@@ -599,8 +599,9 @@ _ENTRIES = (
         "VF070",
         E,
         "a tool call the rules forbid",
-        "the call fires a rule whose decision is stricter than the spec's weakest: do not "
-        "make it, or make the call an exception allows (a confirmation, a safe argument)",
+        "the call fires a rule (its `match tool`, or a refusing rule's matches on what the "
+        "call writes) whose decision is stricter than the spec's weakest: do not make it, "
+        "or make the call an exception allows (a confirmation, a safe argument)",
         POL,
         ZERO,
         violation=True,
