@@ -441,8 +441,8 @@ _ENTRIES = (
     Code(
         "VF032",
         E,
-        "style differs from the required style",
-        "use the style of the winning rule",
+        "style differs from the required style, and the answer breaks the required one",
+        "use the style of the winning rule; the findings beside this one say what its answer lacks",
         POL,
         HALF,
         violation=True,
@@ -467,6 +467,16 @@ _ENTRIES = (
         POL,
         HALF,
         violation=True,
+        topic="style",
+    ),
+    Code(
+        "VF035",
+        W,
+        "style differs from the required style, but the answer meets the required one",
+        "name the winning rule's style; the answer is what a reader gets, and it already keeps"
+        " that style's limits and patterns",
+        POL,
+        QUARTER,
         topic="style",
     ),
     Code(

@@ -246,6 +246,7 @@ class Verifier:
         check_decision(self, output, decided, findings)
         check_style(self, output, decided, findings)
         check_locale(self, transcript, output, decided, findings)
+        check_style_name(self, output, decided, findings)
         request = transcript.request
         kind = answer_kind(request, output.answer)
         earlier = said_before(transcript) if len(transcript.messages) > 1 else ((), ())
@@ -430,14 +431,12 @@ def check_decision(
 def check_style(
     v: Verifier, output: Output, decided: spec_lang.Decision, findings: list[Diagnostic]
 ) -> None:
-    """VF032 the wrong style; VF033 and VF034 an answer that breaks the required style's limits.
+    """VF033 and VF034: an answer that breaks the required style's limits, whatever style
+    the output names (check_style_name judges the name).
 
     Where no rule applies, the spec's default style is what "no style" means: an output
     that names none is checked against the default's limits, like one that names it."""
     required = decided.style
-    if output.style != required and not (output.style is None and decided.winner is None):
-        message = f"style is {output.style}; required: {_required(decided, required)}"
-        findings.append(Diagnostic("VF032", message, path="$.output.style", rule=decided.winner))
     if required is None:
         return
     style = v.styles.get(required)
@@ -479,6 +478,27 @@ def check_style(
         if index in hits:
             message = f"style {style.id} forbids {excerpt(source, 60)}, which the answer has"
             findings.append(Diagnostic("VF034", message, path=path, rule=rule))
+
+
+def check_style_name(
+    v: Verifier, output: Output, decided: spec_lang.Decision, findings: list[Diagnostic]
+) -> None:
+    """VF032 or VF035: the output names another style than the winning rule's. The name is
+    a claim and the answer is what a reader gets: an answer that keeps every limit and
+    pattern of the required style (no VF033, VF034 or VF090 so far) is right with a wrong
+    label, a warning; one that breaks them fails twice over."""
+    required = decided.style
+    if output.style == required or (output.style is None and decided.winner is None):
+        return
+    broken = any(f.code in _STYLE_BROKEN for f in findings)
+    code = "VF032" if broken else "VF035"
+    message = f"style is {output.style}; required: {_required(decided, required)}"
+    if not broken:
+        message += ", whose limits and patterns the answer keeps"
+    findings.append(Diagnostic(code, message, path="$.output.style", rule=decided.winner))
+
+
+_STYLE_BROKEN = frozenset({"VF033", "VF034", "VF090"})
 
 
 def check_locale(

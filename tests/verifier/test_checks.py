@@ -83,12 +83,17 @@ CASES = {
         lambda m: m("WP-2"),
         "$.output.decision",
     ),
-    "VF032": (lambda m: m("WP-2", output__style=None), lambda m: m("WP-2"), "$.output.style"),
+    "VF032": (
+        lambda m: m("WP-2", output__style=None, output__answer="Sorry, as an AI I can't."),
+        lambda m: m("WP-2", output__style=None),
+        "$.output.style",
+    ),
     "VF033": (
         lambda m: m("WP-2", output__answer="Sorry. I can't. I won't."),
         lambda m: m("WP-2", output__answer="Sorry. I can't."),
         "$.output.answer",
     ),
+    "VF035": (lambda m: m("WP-2", output__style=None), lambda m: m("WP-2"), "$.output.style"),
     "VF034": (
         lambda m: m("WP-2", output__answer="Sorry, as an AI I can't."),
         lambda m: m("WP-2", output__answer="Sorry, I can't."),
