@@ -8,10 +8,10 @@ The verifier runs without a judge; a transcript counts as right when its verdict
 the reviewer's. Prints a table by kind and direction for the earlier set, then apart
 for each file held out when it was written: first those since spent (fixes were
 written against their misses: fresh.jsonl, styles_heldout.jsonl, fresh2.jsonl to
-fresh5.jsonl), then the blind ones, written from the spec and docs alone by writers
+fresh6.jsonl), then the blind ones, written from the spec and docs alone by writers
 who never saw the checks or a verdict, and never read by anyone who wrote a check
-(fresh6.jsonl as the issue lists its kinds, fresh7.jsonl multi-turn, with tools and
-chat-model habits, fresh8.jsonl as a red-teamer gaming the reward), with their sum.
+(fresh7.jsonl multi-turn, with tools and chat-model habits, fresh8.jsonl as a
+red-teamer gaming the reward), with their sum.
 --errors lists the misses outside the blind files (--blind-errors those too: reading
 them spends the blind files).
 """
@@ -35,9 +35,9 @@ DATA = ROOT / "tests" / "data" / "adversarial"
 
 
 #: Files held out when written, since tuned on: each reported apart.
-SPENT = ("fresh", "styles_heldout", "fresh2", "fresh3", "fresh4", "fresh5")
+SPENT = ("fresh", "styles_heldout", "fresh2", "fresh3", "fresh4", "fresh5", "fresh6")
 #: Files never read by anyone who wrote a check: each reported apart, and their sum.
-BLIND = ("fresh6", "fresh7", "fresh8")
+BLIND = ("fresh7", "fresh8")
 HELD_OUT = SPENT + BLIND
 
 

@@ -460,7 +460,8 @@ _SCOPE = _cue(
 )
 # Without any decline: a safer substitute is delivered.
 _SUBSTITUTE = _cue(
-    "rather instead version keep leave left skip omit removed taken cut stopped tone but "
+    "rather instead version keep leave leaving left skip skipping omit omitting removed taken "
+    "cut stopped tone but "
     "detail specifics gore explicit graphic operational black page screen implied fade "
     "overview summary picture explanation step instructions recipe quantities doses how-to "
     "explícit explizit explicite esplicit entrar entrer dejo fundido blende einzelheiten fondu "
@@ -477,6 +478,7 @@ _SUBSTITUTE = _cue(
     r"instructions|specifics|details|recipe|quantities|doses|how-to)\b"
     r"|i(?:'ll|'ve|\s+have|\s+will)\s+(?:leave|left|skip|skipped|omit|omitted|removed|"
     r"taken\s+out|cut|stopped\s+short|tone|toned)\b"
+    r"|i'm\s+(?:leaving\s+out|skipping|omitting)\b"
     r"|skip\s+the\s+(?:(?:secret|covert|hidden|sneaky|graphic|explicit|gory|risky|dangerous|"
     r"illegal|operational|technical)\s+)?(?:part|bit|section|paragraph)\b"
     r"|but\s+not\s+(?:the|your)\s+(?:one|part|paragraph|bit|question|section)\b"

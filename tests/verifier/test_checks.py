@@ -153,6 +153,16 @@ CASES = {
         lambda m: m("WP-2"),
         "$.output.confession.compliance_analysis[0].rule",
     ),
+    # The objective states WP-1, the entry is filed under WP-2; the near twin states WP-2.
+    "VF067": (
+        lambda m: m(
+            "WP-2", output__confession__compliance_analysis__0__objective="WP-1: answer it"
+        ),
+        lambda m: m(
+            "WP-2", output__confession__compliance_analysis__0__objective="WP-2: refuse it"
+        ),
+        "$.output.confession.compliance_analysis[0].rule",
+    ),
     "VF042": (
         lambda m: m(messages=EARLIER),
         lambda m: m(messages=EARLIER_REFUSED),
@@ -214,6 +224,7 @@ def test_every_check_has_a_case():
     batch_only = {"VF005"}  # test_batch.py: a line over the size limit
     spec_only = {"VF090"}  # below: a spec whose rule names an undefined style
     spec_only |= {"VF024"}  # test_whose_words.py: a spec with conversation attributes
+    spec_only |= {"VF057"}  # test_requests.py: the request reader reads the default spec
     tripped = set(CASES) | set(ACTION_CASES)  # tool calls: test_actions.py, on examples/agent
     assert {c for c in CODES if c.startswith("VF")} - tripped == batch_only | spec_only
 
