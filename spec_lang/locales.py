@@ -155,6 +155,18 @@ def clear_language(text: str) -> str | None:
     return None
 
 
+def leaning_language(text: str, unlike: str) -> str | None:
+    """The language a text leans to where it is surely not in `unlike`: three function
+    words of it at least, and at most a third as many of `unlike`'s. Spanish and
+    Portuguese share words enough that a Spanish request may have no clear language,
+    yet an English answer to it is plainly in another one."""
+    counts = _counts(words(_QUOTED.sub(_unquoted, text)))
+    best = max(counts, key=counts.__getitem__)
+    if best != unlike and counts[best] >= _CLEAR_LEAST and 3 * counts[unlike] <= counts[best]:
+        return best
+    return None
+
+
 # Function words only one language has: what shows a language inside a text in another.
 _ONLY = {
     lang: table - frozenset().union(*(t for other, t in FUNCTION_WORDS.items() if other != lang))

@@ -34,7 +34,9 @@ def vf067(verifier: Verifier, row: dict) -> bool:
     return any(f.code == "VF067" for f in verifier.verify(row).findings)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     stated=st.sampled_from(RULES),
     rule=st.sampled_from(RULES),
