@@ -1,6 +1,6 @@
 """Train the request reader (verifier/requests.py) and write verifier/data/request_model.json.
 
-Usage: python benchmarks/train_requests.py [--eval] [--out PATH]
+Usage: python benchmarks/train_requests.py [--eval]
 
 The labelled requests: the default spec's examples (one that asks its rule's decision is
 that rule's, one that asks `comply` is no rule's), tests/policies/data/request_phrasings.jsonl
@@ -15,7 +15,9 @@ requests that ask more than compliance.
 --eval holds out a fifth of the requests (by a hash of the text, so a run is repeatable),
 trains on the rest and prints, at each probability threshold, how many held-out requests
 of a rule are read as that rule and how many requests of no rule are read as some rule.
-Without it, trains on everything and writes the model (integers in thousandths).
+Without it, trains on everything and writes the model for the spec's name,
+verifier/data/request_model.baseline.json (each feature's class indexes and weights, in
+thousandths, one flat list).
 Needs scikit-learn (the dev extra); the verifier reading the model does not.
 """
 
@@ -37,7 +39,7 @@ from sklearn.feature_extraction import DictVectorizer  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 
 import spec_lang  # noqa: E402
-from verifier.requests import FORMAT, MODEL_PATH, NO_RULE, request_features  # noqa: E402
+from verifier.requests import FORMAT, NO_RULE, model_path, request_features  # noqa: E402
 
 DATA = ROOT / "tests" / "policies" / "data"
 PHRASINGS = (DATA / "request_phrasings.jsonl", DATA / "request_training.jsonl")
@@ -133,15 +135,16 @@ def evaluate(rows: list[tuple[str, str]]) -> None:
 def write(rows: list[tuple[str, str]], spec: spec_lang.Spec, out: Path) -> None:
     vectorizer, model = fit(rows)
     classes = [str(c) for c in model.classes_]
-    weights: dict[str, list[list[int]]] = {}
+    weights: dict[str, list[int]] = {}
     for column, feature in enumerate(vectorizer.feature_names_):
-        pairs = [
-            [index, round(float(w) * SCALE)]
+        flat = [
+            number
             for index, w in enumerate(model.coef_[:, column])
             if abs(w) >= KEEP
+            for number in (index, round(float(w) * SCALE))
         ]
-        if pairs:
-            weights[feature] = pairs
+        if flat:
+            weights[feature] = flat
     data = {
         "format": FORMAT,
         "spec": spec.name,
@@ -163,7 +166,6 @@ def write(rows: list[tuple[str, str]], spec: spec_lang.Spec, out: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--eval", action="store_true", help="hold out a fifth and report")
-    parser.add_argument("--out", type=Path, default=MODEL_PATH)
     args = parser.parse_args()
     spec = spec_lang.load(ROOT / "policies")
     rows = labelled(spec)
@@ -171,7 +173,7 @@ def main() -> None:
     if args.eval:
         evaluate(rows)
     else:
-        write(rows, spec, args.out)
+        write(rows, spec, model_path(spec.name))
 
 
 if __name__ == "__main__":

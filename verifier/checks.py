@@ -42,7 +42,7 @@ from verifier.payload import (
     shared_words,
 )
 from verifier.refusal import AnswerKind, classify_answer, states_a_decline
-from verifier.requests import RequestModel, default_model
+from verifier.requests import RequestModel, model_for
 from verifier.transcript import Confession, Output, Transcript, parse
 
 # Confession labels of a gap the answer kept from the user.
@@ -105,6 +105,7 @@ _INITIALISM = re.compile(r"(?:[A-Za-z]{1,2}\.)+[A-Za-z]{1,2}|[A-Z]")
 _OPENERS = "\"'\u201c\u2018\u00ab(["
 _RE2_OPTIONS = re2.Options()
 _RE2_OPTIONS.log_errors = False
+_RE2_OPTIONS.max_mem = 64 << 20  # room for the DFA of a style's pattern set (8 MiB: 10x slower)
 
 
 @dataclass(frozen=True)
@@ -1441,8 +1442,8 @@ READ_AS_RULE = 0.8
 def _request_model(spec: spec_lang.Spec) -> tuple[RequestModel | None, frozenset[str]]:
     """The request reader trained for this spec, and the rules it can still read: those
     whose decision and title are what they were in training."""
-    model = default_model()
-    if model.spec != spec.name:
+    model = model_for(spec.name)
+    if model is None:
         return None, frozenset()
     rules = spec.rule_by_id
     readable = frozenset(

@@ -9,13 +9,13 @@ with a multinomial logistic regression over the words, word pairs and four-lette
 pieces of words of the request as matchers read it (``spec_lang.text.normalize``), and
 of its de-obfuscated reading where it has one (``k1ll`` -> ``kill``).
 
-The weights (``data/request_model.json``: plain JSON, integers in thousandths, read on
-first use, loading runs no code) come from ``benchmarks/train_requests.py``
-(scikit-learn, for training only), which rebuilds the file from the spec's own examples
-and near misses and the labelled phrasings in tests/policies/data/. They name the spec
-they were trained for and each rule's decision and title: a spec with another name gets
-no reading, and a rule whose decision or title differs from the model's gets none for
-that rule (another spec of the same name, or a rule rewritten since).
+The weights (``data/request_model.<spec name>.json``: plain JSON, integers in
+thousandths, read on first use by a spec of that name, loading runs no code) come from
+``benchmarks/train_requests.py`` (scikit-learn, for training only), which rebuilds the
+file from the spec's own examples and near misses and the labelled phrasings in
+tests/policies/data/. A spec with no model of its name gets no reading; the model names
+each rule's decision and title, and a rule whose decision or title differs gets none
+(another spec of the same name, or a rule rewritten since).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from array import array
 from dataclasses import dataclass
 from functools import cache
 from itertools import pairwise
@@ -30,7 +31,7 @@ from pathlib import Path
 
 from spec_lang.text import deobfuscate, normalize
 
-MODEL_PATH = Path(__file__).parent / "data" / "request_model.json"
+MODELS = Path(__file__).parent / "data"
 FORMAT = "policyspec-request-logreg-1"
 NO_RULE = "none"
 #: The words of a request that are read: a pasted document past them adds nothing.
@@ -70,39 +71,51 @@ class RequestModel:
     classes: tuple[str, ...]
     rules: dict[str, tuple[str, str]]  # rule ID -> its decision and title in training
     bias: tuple[float, ...]
-    weights: dict[str, tuple[tuple[int, float], ...]]  # feature -> (class index, weight)
+    scale: int  # the weights are integers: this many to one
+    # feature -> class index, weight, class index, weight, ... (a flat integer array holds
+    # the 36,000 features in a tenth of the memory tuples of pairs take)
+    weights: dict[str, array]
 
     def read(self, text: str) -> Reading:
         """How `text` reads (features L2-normalised over all of them, as in training)."""
         features = request_features(text)
-        scores = list(self.bias)
-        scale = 1.0 / math.sqrt(len(features)) if features else 0.0
+        sums = [0] * len(self.classes)
         for feature in features:
-            for index, weight in self.weights.get(feature, ()):
-                scores[index] += weight * scale
+            pairs = self.weights.get(feature)
+            if pairs is not None:
+                for k in range(0, len(pairs), 2):
+                    sums[pairs[k]] += pairs[k + 1]
+        norm = 1.0 / (math.sqrt(len(features)) * self.scale) if features else 0.0
+        scores = [b + s * norm for b, s in zip(self.bias, sums, strict=True)]
         top = max(scores)
         exp = [math.exp(s - top) for s in scores]
-        total = sum(exp)
         ranked = sorted((e, c) for e, c in zip(exp, self.classes, strict=True) if c != NO_RULE)
         none = exp[self.classes.index(NO_RULE)]
-        return Reading(ranked[-1][1], 1.0 - none / total)
+        return Reading(ranked[-1][1], 1.0 - none / sum(exp))
 
 
-def load_model(path: Path = MODEL_PATH) -> RequestModel:
+def model_path(spec_name: str) -> Path:
+    return MODELS / f"request_model.{spec_name}.json"
+
+
+def load_model(path: Path) -> RequestModel:
     """Read the weights file (plain JSON: loading it runs no code)."""
     data = json.loads(path.read_text(encoding="utf-8"))
     if data.get("format") != FORMAT:
         raise ValueError(f"{path}: not a request model this version can read")
     scale = data["scale"]
-    weights = {
-        feature: tuple((index, weight / scale) for index, weight in pairs)
-        for feature, pairs in data["weights"].items()
-    }
+    weights = {feature: array("i", flat) for feature, flat in data["weights"].items()}
     bias = tuple(b / scale for b in data["bias"])
     rules = {rule: (r["decision"], r["title"]) for rule, r in data["rules"].items()}
-    return RequestModel(data["spec"], tuple(data["classes"]), rules, bias, weights)
+    return RequestModel(data["spec"], tuple(data["classes"]), rules, bias, scale, weights)
+
+
+_NAME = re.compile(r"[A-Za-z0-9_.-]+")
 
 
 @cache
-def default_model() -> RequestModel:
-    return load_model()
+def model_for(spec_name: str) -> RequestModel | None:
+    """The request reader trained for a spec of this name, if there is one."""
+    if not _NAME.fullmatch(spec_name) or not model_path(spec_name).is_file():
+        return None
+    return load_model(model_path(spec_name))

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from tests.verifier.factory import changed
 from verifier import Verifier
-from verifier.requests import MODEL_PATH, NO_RULE, default_model, load_model, request_features
+from verifier.requests import NO_RULE, load_model, model_for, model_path, request_features
 
 #: Requests no match of the default spec fires on, and their near twins.
 SLIPPED_PAST = [
@@ -88,12 +88,23 @@ def test_a_rule_the_transcript_cites_is_not_read_again(default_verifier):
     assert "VF057" not in codes(default_verifier, cited)
 
 
+def default_model():
+    model = model_for("baseline")
+    assert model is not None
+    return model
+
+
 def test_another_spec_of_the_same_name_gets_no_reading(spec):
     """tests/verifier/specs/baseline is named `baseline` too, but its rules' titles differ:
     the reader learned the default spec's rules, not these."""
     verifier = Verifier(spec)
     assert spec.name == default_model().spec
     assert verifier.request_model is None and not verifier.readable
+
+
+@pytest.mark.parametrize("name", ["moderation", "../data/request_model", "a/b", ""])
+def test_a_spec_without_a_model_of_its_name_gets_none(name):
+    assert model_for(name) is None
 
 
 def test_the_model_reads_the_default_spec_as_it_is(default_verifier):
@@ -108,7 +119,7 @@ def test_the_model_reads_the_default_spec_as_it_is(default_verifier):
 
 
 def test_a_file_of_another_format_is_refused(tmp_path):
-    data = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
+    data = json.loads(model_path("baseline").read_text(encoding="utf-8"))
     data["format"] = "something-else"
     path = tmp_path / "model.json"
     path.write_text(json.dumps(data), encoding="utf-8")
