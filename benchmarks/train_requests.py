@@ -64,8 +64,6 @@ def labelled(spec: spec_lang.Spec) -> list[tuple[str, str]]:
             elif example.decision.value == rule.decision.value and rule.id in asks_more:
                 rows.append((example.request, rule.id))
     for path in PHRASINGS:
-        if not path.exists():
-            continue
         for line in path.open(encoding="utf-8"):
             row = json.loads(line)
             if row.get("fires"):
@@ -77,8 +75,10 @@ def labelled(spec: spec_lang.Spec) -> list[tuple[str, str]]:
             row = json.loads(line)
             if row.get("request") == "benign" and row.get("prompt"):
                 rows.append((row["prompt"], NO_RULE))
-    seen: set[str] = set()
-    return [(t, c) for t, c in rows if not (t in seen or seen.add(t))]
+    first: dict[str, str] = {}  # a text given twice keeps its first class
+    for text, label in rows:
+        first.setdefault(text, label)
+    return list(first.items())
 
 
 def held_out(text: str) -> bool:
@@ -86,30 +86,29 @@ def held_out(text: str) -> bool:
 
 
 def fit(rows: list[tuple[str, str]]) -> tuple[DictVectorizer, LogisticRegression]:
-    counts = Counter(f for text, _ in rows for f in request_features(text))
+    features = [request_features(text) for text, _ in rows]
+    counts = Counter(f for found in features for f in found)
     vectorizer = DictVectorizer()
     vectorizer.fit([{f: 1 for f, n in counts.items() if n >= MIN_COUNT}])
     model = LogisticRegression(C=C, max_iter=3000)
-    model.fit(vectorize(vectorizer, [t for t, _ in rows]), [c for _, c in rows])
+    model.fit(vectorize(vectorizer, features), [c for _, c in rows])
     return vectorizer, model
 
 
-def vectorize(vectorizer: DictVectorizer, texts: list[str]):
+def vectorize(vectorizer: DictVectorizer, features: list[frozenset[str]]):
     """Binary features, L2-normalised over all of a request's features (as the reader
     does: a feature outside the vocabulary still counts towards the norm)."""
-    dicts = []
-    for text in texts:
-        features = request_features(text)
-        value = 1.0 / np.sqrt(len(features)) if features else 0.0
-        dicts.append({f: value for f in features})
-    return vectorizer.transform(dicts)
+    return vectorizer.transform(
+        [{f: 1.0 / np.sqrt(len(found)) for f in found} for found in features]
+    )
 
 
 def evaluate(rows: list[tuple[str, str]]) -> None:
     train = [r for r in rows if not held_out(r[0])]
     test = [r for r in rows if held_out(r[0])]
     vectorizer, model = fit(train)
-    probabilities = model.predict_proba(vectorize(vectorizer, [t for t, _ in test]))
+    test_features = [request_features(text) for text, _ in test]
+    probabilities = model.predict_proba(vectorize(vectorizer, test_features))
     classes = list(model.classes_)
     none = classes.index(NO_RULE)
     print(f"train {len(train)}, held out {len(test)} ({Counter(c == NO_RULE for _, c in test)})")

@@ -570,7 +570,7 @@ def _wrong_language(style: CompiledStyle, transcript: Transcript, output: Output
         return f"the answer is in {LANGUAGE_NAMES[written]}; style {style.id} answers in {wanted}"
     if writes_in(transcript.request, written):  # most often: cheaper than the user's language
         return None
-    users = _user_language(transcript) or _leaning_language(transcript, written)
+    users = _user_language(transcript, written)
     if users is None or users == written:
         return None
     return (
@@ -596,19 +596,18 @@ def _wrong_country(style: CompiledStyle, transcript: Transcript, output: Output)
     )
 
 
-def _user_language(transcript: Transcript) -> str | None:
-    """The clear language of the user's last turn, or of all their turns together."""
+def _user_language(transcript: Transcript, unlike: str) -> str | None:
+    """The clear language of the user's last turn, or of all their turns together; else
+    the one the last turn leans to, if it is surely not `unlike` (a Spanish request with
+    no clear language, Portuguese sharing its words, is still not English)."""
     turns = [m.content or "" for m in transcript.messages if m.role == "user"]
     if not turns:
         return None
-    return clear_language(turns[-1]) or clear_language("\n".join(turns))
-
-
-def _leaning_language(transcript: Transcript, unlike: str) -> str | None:
-    """Where the user's last turn has no clear language: the one it leans to, if it is
-    surely not `unlike`."""
-    turns = [m.content or "" for m in transcript.messages if m.role == "user"]
-    return leaning_language(turns[-1], unlike) if turns else None
+    return (
+        clear_language(turns[-1])
+        or clear_language("\n".join(turns))
+        or leaning_language(turns[-1], unlike)
+    )
 
 
 def check_answer(
